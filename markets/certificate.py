@@ -1,0 +1,88 @@
+"""The equilibrium certificate of ``economy-format.md``: the one verifier.
+
+`certify` sees only (economy, prices, allocation), never a solver's own
+bookkeeping, and is the only place in gebench that decides whether an answer
+is an equilibrium.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from .economy import Economy
+from .errors import InputError
+from .utilities import log_indirect_utility, log_utility
+
+MEASURES = ("clearing", "waste", "budget", "optimality")
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """The four equilibrium measures; all <= epsilon makes an epsilon-equilibrium."""
+
+    clearing: float
+    waste: float
+    budget: float
+    optimality: float
+
+    @property
+    def worst(self) -> float:
+        return max(self.clearing, self.waste, self.budget, self.optimality)
+
+    def within(self, tol: float) -> bool:
+        return self.worst <= tol
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def check_point(economy: Economy, prices, allocation) -> tuple[np.ndarray, np.ndarray]:
+    """Validate and convert a candidate answer; raise `InputError` naming the field."""
+    n, m = economy.n_agents, economy.n_goods
+    try:
+        p = np.asarray(prices, dtype=np.float64)
+        x = np.asarray(allocation, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"prices/allocation: not numeric: {exc}") from None
+    if p.shape != (m,):
+        raise InputError(f"prices: expected {m} numbers, got shape {p.shape}")
+    if x.shape != (n, m):
+        raise InputError(f"allocation: expected {n} rows of {m} numbers, got shape {x.shape}")
+    bad = np.flatnonzero(~np.isfinite(p) | (p < 0))
+    if bad.size:
+        raise InputError(f"prices[{bad[0]}]: must be a finite number >= 0, got {p[bad[0]]}")
+    if not p.sum() > 0:
+        raise InputError("prices: must not be all zero")
+    bad_rows, bad_cols = np.nonzero(~np.isfinite(x) | (x < 0))
+    if bad_rows.size:
+        i, j = bad_rows[0], bad_cols[0]
+        raise InputError(f"allocation[{i}][{j}]: must be a finite number >= 0, got {x[i, j]}")
+    return p, x
+
+
+def certify(economy: Economy, prices, allocation) -> Certificate:
+    """The certificate of (prices, allocation); prices need not be normalised.
+
+    `optimality` is reported as max(0, worst shortfall): an agent that gets more
+    than it can afford shows up in `budget`, not as a negative shortfall.
+    """
+    p, x = check_point(economy, prices, allocation)
+    w = economy.total_supply
+    z = (x.sum(axis=0) - w) / w
+    clearing = float(max(z.max(), 0.0))
+    waste = float(p @ (np.maximum(-z, 0.0) * w) / (p @ w))
+
+    b = economy.incomes(p)
+    spend = x @ p
+    scale = np.where(b > 0, b, b.mean())
+    budget = float(max(np.max((spend - b) / scale), 0.0))
+
+    log_u = log_utility(economy, x)
+    log_v = log_indirect_utility(economy, p, b)
+    with np.errstate(invalid="ignore", over="ignore"):
+        ratio = np.exp(np.minimum(log_u - log_v, 700.0))
+    shortfall = np.where(b > 0, 1.0 - ratio, 0.0)          # no income: the optimum is 0
+    shortfall = np.where(np.isposinf(log_v) & (b > 0), 1.0, shortfall)
+    optimality = float(max(np.max(shortfall), 0.0))
+    return Certificate(clearing, waste, budget, optimality)

@@ -1,0 +1,164 @@
+"""The `Economy` model: n agents, m goods, one utility family per agent, as numpy arrays.
+
+Every numeric rule of ``economy-format.md`` is checked here, once, before an
+`Economy` exists; the JSON reader in `markets.io` only checks structure.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import EconomyError
+
+LINEAR, COBB_DOUGLAS, CES, LEONTIEF = 0, 1, 2, 3
+UTILITY_NAMES = ("linear", "cobb-douglas", "ces", "leontief")
+UTILITY_CODES = {name: code for code, name in enumerate(UTILITY_NAMES)}
+MODELS = ("exchange", "fisher")
+
+
+def _frozen(values, dtype=np.float64) -> np.ndarray:
+    array = np.array(values, dtype=dtype, copy=True, order="C")
+    array.setflags(write=False)
+    return array
+
+
+@dataclass(frozen=True, eq=False)
+class Economy:
+    """An exchange (Arrow-Debreu) or Fisher market.
+
+    Attributes
+    ----------
+    model : ``"exchange"`` or ``"fisher"``.
+    kinds : (n,) int8 utility family codes (`LINEAR`, `COBB_DOUGLAS`, `CES`, `LEONTIEF`).
+    a : (n, m) utility coefficients, >= 0, each row not all zero.
+    rho : (n,) CES exponent, NaN for the other families.
+    endowment : (n, m) for exchange economies, else None.
+    budget : (n,) money for Fisher markets, else None.
+    supply : (m,) Fisher supply as given in the file (None means one unit of each good).
+    goods_names, name : optional labels kept for a lossless round trip.
+
+    Arrays are read-only: solvers cannot change the economy they are given.
+    """
+
+    model: str
+    kinds: np.ndarray
+    a: np.ndarray
+    rho: np.ndarray
+    endowment: np.ndarray | None = None
+    budget: np.ndarray | None = None
+    supply: np.ndarray | None = None
+    goods_names: tuple[str, ...] | None = None
+    name: str | None = None
+    meta: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731 (frozen dataclass)
+        if self.model not in MODELS:
+            raise EconomyError(f"model: must be one of {MODELS}, got {self.model!r}")
+        a = np.asarray(self.a, dtype=np.float64)
+        if a.ndim != 2 or a.shape[0] == 0 or a.shape[1] == 0:
+            raise EconomyError(f"utility.a: expected a non-empty (agents, goods) matrix, got shape {a.shape}")
+        n, m = a.shape
+        kinds = np.asarray(self.kinds)
+        if kinds.shape != (n,) or not np.all(np.isin(kinds, range(len(UTILITY_NAMES)))):
+            raise EconomyError("utility.type: expected one known family code per agent")
+        rho = np.asarray(self.rho, dtype=np.float64)
+        if rho.shape != (n,):
+            raise EconomyError(f"utility.rho: expected {n} values, got shape {rho.shape}")
+        for i in range(n):
+            _check_vector(a[i], f"agent {i}: utility.a", allow_zero=False)
+            if kinds[i] == CES:
+                r = rho[i]
+                if not np.isfinite(r) or r >= 1 or r == 0:
+                    raise EconomyError(f"agent {i}: utility.rho: must be finite, < 1 and != 0, got {r}")
+        rho = np.where(kinds == CES, rho, np.nan)
+        if self.model == "exchange":
+            if self.endowment is None or self.budget is not None or self.supply is not None:
+                raise EconomyError("exchange economy: every agent needs an endowment; budget and supply are Fisher-only")
+            e = np.asarray(self.endowment, dtype=np.float64)
+            if e.shape != (n, m):
+                raise EconomyError(f"endowment: expected shape {(n, m)}, got {e.shape}")
+            for i in range(n):
+                _check_vector(e[i], f"agent {i}: endowment", allow_zero=False)
+            total = e.sum(axis=0)
+            set_("endowment", _frozen(e))
+        else:
+            if self.budget is None or self.endowment is not None:
+                raise EconomyError("fisher market: every agent needs a budget; endowments are exchange-only")
+            b = np.asarray(self.budget, dtype=np.float64)
+            if b.shape != (n,):
+                raise EconomyError(f"budget: expected {n} values, got shape {b.shape}")
+            for i in range(n):
+                if not np.isfinite(b[i]) or b[i] <= 0:
+                    raise EconomyError(f"agent {i}: budget: must be a finite number > 0, got {b[i]}")
+            set_("budget", _frozen(b))
+            if self.supply is not None:
+                s = np.asarray(self.supply, dtype=np.float64)
+                if s.shape != (m,):
+                    raise EconomyError(f"supply: expected {m} values, got shape {s.shape}")
+                bad = np.flatnonzero(~np.isfinite(s) | (s <= 0))
+                if bad.size:
+                    raise EconomyError(f"good {bad[0]}: supply: must be a finite number > 0, got {s[bad[0]]}")
+                set_("supply", _frozen(s))
+            total = self.supply if self.supply is not None else np.ones(m)
+        unsupplied = np.flatnonzero(total <= 0)
+        if unsupplied.size:
+            raise EconomyError(f"good {unsupplied[0]}: endowment: nobody supplies this good")
+        if self.goods_names is not None:
+            names = tuple(self.goods_names)
+            if len(names) != m or not all(isinstance(g, str) for g in names):
+                raise EconomyError(f"goods: expected {m} names (strings)")
+            set_("goods_names", names)
+        set_("a", _frozen(a))
+        set_("kinds", _frozen(kinds, np.int8))
+        set_("rho", _frozen(rho))
+        set_("_total_supply", _frozen(total))
+
+    @property
+    def n_agents(self) -> int:
+        return self.a.shape[0]
+
+    @property
+    def n_goods(self) -> int:
+        return self.a.shape[1]
+
+    @property
+    def total_supply(self) -> np.ndarray:
+        """w: the sum of endowments (exchange) or the Fisher supply (default 1 each)."""
+        return self._total_supply
+
+    @property
+    def families(self) -> frozenset[str]:
+        return frozenset(UTILITY_NAMES[k] for k in np.unique(self.kinds))
+
+    def incomes(self, prices: np.ndarray) -> np.ndarray:
+        """b_i: p . e_i (exchange) or B_i (p . w) / sum_k B_k (Fisher, money as numeraire)."""
+        prices = np.asarray(prices, dtype=np.float64)
+        if self.model == "exchange":
+            return self.endowment @ prices
+        return self.budget * (prices @ self.total_supply) / self.budget.sum()
+
+
+def _check_vector(values: np.ndarray, where: str, allow_zero: bool) -> None:
+    bad = np.flatnonzero(~np.isfinite(values) | (values < 0))
+    if bad.size:
+        raise EconomyError(f"{where}[{bad[0]}]: must be a finite number >= 0, got {values[bad[0]]}")
+    if not allow_zero and not np.any(values > 0):
+        raise EconomyError(f"{where}: must not be all zero")
+
+
+def make_economy(model: str, utility: str | list[str], a, *, rho=None, endowment=None,
+                 budget=None, supply=None, name=None, goods_names=None) -> Economy:
+    """Build an economy from family names instead of codes (one family for all, or one per agent)."""
+    a = np.asarray(a, dtype=np.float64)
+    n = a.shape[0]
+    names = [utility] * n if isinstance(utility, str) else list(utility)
+    if len(names) != n:
+        raise EconomyError(f"utility.type: expected {n} families, got {len(names)}")
+    unknown = [u for u in names if u not in UTILITY_CODES]
+    if unknown:
+        raise EconomyError(f"utility.type: unknown family {unknown[0]!r}; expected one of {UTILITY_NAMES}")
+    rho_arr = np.full(n, np.nan) if rho is None else np.broadcast_to(np.asarray(rho, float), (n,))
+    return Economy(model=model, kinds=np.array([UTILITY_CODES[u] for u in names]), a=a, rho=rho_arr,
+                   endowment=endowment, budget=budget, supply=supply, name=name, goods_names=goods_names)

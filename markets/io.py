@@ -1,0 +1,201 @@
+"""Read and write format-1 economy files (``economy-format.md``).
+
+The reader checks structure (keys, types, lengths) and names the agent and the
+field in every error; numeric rules are left to `Economy` itself. Nothing is
+built until the whole document has been checked.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .economy import CES, UTILITY_CODES, UTILITY_NAMES, Economy
+from .errors import EconomyError, InputError
+
+FORMAT = "economy/1"
+_TOP_KEYS = {"format", "model", "name", "goods", "agents", "supply", "meta"}
+_AGENT_KEYS = {"endowment", "budget", "utility"}
+
+
+def _reject_constant(token: str):
+    raise InputError(f"JSON: {token} is not a number (use finite numbers)")
+
+
+def parse_json(text: str, what: str = "document"):
+    """json.loads that refuses NaN and Infinity and reports the position of a syntax error."""
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{what}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+
+
+def _number(value, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise EconomyError(f"{where}: expected a number, got {json.dumps(value)[:40]}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise EconomyError(f"{where}: must be finite, got {value}")
+    return value
+
+
+def _numbers(values, m: int, where: str) -> list[float]:
+    if not isinstance(values, list):
+        raise EconomyError(f"{where}: expected a list of {m} numbers")
+    if len(values) != m:
+        raise EconomyError(f"{where}: expected {m} numbers, got {len(values)}")
+    return [_number(v, f"{where}[{j}]") for j, v in enumerate(values)]
+
+
+def economy_from_dict(doc) -> Economy:
+    """Build an `Economy` from a parsed format-1 document."""
+    if not isinstance(doc, dict):
+        raise EconomyError("economy: expected a JSON object")
+    unknown = sorted(set(doc) - _TOP_KEYS)
+    if unknown:
+        raise EconomyError(f"{unknown[0]}: unknown field (known: {sorted(_TOP_KEYS)})")
+    if doc.get("format") != FORMAT:
+        raise EconomyError(f"format: expected {FORMAT!r}, got {doc.get('format')!r}")
+    model = doc.get("model")
+    if model not in ("exchange", "fisher"):
+        raise EconomyError(f"model: expected 'exchange' or 'fisher', got {model!r}")
+    goods = doc.get("goods")
+    goods_names = None
+    if isinstance(goods, list):
+        if not goods or not all(isinstance(g, str) for g in goods):
+            raise EconomyError("goods: a list of goods must hold one or more names (strings)")
+        goods_names, m = goods, len(goods)
+    elif isinstance(goods, int) and not isinstance(goods, bool) and goods >= 1:
+        m = goods
+    else:
+        raise EconomyError(f"goods: expected a positive integer or a list of names, got {goods!r}")
+    name = doc.get("name")
+    if name is not None and not isinstance(name, str):
+        raise EconomyError("name: expected a string")
+    meta = doc.get("meta", {})
+    if not isinstance(meta, dict):
+        raise EconomyError("meta: expected an object")
+    agents = doc.get("agents")
+    if not isinstance(agents, list) or not agents:
+        raise EconomyError("agents: expected a non-empty list")
+
+    own = "endowment" if model == "exchange" else "budget"
+    other = "budget" if model == "exchange" else "endowment"
+    rows, kinds, rho, owned = [], [], [], []
+    for i, agent in enumerate(agents):
+        where = f"agent {i}"
+        if not isinstance(agent, dict):
+            raise EconomyError(f"{where}: expected an object")
+        unknown = sorted(set(agent) - _AGENT_KEYS)
+        if unknown:
+            raise EconomyError(f"{where}: {unknown[0]}: unknown field")
+        if other in agent:
+            raise EconomyError(f"{where}: {other}: not allowed in a {model} economy (use {own})")
+        if own not in agent:
+            raise EconomyError(f"{where}: {own}: missing")
+        if model == "exchange":
+            owned.append(_numbers(agent["endowment"], m, f"{where}: endowment"))
+        else:
+            owned.append(_number(agent["budget"], f"{where}: budget"))
+        utility = agent.get("utility")
+        if not isinstance(utility, dict):
+            raise EconomyError(f"{where}: utility: missing or not an object")
+        kind = utility.get("type")
+        if kind not in UTILITY_CODES:
+            raise EconomyError(f"{where}: utility.type: unknown {kind!r}; expected one of {list(UTILITY_NAMES)}")
+        allowed = {"type", "a", "rho"} if kind == "ces" else {"type", "a"}
+        extra = sorted(set(utility) - allowed)
+        if extra:
+            raise EconomyError(f"{where}: utility.{extra[0]}: not a field of a {kind} utility")
+        if "a" not in utility:
+            raise EconomyError(f"{where}: utility.a: missing")
+        rows.append(_numbers(utility["a"], m, f"{where}: utility.a"))
+        kinds.append(UTILITY_CODES[kind])
+        if kind == "ces":
+            if "rho" not in utility:
+                raise EconomyError(f"{where}: utility.rho: missing (CES needs rho < 1, rho != 0)")
+            rho.append(_number(utility["rho"], f"{where}: utility.rho"))
+        else:
+            rho.append(math.nan)
+
+    supply = None
+    if "supply" in doc:
+        if model != "fisher":
+            raise EconomyError("supply: only Fisher markets have a supply (exchange supply is the endowments)")
+        supply = _numbers(doc["supply"], m, "supply")
+    return Economy(
+        model=model, kinds=np.array(kinds), a=np.array(rows), rho=np.array(rho),
+        endowment=np.array(owned) if model == "exchange" else None,
+        budget=np.array(owned) if model == "fisher" else None,
+        supply=supply, goods_names=goods_names, name=name, meta=meta,
+    )
+
+
+def _plain(x: float):
+    """A float as JSON: integral values as ints (1 not 1.0), everything else with full precision."""
+    return int(x) if float(x).is_integer() and abs(x) < 2**53 else float(x)
+
+
+def economy_to_dict(economy: Economy) -> dict:
+    """The format-1 document of an economy; `economy_from_dict` inverts it exactly."""
+    doc: dict = {"format": FORMAT, "model": economy.model}
+    if economy.name is not None:
+        doc["name"] = economy.name
+    doc["goods"] = list(economy.goods_names) if economy.goods_names else economy.n_goods
+    if economy.supply is not None:
+        doc["supply"] = [_plain(v) for v in economy.supply]
+    agents = []
+    for i in range(economy.n_agents):
+        agent: dict = {}
+        if economy.model == "exchange":
+            agent["endowment"] = [_plain(v) for v in economy.endowment[i]]
+        else:
+            agent["budget"] = _plain(economy.budget[i])
+        utility = {"type": UTILITY_NAMES[economy.kinds[i]], "a": [_plain(v) for v in economy.a[i]]}
+        if economy.kinds[i] == CES:
+            utility["rho"] = _plain(economy.rho[i])
+        agent["utility"] = utility
+        agents.append(agent)
+    doc["agents"] = agents
+    if economy.meta:
+        doc["meta"] = economy.meta
+    return doc
+
+
+def loads(text: str) -> Economy:
+    return economy_from_dict(parse_json(text, "economy"))
+
+
+def dumps(economy: Economy) -> str:
+    return json.dumps(economy_to_dict(economy), indent=1)
+
+
+def load(path: str | os.PathLike) -> Economy:
+    """Read an economy file; every error names the file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read: {exc}") from None
+    try:
+        return loads(text)
+    except InputError as exc:
+        raise type(exc)(f"{path}: {exc}") from None
+
+
+def write_atomic(path: str | os.PathLike, text: str) -> None:
+    """Write via a temporary file and rename, so a failure never leaves half a file."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def save(economy: Economy, path: str | os.PathLike) -> None:
+    write_atomic(path, dumps(economy) + "\n")

@@ -1,0 +1,233 @@
+"""Demand, utility and indirect utility of the four families, per agent row.
+
+Values are computed in logs so that CES near rho = 1 or rho = -50 neither
+overflows nor underflows. Zero prices and zero coefficients never produce NaN:
+goods with a_j = 0 are ignored, a wanted free good gives infinite demand (and
+an infinite indirect utility where it makes utility unbounded).
+
+The row kernels are Numba functions so that solvers can call them from their
+own compiled loops; the public functions below apply them to a whole economy.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from .economy import CES, COBB_DOUGLAS, LEONTIEF, LINEAR, Economy
+
+_INF = math.inf
+
+
+@njit(cache=True)
+def demand_row(kind, a, rho, p, b, x):
+    """Write into x the optimal bundle of one agent with coefficients a at prices p and income b."""
+    m = a.shape[0]
+    for j in range(m):
+        x[j] = 0.0
+    if b <= 0.0:
+        return
+    free = False
+    for j in range(m):
+        if a[j] > 0.0 and p[j] <= 0.0:
+            free = True
+    if kind == LEONTIEF:
+        cost = 0.0
+        for j in range(m):
+            cost += a[j] * p[j]
+        for j in range(m):
+            if a[j] > 0.0:
+                x[j] = _INF if cost <= 0.0 else a[j] * b / cost
+        return
+    if free:
+        # A wanted free good absorbs unbounded demand; with CES complements the
+        # other goods keep their demand (the free goods drop out of the price index).
+        for j in range(m):
+            if a[j] > 0.0 and p[j] <= 0.0:
+                x[j] = _INF
+        if kind == LINEAR or (kind == CES and rho > 0.0):
+            return
+    if kind == LINEAR:
+        best = 0.0
+        for j in range(m):
+            if a[j] > 0.0 and a[j] / p[j] > best:
+                best = a[j] / p[j]
+        ties = 0
+        for j in range(m):
+            if a[j] > 0.0 and a[j] / p[j] >= best * (1.0 - 1e-12):
+                ties += 1
+        for j in range(m):
+            if a[j] > 0.0 and a[j] / p[j] >= best * (1.0 - 1e-12):
+                x[j] = b / ties / p[j]
+    elif kind == COBB_DOUGLAS:
+        total = 0.0
+        for j in range(m):
+            total += a[j]
+        for j in range(m):
+            if a[j] > 0.0 and p[j] > 0.0:
+                x[j] = a[j] / total * b / p[j]
+    else:
+        sigma = 1.0 / (1.0 - rho)
+        top = -_INF
+        for j in range(m):
+            if a[j] > 0.0 and p[j] > 0.0:
+                t = sigma * math.log(a[j]) + (1.0 - sigma) * math.log(p[j])
+                if t > top:
+                    top = t
+        if top == -_INF:
+            return
+        total = 0.0
+        for j in range(m):
+            if a[j] > 0.0 and p[j] > 0.0:
+                total += math.exp(sigma * math.log(a[j]) + (1.0 - sigma) * math.log(p[j]) - top)
+        log_index = top + math.log(total)
+        for j in range(m):
+            if a[j] > 0.0 and p[j] > 0.0:
+                x[j] = b * math.exp(sigma * (math.log(a[j]) - math.log(p[j])) - log_index)
+
+
+@njit(cache=True)
+def log_utility_row(kind, a, rho, x):
+    """log u(x) for one agent; -inf where u(x) = 0."""
+    m = a.shape[0]
+    if kind == LINEAR:
+        total = 0.0
+        for j in range(m):
+            total += a[j] * x[j]
+        return math.log(total) if total > 0.0 else -_INF
+    if kind == COBB_DOUGLAS:
+        total = 0.0
+        for j in range(m):
+            total += a[j]
+        acc = 0.0
+        for j in range(m):
+            if a[j] > 0.0:
+                if x[j] <= 0.0:
+                    return -_INF
+                acc += a[j] / total * math.log(x[j])
+        return acc
+    if kind == LEONTIEF:
+        low = _INF
+        for j in range(m):
+            if a[j] > 0.0:
+                if x[j] <= 0.0:
+                    return -_INF
+                v = math.log(x[j]) - math.log(a[j])
+                if v < low:
+                    low = v
+        return low
+    # CES: (1/rho) log sum_j a_j x_j^rho, summed in logs
+    top = -_INF
+    for j in range(m):
+        if a[j] > 0.0:
+            if x[j] <= 0.0:
+                if rho < 0.0:
+                    return -_INF
+                continue
+            t = math.log(a[j]) + rho * math.log(x[j])
+            if t > top:
+                top = t
+    if top == -_INF:
+        return -_INF
+    total = 0.0
+    for j in range(m):
+        if a[j] > 0.0 and x[j] > 0.0:
+            total += math.exp(math.log(a[j]) + rho * math.log(x[j]) - top)
+    return (top + math.log(total)) / rho
+
+
+@njit(cache=True)
+def log_indirect_row(kind, a, rho, p, b):
+    """log of the best utility affordable at prices p with income b > 0; +inf where unbounded."""
+    m = a.shape[0]
+    log_b = math.log(b)
+    if kind == LEONTIEF:
+        cost = 0.0
+        for j in range(m):
+            cost += a[j] * p[j]
+        return log_b - math.log(cost) if cost > 0.0 else _INF
+    if kind == LINEAR:
+        best = -_INF
+        for j in range(m):
+            if a[j] > 0.0:
+                if p[j] <= 0.0:
+                    return _INF
+                v = math.log(a[j]) - math.log(p[j])
+                if v > best:
+                    best = v
+        return log_b + best
+    if kind == COBB_DOUGLAS:
+        total = 0.0
+        for j in range(m):
+            total += a[j]
+        acc = log_b
+        for j in range(m):
+            if a[j] > 0.0:
+                if p[j] <= 0.0:
+                    return _INF
+                alpha = a[j] / total
+                acc += alpha * (math.log(alpha) - math.log(p[j]))
+        return acc
+    # CES: V = b * (sum_j a_j^sigma p_j^(1 - sigma))^(1 / (sigma - 1))
+    sigma = 1.0 / (1.0 - rho)
+    top = -_INF
+    for j in range(m):
+        if a[j] > 0.0:
+            if p[j] <= 0.0:
+                if sigma > 1.0:
+                    return _INF
+                continue
+            t = sigma * math.log(a[j]) + (1.0 - sigma) * math.log(p[j])
+            if t > top:
+                top = t
+    if top == -_INF:
+        return _INF  # every wanted good is free: complements, yet unbounded
+    total = 0.0
+    for j in range(m):
+        if a[j] > 0.0 and p[j] > 0.0:
+            total += math.exp(sigma * math.log(a[j]) + (1.0 - sigma) * math.log(p[j]) - top)
+    return log_b + (top + math.log(total)) / (sigma - 1.0)
+
+
+@njit(cache=True)
+def _demand_all(kinds, a, rho, p, b, out):
+    for i in range(a.shape[0]):
+        demand_row(kinds[i], a[i], rho[i], p, b[i], out[i])
+
+
+@njit(cache=True)
+def _log_utility_all(kinds, a, rho, x, out):
+    for i in range(a.shape[0]):
+        out[i] = log_utility_row(kinds[i], a[i], rho[i], x[i])
+
+
+@njit(cache=True)
+def _log_indirect_all(kinds, a, rho, p, b, out):
+    for i in range(a.shape[0]):
+        out[i] = log_indirect_row(kinds[i], a[i], rho[i], p, b[i]) if b[i] > 0.0 else -_INF
+
+
+def _f64(x) -> np.ndarray:
+    return np.ascontiguousarray(x, dtype=np.float64)
+
+
+def demand(economy: Economy, prices, incomes) -> np.ndarray:
+    """(n, m) optimal bundles: each agent's demand at prices with its income."""
+    out = np.empty((economy.n_agents, economy.n_goods))
+    _demand_all(economy.kinds, economy.a, economy.rho, _f64(prices), _f64(incomes), out)
+    return out
+
+
+def log_utility(economy: Economy, allocation) -> np.ndarray:
+    """(n,) log u_i(x_i); -inf where a bundle gives zero utility."""
+    out = np.empty(economy.n_agents)
+    _log_utility_all(economy.kinds, economy.a, economy.rho, _f64(allocation), out)
+    return out
+
+
+def log_indirect_utility(economy: Economy, prices, incomes) -> np.ndarray:
+    """(n,) log u_i(d_i(p)); +inf where utility is unbounded, -inf where income is 0."""
+    out = np.empty(economy.n_agents)
+    _log_indirect_all(economy.kinds, economy.a, economy.rho, _f64(prices), _f64(incomes), out)
+    return out
