@@ -1,0 +1,153 @@
+"""The `Solver` interface, the `Result` record, and `solve`, which times a run and certifies it.
+
+A solver only computes a candidate (prices, allocation) and says why it
+stopped; `solve` normalises the prices, has `markets.certify` judge the point,
+and sets the status from that certificate, so no solver can call itself
+converged. The split follows benchopt: `skip` and `warm_up` are untimed, only
+`run` is timed.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+
+from markets import Certificate, Economy, InputError, certify
+
+STATUSES = ("converged", "max_iter", "timeout", "diverged", "no_equilibrium", "failed")
+
+
+class Unsupported(InputError):
+    """The solver declines this economy; raised before any work starts."""
+
+
+@dataclass
+class Outcome:
+    """What `Solver.run` returns: a candidate point and the solver's own reason for stopping."""
+
+    status: str
+    prices: np.ndarray | None = None
+    allocation: np.ndarray | None = None
+    iterations: int = 0
+    message: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class Result:
+    """A certified run, serialised as the format doc's solver result."""
+
+    solver: str
+    status: str
+    prices: np.ndarray | None
+    allocation: np.ndarray | None
+    iterations: int
+    seconds: float
+    certificate: Certificate | None
+    message: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self, with_allocation: bool = True) -> dict:
+        doc = {"solver": self.solver, "status": self.status,
+               "prices": None if self.prices is None else self.prices.tolist()}
+        if with_allocation:
+            doc["allocation"] = None if self.allocation is None else self.allocation.tolist()
+        doc.update(iterations=int(self.iterations), seconds=float(self.seconds),
+                   certificate=None if self.certificate is None else self.certificate.to_dict())
+        if self.message:
+            doc["message"] = self.message
+        if self.extra:
+            doc["extra"] = self.extra
+        return doc
+
+
+class Solver:
+    """Base class of every equilibrium solver.
+
+    Subclasses set `name`, the `models` and `utilities` they support, `exact`
+    (a method with a guarantee, as opposed to a market heuristic) and
+    `parameters` (name -> default), and implement `run`. `run` receives the
+    economy, the target tolerance on the certificate's worst measure, an
+    absolute deadline on the `time.perf_counter` clock, which it must check in
+    its loops, and a seed for any randomness.
+    """
+
+    name: ClassVar[str] = ""
+    models: ClassVar[frozenset[str]] = frozenset()
+    utilities: ClassVar[frozenset[str]] = frozenset()
+    exact: ClassVar[bool] = False
+    parameters: ClassVar[dict] = {}
+
+    def __init__(self, **params):
+        unknown = sorted(set(params) - set(self.parameters))
+        if unknown:
+            raise InputError(f"{self.name}: unknown parameter {unknown[0]!r}; "
+                             f"known: {sorted(self.parameters) or 'none'}")
+        self.params = {**self.parameters, **params}
+
+    def skip(self, economy: Economy) -> str | None:
+        """Why this solver cannot handle the economy, or None. Subclasses add their own limits."""
+        if economy.model not in self.models:
+            return f"{economy.model} economies are not supported (supports: {', '.join(sorted(self.models))})"
+        missing = economy.families - self.utilities
+        if missing:
+            return (f"{', '.join(sorted(missing))} utilities are not supported "
+                    f"(supports: {', '.join(sorted(self.utilities))})")
+        return None
+
+    def warm_up(self) -> None:
+        """Untimed preparation, e.g. compiling Numba kernels with the dtypes of the timed call."""
+
+    def run(self, economy: Economy, tol: float, deadline: float, seed: int) -> Outcome:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        params = ",".join(f"{k}={v}" for k, v in self.params.items() if self.parameters.get(k) != v)
+        return f"{self.name}[{params}]" if params else self.name
+
+
+def solve(solver: Solver, economy: Economy, tol: float = 1e-6, time_limit: float = 60.0,
+          seed: int = 0) -> Result:
+    """Run `solver` on `economy` and return its certified `Result`.
+
+    Raises `Unsupported` before starting if the solver declines the economy.
+    Any exception inside `run` becomes a `failed` result, never an exception.
+    """
+    reason = solver.skip(economy)
+    if reason:
+        raise Unsupported(f"{solver.name}: {reason}")
+    start = time.perf_counter()
+    try:
+        outcome = solver.run(economy, tol, start + time_limit, seed)
+    except Exception as exc:  # a solver's crash is a result, not a crash of the caller
+        outcome = Outcome("failed", message=f"{type(exc).__name__}: {exc}")
+    seconds = time.perf_counter() - start
+    return certified(solver.name, economy, outcome, tol, seconds)
+
+
+def certified(name: str, economy: Economy, outcome: Outcome, tol: float, seconds: float) -> Result:
+    """Turn a solver's `Outcome` into a `Result` whose status agrees with the certificate."""
+    status, message = outcome.status, outcome.message
+    if status not in STATUSES:
+        status, message = "failed", f"unknown status {outcome.status!r}"
+    prices = allocation = certificate = None
+    if outcome.prices is not None and outcome.allocation is not None:
+        try:
+            prices = np.asarray(outcome.prices, dtype=np.float64)
+            total = prices.sum()
+            if np.isfinite(total) and total > 0:
+                prices = prices / total
+            certificate = certify(economy, prices, outcome.allocation)
+            allocation = np.asarray(outcome.allocation, dtype=np.float64)
+        except InputError as exc:
+            prices = allocation = certificate = None
+            status, message = "failed", f"invalid answer: {exc}"
+    if certificate is not None and certificate.within(tol):
+        status = "converged"
+    elif status == "converged":
+        worst = "no point" if certificate is None else f"worst measure {certificate.worst:.3g}"
+        status, message = "failed", f"reported convergence, but the certificate says {worst} > tol {tol:g}"
+    return Result(name, status, prices, allocation, outcome.iterations, seconds, certificate,
+                  message, outcome.extra)

@@ -1,0 +1,137 @@
+"""Proportional response dynamics: every buyer splits its money in proportion to the utility
+each good gave it in the last round.
+
+Fisher markets: Wu and Zhang (2007); Zhang (2011) for CES substitutes
+(0 < rho < 1); Birnbaum, Devanur and Xiao (2011) show it is mirror descent on
+the Eisenberg-Gale dual. Exchange economies: Branzei, Devanur and Rabani
+(2021), where each agent's money is the value its endowment fetched.
+
+One round, with bids b_ij and supply w_j:
+  1. price   pi_j = sum_i b_ij / w_j; allocation x_ij = b_ij / pi_j;
+  2. income  B_i (Fisher) or pi . e_i (exchange);
+  3. bids    b_ij <- income_i * a_ij x_ij^r_i / sum_k a_ik x_ik^r_i,
+with r = 1 (linear), rho (CES) and 0 (Cobb-Douglas, whose bids are fixed shares).
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from markets import CES, COBB_DOUGLAS, Economy, make_economy
+
+from ._loop import iterate
+from .base import Outcome, Solver
+
+
+@njit(cache=True)
+def _pr_steps(a, r, income_fixed, endowment, w, bids, spend, steps):
+    """Advance `steps` rounds in place; `spend` holds the column sums of `bids`.
+
+    income_fixed (n,) is used when endowment has no rows (Fisher); otherwise
+    incomes are the endowments' value at the current prices. Returns False if
+    the state stops being finite.
+    """
+    n, m = a.shape
+    fisher = endowment.shape[0] == 0
+    ratio = np.empty(m)   # w_j / spend_j: units per unit of money
+    price = np.empty(m)
+    nxt = np.empty(m)
+    for _ in range(steps):
+        for j in range(m):
+            ratio[j] = w[j] / spend[j] if spend[j] > 0.0 else 0.0
+            price[j] = spend[j] / w[j]
+            nxt[j] = 0.0
+        for i in range(n):
+            if fisher:
+                income = income_fixed[i]
+            else:
+                income = 0.0
+                for j in range(m):
+                    income += endowment[i, j] * price[j]
+            ri = r[i]
+            total = 0.0
+            for j in range(m):
+                aij = a[i, j]
+                if aij > 0.0:
+                    if ri == 1.0:
+                        v = aij * bids[i, j] * ratio[j]
+                    elif ri == 0.0:
+                        v = aij
+                    else:
+                        x = bids[i, j] * ratio[j]
+                        v = aij * x ** ri if x > 0.0 else 0.0
+                    bids[i, j] = v
+                    total += v
+            if total > 0.0:
+                scale = income / total
+                for j in range(m):
+                    bids[i, j] *= scale
+                    nxt[j] += bids[i, j]
+            else:  # every bid underflowed: restart from the agent's coefficients
+                norm = 0.0
+                for j in range(m):
+                    norm += a[i, j]
+                for j in range(m):
+                    bids[i, j] = income * a[i, j] / norm
+                    nxt[j] += bids[i, j]
+        for j in range(m):
+            spend[j] = nxt[j]
+            if not np.isfinite(nxt[j]):
+                return False
+    return True
+
+
+def exponents(economy: Economy) -> np.ndarray:
+    """r_i: 1 for linear, rho for CES, 0 for Cobb-Douglas."""
+    r = np.ones(economy.n_agents)
+    r[economy.kinds == CES] = economy.rho[economy.kinds == CES]
+    r[economy.kinds == COBB_DOUGLAS] = 0.0
+    return r
+
+
+class ProportionalResponse(Solver):
+    """Proportional response dynamics (Fisher and exchange; linear, Cobb-Douglas, CES 0 < rho < 1)."""
+
+    name = "proportional-response"
+    models = frozenset({"fisher", "exchange"})
+    utilities = frozenset({"linear", "cobb-douglas", "ces"})
+    exact = False
+    parameters = {"max_iter": 1_000_000}
+
+    def skip(self, economy):
+        reason = super().skip(economy)
+        if reason is None and np.any(economy.rho[economy.kinds == CES] < 0):
+            reason = "CES complements (rho < 0) are not supported: the dynamics need 0 < rho < 1"
+        return reason
+
+    def warm_up(self) -> None:
+        for model, owned in (("fisher", {"budget": np.ones(3)}), ("exchange", {"endowment": np.ones((3, 2))})):
+            tiny = make_economy(model, ["linear", "cobb-douglas", "ces"], np.ones((3, 2)), rho=0.5, **owned)
+            self.run(tiny, 1e-6, np.inf, 0)
+
+    def run(self, economy, tol, deadline, seed):
+        a = np.ascontiguousarray(economy.a)
+        w = economy.total_supply
+        if economy.model == "fisher":
+            income, endowment = economy.budget / economy.budget.sum(), np.zeros((0, economy.n_goods))
+            money = 1.0
+        else:
+            endowment = np.ascontiguousarray(economy.endowment)
+            income = np.zeros(economy.n_agents)
+            money = None
+        start = a / a.sum(axis=1, keepdims=True)
+        if money is None:  # start at uniform unit prices pi = 1 / sum_j w_j
+            bids = start * (endowment @ np.full(economy.n_goods, 1.0 / w.sum()))[:, None]
+        else:
+            bids = start * income[:, None]
+        r = exponents(economy)
+        spend = bids.sum(axis=0)
+
+        def advance(k):
+            return _pr_steps(a, r, income, endowment, w, bids, spend, k)
+
+        def point():
+            ratio = np.divide(w, spend, out=np.zeros_like(spend), where=spend > 0)
+            return spend / w, bids * ratio
+
+        return iterate(economy, advance, point, tol, deadline, self.params["max_iter"])

@@ -1,0 +1,98 @@
+"""Tatonnement: prices rise where demand exceeds supply and fall where it does not.
+
+Walras (1874); the multiplicative discrete form p_j <- p_j (1 + lambda min(z_j, 1)),
+with z_j = (demand_j - w_j) / w_j, is the one Cole and Fleischer (2008) analyse
+for markets with bounded elasticity. Prices stay positive for step < 1 and are
+renormalised to sum to 1 (demand is homogeneous of degree 0 in prices, Fisher
+incomes included, since they are B_i p . w / sum B). It converges for gross
+substitutes (Cobb-Douglas, CES with rho > 0) and may cycle for complements; the
+certificate, not the dynamics, says which happened.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from markets import Economy, LINEAR, make_economy
+from markets.utilities import demand, demand_row
+
+from ._loop import iterate
+from .base import Solver
+
+
+@njit(cache=True)
+def _tatonnement_steps(kinds, a, rho, budget_share, endowment, w, p, step, steps, x):
+    """Advance p by `steps` price updates in place; False once prices stop being finite."""
+    n, m = a.shape
+    fisher = endowment.shape[0] == 0
+    total = np.empty(m)
+    for _ in range(steps):
+        value = 0.0
+        for j in range(m):
+            total[j] = 0.0
+            value += p[j] * w[j]
+        for i in range(n):
+            if fisher:
+                income = budget_share[i] * value
+            else:
+                income = 0.0
+                for j in range(m):
+                    income += endowment[i, j] * p[j]
+            demand_row(kinds[i], a[i], rho[i], p, income, x)
+            for j in range(m):
+                total[j] += x[j]
+        norm = 0.0
+        for j in range(m):
+            z = (total[j] - w[j]) / w[j]
+            p[j] *= 1.0 + step * min(z, 1.0)
+            norm += p[j]
+        if not (np.isfinite(norm) and norm > 0.0):
+            return False
+        for j in range(m):
+            p[j] /= norm
+    return True
+
+
+class Tatonnement(Solver):
+    """Multiplicative tatonnement on aggregate excess demand (any economy with a demand function)."""
+
+    name = "tatonnement"
+    models = frozenset({"fisher", "exchange"})
+    utilities = frozenset({"cobb-douglas", "ces", "leontief"})
+    exact = False
+    parameters = {"step": 0.5, "max_iter": 1_000_000}
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        if not 0 < self.params["step"] < 1:
+            from markets import InputError
+            raise InputError(f"{self.name}: step: must be in (0, 1), got {self.params['step']}")
+
+    def skip(self, economy):
+        if np.any(economy.kinds == LINEAR):
+            return "linear utilities have a demand correspondence, not a function (supports: cobb-douglas, ces, leontief)"
+        return super().skip(economy)
+
+    def warm_up(self) -> None:
+        for model, owned in (("fisher", {"budget": np.ones(3)}), ("exchange", {"endowment": np.ones((3, 2))})):
+            tiny = make_economy(model, ["cobb-douglas", "ces", "leontief"], np.ones((3, 2)), rho=0.5, **owned)
+            self.run(tiny, 1e-6, np.inf, 0)
+
+    def run(self, economy: Economy, tol, deadline, seed):
+        m = economy.n_goods
+        w = economy.total_supply
+        if economy.model == "fisher":
+            share, endowment = economy.budget / economy.budget.sum(), np.zeros((0, m))
+        else:
+            share, endowment = np.zeros(economy.n_agents), np.ascontiguousarray(economy.endowment)
+        p = np.full(m, 1.0 / m)
+        x = np.empty(m)
+        step = float(self.params["step"])
+
+        def advance(k):
+            return _tatonnement_steps(economy.kinds, economy.a, economy.rho, share, endowment, w, p, step, k, x)
+
+        def point():
+            return p.copy(), demand(economy, p, economy.incomes(p))
+
+        return iterate(economy, advance, point, tol, deadline, self.params["max_iter"])
