@@ -35,7 +35,7 @@ def build_program(economy: Economy):
     """The Eisenberg-Gale program: (problem, supply constraint, function giving the allocation)."""
     n, m = economy.n_agents, economy.n_goods
     a, kinds, rho = economy.a, economy.kinds, economy.rho
-    weights = economy.budget / economy.budget.sum()
+    weights = economy.budget / economy.budget.mean()   # order-1 weights keep the interior point well scaled
     rows, cols = np.nonzero((a > 0) & (kinds != LEONTIEF)[:, None])
     coef = a[rows, cols]
     x = cp.Variable(len(rows), nonneg=True)
@@ -128,8 +128,9 @@ class EisenbergGale(Solver):
         iterations = int(stats.num_iters or 0) if stats else 0
         if problem.status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE):
             return Outcome("no_equilibrium", iterations=iterations, message=f"program {problem.status}")
+        late = time.perf_counter() >= deadline
         if supply.dual_value is None or problem.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
-            status = "timeout" if time.perf_counter() >= deadline else "failed"
-            return Outcome(status, iterations=iterations, message=f"program {problem.status}")
+            return Outcome("timeout" if late else "failed", iterations=iterations, message=f"program {problem.status}")
         prices = np.maximum(np.asarray(supply.dual_value, dtype=float).ravel(), 0.0)
-        return Outcome("converged", prices, allocation(), iterations, message=f"program {problem.status}")
+        status = "converged" if problem.status == cp.OPTIMAL or not late else "timeout"
+        return Outcome(status, prices, allocation(), iterations, message=f"program {problem.status}")

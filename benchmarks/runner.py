@@ -1,0 +1,173 @@
+"""Run a suite: every applicable solver on every economy of every ladder, one JSON line per run.
+
+The wall rule: once a solver runs out of its time budget at some size of a
+family, the larger sizes of that family are recorded as `skipped` for it.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from tqdm import tqdm
+
+from markets.generators import generate
+from solvers import Solver, create, solve
+from solvers.registry import available
+
+from .suite import FamilyLadder, Suite
+
+RUNS_FILE = "runs.jsonl"
+META_FILE = "meta.json"
+
+
+@dataclass
+class Plan:
+    """For each ladder, the solvers that apply to it (and why the others do not)."""
+
+    suite: Suite
+    solvers: dict[str, Solver]
+    applicable: dict[str, list[str]]          # ladder label -> solver names
+    declined: dict[str, dict[str, str]]       # ladder label -> solver name -> reason
+
+    @property
+    def total_runs(self) -> int:
+        seeds = len(self.suite.seeds)
+        return sum(len(ladder.sizes) * seeds * len(self.applicable[ladder.label]) for ladder in self.suite.ladders)
+
+
+def economy_for(ladder: FamilyLadder, agents: int, seed: int):
+    return generate(ladder.family, agents, ladder.goods(agents), seed, ladder.density, ladder.rho)
+
+
+def make_plan(suite: Suite, extra_solvers: list[Solver] = ()) -> Plan:
+    names = suite.solvers if suite.solvers is not None else tuple(available())
+    solvers = {s.name: s for s in [create(n) for n in names] + list(extra_solvers)}
+    applicable, declined = {}, {}
+    for ladder in suite.ladders:
+        probe = economy_for(ladder, ladder.sizes[0], suite.seeds[0])
+        reasons = {name: solver.skip(probe) for name, solver in solvers.items()}
+        applicable[ladder.label] = [n for n, r in reasons.items() if r is None]
+        declined[ladder.label] = {n: r for n, r in reasons.items() if r is not None}
+    return Plan(suite, solvers, applicable, declined)
+
+
+def environment() -> dict:
+    """Provenance recorded once per run directory."""
+    versions = {}
+    for dist in ("gebench", "numpy", "scipy", "cvxpy", "clarabel", "numba", "matplotlib"):
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            versions[dist] = None
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                                cwd=Path(__file__).parent, timeout=5).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        commit = None
+    cpu = platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"python": platform.python_version(), "platform": platform.platform(), "cpu": cpu,
+            "cores": os.cpu_count(), "numba_threads": _numba_threads(), "versions": versions,
+            "commit": commit}
+
+
+def _numba_threads() -> int:
+    import numba
+    return numba.get_num_threads()
+
+
+def new_run_dir(results: Path, suite: Suite) -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path = results / f"{stamp}-{suite.name}"
+    k = 1
+    while path.exists():
+        k += 1
+        path = results / f"{stamp}-{suite.name}-{k}"
+    path.mkdir(parents=True)
+    return path
+
+
+def _append(handle, record: dict) -> None:
+    handle.write(json.dumps(record) + "\n")
+    handle.flush()
+    os.fsync(handle.fileno())
+
+
+def run_suite(suite: Suite, results: Path = Path("results"), extra_solvers: list[Solver] = (),
+              progress: bool | None = None) -> Path:
+    """Run the suite into a new directory under `results`; returns that directory."""
+    plan = make_plan(suite, extra_solvers)
+    out = new_run_dir(Path(results), suite)
+    (out / "suite.toml").write_text(suite.source, encoding="utf-8")
+    warm = {}
+    for name, solver in plan.solvers.items():
+        if any(name in names for names in plan.applicable.values()):
+            t0 = time.perf_counter()
+            solver.warm_up()
+            warm[name] = time.perf_counter() - t0
+    meta = {"run_id": out.name, "suite": suite.name, "tolerance": suite.tolerance,
+            "time_budget": suite.time_budget, "seeds": list(suite.seeds),
+            "solvers": {n: {"exact": s.exact, "params": s.params} for n, s in plan.solvers.items()},
+            "declined": plan.declined, "warm_up_seconds": warm, "environment": environment()}
+    (out / META_FILE).write_text(json.dumps(meta, indent=1, default=str), encoding="utf-8")
+
+    bar = tqdm(total=plan.total_runs, desc=suite.name, unit="run", disable=None if progress is None else not progress)
+    with open(out / RUNS_FILE, "a", encoding="utf-8") as handle:
+        for ladder in suite.ladders:
+            walled: dict[str, int] = {}
+            for agents in ladder.sizes:
+                goods = ladder.goods(agents)
+                hit_budget = set()
+                for seed in suite.seeds:
+                    economy = None
+                    for name in plan.applicable[ladder.label]:
+                        record = {"run_id": out.name, "family": ladder.family, "ladder": ladder.label,
+                                  "agents": agents, "goods": goods, "seed": seed, "density": ladder.density,
+                                  "rho": ladder.rho, "solver": name, "exact": plan.solvers[name].exact,
+                                  "tolerance": suite.tolerance, "time_budget": suite.time_budget}
+                        bar.set_postfix_str(f"{ladder.label} n={agents} {name}", refresh=False)
+                        if name in walled:
+                            record.update(status="skipped", seconds=None, iterations=None, certificate=None,
+                                          message=f"hit the time budget at {walled[name]} agents")
+                        else:
+                            t0 = time.perf_counter()
+                            economy = economy or economy_for(ladder, agents, seed)
+                            setup = time.perf_counter() - t0
+                            result = solve(plan.solvers[name], economy, suite.tolerance, suite.time_budget, seed)
+                            record.update({k: v for k, v in result.to_dict(with_allocation=False).items()
+                                           if k not in ("solver", "prices")})
+                            record["setup_seconds"] = setup
+                            if result.status == "timeout":
+                                hit_budget.add(name)
+                        _append(handle, record)
+                        bar.update()
+                for name in hit_budget:
+                    walled.setdefault(name, agents)
+    bar.close()
+    return out
+
+
+def read_runs(run_dir: Path) -> list[dict]:
+    """The records of a run directory (a truncated last line from a kill is ignored)."""
+    records = []
+    path = Path(run_dir) / RUNS_FILE
+    if not path.exists():
+        return records
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return records
