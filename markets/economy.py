@@ -6,6 +6,7 @@ Every numeric rule of ``economy-format.md`` is checked here, once, before an
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -127,6 +128,12 @@ class Economy:
     def total_supply(self) -> np.ndarray:
         """w: the sum of endowments (exchange) or the Fisher supply (default 1 each)."""
         return self._total_supply
+
+    @cached_property
+    def log_a(self) -> np.ndarray:
+        """log of the coefficients (-inf where a_ij = 0), computed once for the demand kernels."""
+        with np.errstate(divide="ignore"):
+            return _frozen(np.log(self.a))
 
     @property
     def families(self) -> frozenset[str]:

@@ -21,17 +21,18 @@ _INF = math.inf
 
 
 @njit(cache=True)
-def demand_row(kind, a, rho, p, b, x):
-    """Write into x the optimal bundle of one agent with coefficients a at prices p and income b."""
+def demand_row(kind, a, log_a, rho, p, log_p, b, x):
+    """Write into x the optimal bundle of one agent at prices p and income b.
+
+    log_a and log_p are log(a) and log(p), computed once by the caller: the CES
+    branch then costs one exp per good, shifted by the row's largest exponent so
+    that sigma (log a - log p) cannot overflow even for rho near 1.
+    """
     m = a.shape[0]
     for j in range(m):
         x[j] = 0.0
     if b <= 0.0:
         return
-    free = False
-    for j in range(m):
-        if a[j] > 0.0 and p[j] <= 0.0:
-            free = True
     if kind == LEONTIEF:
         cost = 0.0
         for j in range(m):
@@ -40,14 +41,15 @@ def demand_row(kind, a, rho, p, b, x):
             if a[j] > 0.0:
                 x[j] = _INF if cost <= 0.0 else a[j] * b / cost
         return
-    if free:
-        # A wanted free good absorbs unbounded demand; with CES complements the
-        # other goods keep their demand (the free goods drop out of the price index).
-        for j in range(m):
-            if a[j] > 0.0 and p[j] <= 0.0:
-                x[j] = _INF
-        if kind == LINEAR or (kind == CES and rho > 0.0):
-            return
+    free = False
+    for j in range(m):
+        if a[j] > 0.0 and p[j] <= 0.0:
+            free = True
+            x[j] = _INF
+    # A wanted free good absorbs unbounded demand; with Cobb-Douglas or CES
+    # complements the other goods keep their demand (free goods leave the price index).
+    if free and (kind == LINEAR or (kind == CES and rho > 0.0)):
+        return
     if kind == LINEAR:
         best = 0.0
         for j in range(m):
@@ -68,23 +70,25 @@ def demand_row(kind, a, rho, p, b, x):
             if a[j] > 0.0 and p[j] > 0.0:
                 x[j] = a[j] / total * b / p[j]
     else:
+        # x_j = b e_j / sum_k e_k p_k with e_j = (a_j / p_j)^sigma, shifted by max e_j
         sigma = 1.0 / (1.0 - rho)
         top = -_INF
         for j in range(m):
             if a[j] > 0.0 and p[j] > 0.0:
-                t = sigma * math.log(a[j]) + (1.0 - sigma) * math.log(p[j])
+                t = sigma * (log_a[j] - log_p[j])
                 if t > top:
                     top = t
         if top == -_INF:
             return
-        total = 0.0
+        cost = 0.0
         for j in range(m):
             if a[j] > 0.0 and p[j] > 0.0:
-                total += math.exp(sigma * math.log(a[j]) + (1.0 - sigma) * math.log(p[j]) - top)
-        log_index = top + math.log(total)
+                x[j] = math.exp(sigma * (log_a[j] - log_p[j]) - top)
+                cost += x[j] * p[j]
+        scale = b / cost
         for j in range(m):
             if a[j] > 0.0 and p[j] > 0.0:
-                x[j] = b * math.exp(sigma * (math.log(a[j]) - math.log(p[j])) - log_index)
+                x[j] *= scale
 
 
 @njit(cache=True)
@@ -191,9 +195,10 @@ def log_indirect_row(kind, a, rho, p, b):
 
 
 @njit(cache=True)
-def _demand_all(kinds, a, rho, p, b, out):
+def _demand_all(kinds, a, log_a, rho, p, b, out):
+    log_p = np.log(p)
     for i in range(a.shape[0]):
-        demand_row(kinds[i], a[i], rho[i], p, b[i], out[i])
+        demand_row(kinds[i], a[i], log_a[i], rho[i], p, log_p, b[i], out[i])
 
 
 @njit(cache=True)
@@ -215,7 +220,7 @@ def _f64(x) -> np.ndarray:
 def demand(economy: Economy, prices, incomes) -> np.ndarray:
     """(n, m) optimal bundles: each agent's demand at prices with its income."""
     out = np.empty((economy.n_agents, economy.n_goods))
-    _demand_all(economy.kinds, economy.a, economy.rho, _f64(prices), _f64(incomes), out)
+    _demand_all(economy.kinds, economy.a, economy.log_a, economy.rho, _f64(prices), _f64(incomes), out)
     return out
 
 

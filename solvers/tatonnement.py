@@ -10,6 +10,8 @@ certificate, not the dynamics, says which happened.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
@@ -21,16 +23,18 @@ from .base import Solver
 
 
 @njit(cache=True)
-def _tatonnement_steps(kinds, a, rho, budget_share, endowment, w, p, step, steps, x):
+def _tatonnement_steps(kinds, a, log_a, rho, budget_share, endowment, w, p, step, steps, x):
     """Advance p by `steps` price updates in place; False once prices stop being finite."""
     n, m = a.shape
     fisher = endowment.shape[0] == 0
     total = np.empty(m)
+    log_p = np.empty(m)
     for _ in range(steps):
         value = 0.0
         for j in range(m):
             total[j] = 0.0
             value += p[j] * w[j]
+            log_p[j] = math.log(p[j]) if p[j] > 0.0 else -math.inf
         for i in range(n):
             if fisher:
                 income = budget_share[i] * value
@@ -38,7 +42,7 @@ def _tatonnement_steps(kinds, a, rho, budget_share, endowment, w, p, step, steps
                 income = 0.0
                 for j in range(m):
                     income += endowment[i, j] * p[j]
-            demand_row(kinds[i], a[i], rho[i], p, income, x)
+            demand_row(kinds[i], a[i], log_a[i], rho[i], p, log_p, income, x)
             for j in range(m):
                 total[j] += x[j]
         norm = 0.0
@@ -90,7 +94,8 @@ class Tatonnement(Solver):
         step = float(self.params["step"])
 
         def advance(k):
-            return _tatonnement_steps(economy.kinds, economy.a, economy.rho, share, endowment, w, p, step, k, x)
+            return _tatonnement_steps(economy.kinds, economy.a, economy.log_a, economy.rho, share, endowment, w, p,
+                                      step, k, x)
 
         def point():
             return p.copy(), demand(economy, p, economy.incomes(p))

@@ -1,0 +1,109 @@
+"""pytest-benchmark: one proportional-response and one tatonnement step at n = m = 1000, dense,
+Numba kernel against a straightforward NumPy version of the same step.
+
+    pytest benchmarks/perf --benchmark-only --benchmark-json results/bench.json
+
+Each round starts from fresh state (pedantic setup); the kernels are compiled by a
+warm-up call with the same dtypes and layout before anything is timed. Run with
+--benchmark-disable these are plain tests: both versions must compute the same step.
+"""
+import numpy as np
+import pytest
+
+from markets import demand
+from markets.generators import generate
+from solvers.proportional_response import _pr_steps, exponents
+from solvers.tatonnement import _tatonnement_steps
+
+N = 1000
+
+
+@pytest.fixture(scope="module")
+def fisher_linear():
+    return generate("fisher-linear", N, N, seed=0)
+
+
+@pytest.fixture(scope="module")
+def fisher_ces():
+    return generate("fisher-ces", N, N, seed=0, rho=0.5)
+
+
+def _pr_state(economy):
+    income = economy.budget / economy.budget.sum()
+    bids = economy.a / economy.a.sum(axis=1, keepdims=True) * income[:, None]
+    return income, bids, bids.sum(axis=0)
+
+
+def pr_step_numpy(a, income, w, bids):
+    """Linear proportional response, one round, written the obvious NumPy way."""
+    x = bids * (w / bids.sum(axis=0))
+    v = a * x
+    return income[:, None] * v / v.sum(axis=1, keepdims=True)
+
+
+def tatonnement_step_numpy(a, rho, share, w, p, step):
+    """CES tatonnement, one round: demand from the closed form, then the price update."""
+    sigma = 1.0 / (1.0 - rho)
+    income = share * (p @ w)
+    weight = a ** sigma * p ** (-sigma)
+    x = weight * (income / (weight @ p))[:, None]
+    z = (x.sum(axis=0) - w) / w
+    p = p * (1.0 + step * np.minimum(z, 1.0))
+    return p / p.sum()
+
+
+def test_pr_step_numba(benchmark, fisher_linear):
+    e = fisher_linear
+    a, r, w, no_endowment = np.ascontiguousarray(e.a), exponents(e), e.total_supply, np.zeros((0, N))
+    income, bids0, _ = _pr_state(e)
+    _pr_steps(a, r, income, no_endowment, w, bids0.copy(), bids0.sum(axis=0), 1)   # compile
+
+    def setup():
+        bids = bids0.copy()
+        return (a, r, income, no_endowment, w, bids, bids.sum(axis=0), 1), {}
+
+    benchmark.pedantic(_pr_steps, setup=setup, rounds=20, warmup_rounds=1)
+    bids = bids0.copy()
+    _pr_steps(a, r, income, no_endowment, w, bids, bids.sum(axis=0), 1)
+    np.testing.assert_allclose(bids, pr_step_numpy(a, income, w, bids0), rtol=1e-12, atol=1e-300)
+
+
+def test_pr_step_numpy(benchmark, fisher_linear):
+    e = fisher_linear
+    income, bids0, _ = _pr_state(e)
+    benchmark.pedantic(pr_step_numpy, args=(e.a, income, e.total_supply, bids0), rounds=20, warmup_rounds=1)
+
+
+def _tat_args(e):
+    share = e.budget / e.budget.sum()
+    return share, np.zeros((0, N)), e.total_supply, np.full(N, 1.0 / N)
+
+
+def test_tatonnement_step_numba(benchmark, fisher_ces):
+    e = fisher_ces
+    share, no_endowment, w, p0 = _tat_args(e)
+    x = np.empty(N)
+    _tatonnement_steps(e.kinds, e.a, e.log_a, e.rho, share, no_endowment, w, p0.copy(), 0.5, 1, x)   # compile
+
+    def setup():
+        return (e.kinds, e.a, e.log_a, e.rho, share, no_endowment, w, p0.copy(), 0.5, 1, x), {}
+
+    benchmark.pedantic(_tatonnement_steps, setup=setup, rounds=20, warmup_rounds=1)
+    p = p0.copy()
+    _tatonnement_steps(e.kinds, e.a, e.log_a, e.rho, share, no_endowment, w, p, 0.5, 1, x)
+    np.testing.assert_allclose(p, tatonnement_step_numpy(e.a, 0.5, share, w, p0, 0.5), rtol=1e-10)
+
+
+def test_tatonnement_step_numpy(benchmark, fisher_ces):
+    e = fisher_ces
+    share, _, w, p0 = _tat_args(e)
+    benchmark.pedantic(tatonnement_step_numpy, args=(e.a, 0.5, share, w, p0, 0.5), rounds=20, warmup_rounds=1)
+
+
+def test_numpy_demand_matches_the_kernel(fisher_ces):
+    e = fisher_ces
+    share, _, w, p = _tat_args(e)
+    income = share * (p @ w)
+    sigma = 2.0
+    weight = e.a ** sigma * p ** (-sigma)
+    np.testing.assert_allclose(demand(e, p, income), weight * (income / (weight @ p))[:, None], rtol=1e-10)

@@ -1,0 +1,90 @@
+import json
+
+import numpy as np
+
+from benchmarks.cli import main
+from benchmarks.plot import fit_exponent
+from benchmarks.runner import META_FILE, read_runs, run_suite
+from benchmarks.suite import load_suite, parse_suite
+from solvers import Outcome, Solver
+
+SMALL = """
+name = "tiny"
+tolerance = 1e-6
+time_budget = 5.0
+seeds = [0, 1]
+solvers = ["tatonnement", "proportional-response", "eisenberg-gale"]
+
+[[family]]
+family = "fisher-ces"
+rho = 0.5
+sizes = [3, 6]
+
+[[family]]
+family = "exchange-cobb-douglas"
+sizes = [4]
+"""
+
+
+def test_a_small_run_writes_records_meta_and_plots(tmp_path, capsys):
+    suite = tmp_path / "tiny.toml"
+    suite.write_text(SMALL)
+    assert main(["run", str(suite), "--results", str(tmp_path / "results")]) == 0
+    run_dir = tmp_path / "results" / capsys.readouterr().out.strip().splitlines()[-1].split("/")[-1]
+    records = read_runs(run_dir)
+    # fisher-ces: 3 solvers x 2 sizes x 2 seeds; exchange-cobb-douglas: 2 solvers x 1 size x 2 seeds
+    assert len(records) == 12 + 4
+    assert {r["status"] for r in records} == {"converged"}
+    for r in records:
+        assert r["certificate"]["optimality"] <= 1e-6 and r["seconds"] > 0 and r["iterations"] >= 0
+        assert {"family", "agents", "goods", "seed", "solver", "status", "setup_seconds"} <= set(r)
+    meta = json.loads((run_dir / META_FILE).read_text())
+    assert meta["environment"]["versions"]["numpy"] and meta["suite"] == "tiny"
+    assert "eisenberg-gale" in meta["declined"]["exchange-cobb-douglas"]
+    for name in ("scaling.png", "scaling.svg"):
+        assert (run_dir / name).stat().st_size > 1000
+    assert (run_dir / "suite.toml").read_text() == SMALL
+
+
+class _SlowAbove(Solver):
+    """Times out on economies with more than 4 agents: a deterministic stand-in for a wall."""
+
+    name = "slow-above-4"
+    models = frozenset({"fisher"})
+    utilities = frozenset({"ces"})
+
+    def run(self, economy, tol, deadline, seed):
+        if economy.n_agents > 4:
+            return Outcome("timeout", message="pretend the budget ran out")
+        return Outcome("failed", message="no answer")
+
+
+def test_the_wall_rule_records_skipped_runs(tmp_path):
+    suite = parse_suite(SMALL.replace("sizes = [3, 6]", "sizes = [3, 6, 9, 12]")
+                        .replace('"tatonnement", "proportional-response", "eisenberg-gale"', '"tatonnement"'))
+    run_dir = run_suite(suite, tmp_path, extra_solvers=[_SlowAbove()], progress=False)
+    mine = sorted((r["agents"], r["seed"], r["status"]) for r in read_runs(run_dir) if r["solver"] == "slow-above-4")
+    assert mine == [(3, 0, "failed"), (3, 1, "failed"), (6, 0, "timeout"), (6, 1, "timeout"),
+                    (9, 0, "skipped"), (9, 1, "skipped"), (12, 0, "skipped"), (12, 1, "skipped")]
+    assert all(r["status"] == "converged" for r in read_runs(run_dir) if r["solver"] == "tatonnement")
+
+
+def test_the_default_suite_is_shipped_and_valid():
+    suite = load_suite("quick")
+    assert suite.name == "quick" and suite.solvers is None and len(suite.ladders) >= 4
+
+
+def test_bad_suite_files_name_the_field(tmp_path, capsys):
+    suite = tmp_path / "bad.toml"
+    suite.write_text(SMALL.replace("sizes = [4]", "sizes = [4, 2]"))
+    assert main(["run", str(suite), "--results", str(tmp_path)]) == 2
+    assert "sizes" in capsys.readouterr().err
+    assert main(["run", "no-such-suite"]) == 2
+    assert "quick" in capsys.readouterr().err
+
+
+def test_fit_exponent_recovers_a_power_law():
+    n = np.array([10, 20, 40, 80, 160])
+    assert abs(fit_exponent(n, 3e-4 * n ** 2.5) - 2.5) < 1e-9
+    # only the upper half of the sizes is fitted: a flat start does not bend the slope
+    assert abs(fit_exponent(n, np.where(n < 40, 1.0, 1e-3 * n ** 2.0)) - 2.0) < 1e-9
