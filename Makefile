@@ -1,0 +1,25 @@
+# Two targets do everything: `make bench` runs the default suite, `make test` the tests.
+# Each creates .venv and installs gebench into it on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: bench test perf clean
+
+$(BIN)/gebench: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+bench: $(BIN)/gebench
+	$(BIN)/gebench run quick --results results
+
+test: $(BIN)/gebench
+	$(BIN)/python -m pytest -q --benchmark-disable
+
+perf: $(BIN)/gebench
+	$(BIN)/python -m pytest benchmarks/perf --benchmark-only --benchmark-json results/bench.json
+
+clean:
+	rm -rf $(VENV) .pytest_cache .benchmarks
