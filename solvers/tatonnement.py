@@ -15,7 +15,7 @@ import math
 import numpy as np
 from numba import njit
 
-from markets import Economy, LINEAR, make_economy
+from markets import CES, LINEAR, Economy, make_economy
 from markets.utilities import demand, demand_row
 
 from ._loop import iterate
@@ -23,18 +23,62 @@ from .base import Solver
 
 
 @njit(cache=True)
-def _tatonnement_steps(kinds, a, log_a, rho, budget_share, endowment, w, p, step, steps, x):
+def _ces_weights(kinds, a, rho):
+    """W_ij = (a_ij / max_k a_ik)^sigma_i for CES rows (else 0): the price-free half of CES demand."""
+    n, m = a.shape
+    weights = np.zeros((n, m))
+    for i in range(n):
+        if kinds[i] == CES:
+            sigma = 1.0 / (1.0 - rho[i])
+            top = 0.0
+            for j in range(m):
+                top = max(top, a[i, j])
+            for j in range(m):
+                if a[i, j] > 0.0:
+                    weights[i, j] = (a[i, j] / top) ** sigma
+    return weights
+
+
+@njit(cache=True)
+def _ces_row_from_weights(weights, q, p, income, x):
+    """CES demand x_j = income W_j q_j / sum_k W_k q_k p_k with q_j = (p_min / p_j)^sigma.
+
+    Costs one multiply-add per good. Returns False where the row underflowed,
+    and the caller then uses the overflow-safe `demand_row`.
+    """
+    m = p.shape[0]
+    cost = 0.0
+    top = 0.0
+    for j in range(m):
+        v = weights[j] * q[j]
+        x[j] = v
+        cost += v * p[j]
+        top = max(top, v)
+    if not top > 1e-250:
+        return False
+    scale = income / cost
+    for j in range(m):
+        x[j] *= scale
+    return True
+
+
+@njit(cache=True)
+def _tatonnement_steps(kinds, a, log_a, rho, weights, budget_share, endowment, w, p, step, steps, x):
     """Advance p by `steps` price updates in place; False once prices stop being finite."""
     n, m = a.shape
     fisher = endowment.shape[0] == 0
     total = np.empty(m)
     log_p = np.empty(m)
+    q = np.empty(m)
     for _ in range(steps):
         value = 0.0
+        p_min = math.inf
         for j in range(m):
             total[j] = 0.0
             value += p[j] * w[j]
             log_p[j] = math.log(p[j]) if p[j] > 0.0 else -math.inf
+            p_min = min(p_min, p[j])
+        q_sigma = math.nan
         for i in range(n):
             if fisher:
                 income = budget_share[i] * value
@@ -42,7 +86,16 @@ def _tatonnement_steps(kinds, a, log_a, rho, budget_share, endowment, w, p, step
                 income = 0.0
                 for j in range(m):
                     income += endowment[i, j] * p[j]
-            demand_row(kinds[i], a[i], log_a[i], rho[i], p, log_p, income, x)
+            done = False
+            if kinds[i] == CES and p_min > 0.0:
+                sigma = 1.0 / (1.0 - rho[i])
+                if sigma != q_sigma:
+                    for j in range(m):
+                        q[j] = (p_min / p[j]) ** sigma
+                    q_sigma = sigma
+                done = _ces_row_from_weights(weights[i], q, p, income, x)
+            if not done:
+                demand_row(kinds[i], a[i], log_a[i], rho[i], p, log_p, income, x)
             for j in range(m):
                 total[j] += x[j]
         norm = 0.0
@@ -92,10 +145,11 @@ class Tatonnement(Solver):
         p = np.full(m, 1.0 / m)
         x = np.empty(m)
         step = float(self.params["step"])
+        weights = _ces_weights(economy.kinds, economy.a, economy.rho)
 
         def advance(k):
-            return _tatonnement_steps(economy.kinds, economy.a, economy.log_a, economy.rho, share, endowment, w, p,
-                                      step, k, x)
+            return _tatonnement_steps(economy.kinds, economy.a, economy.log_a, economy.rho, weights, share,
+                                      endowment, w, p, step, k, x)
 
         def point():
             return p.copy(), demand(economy, p, economy.incomes(p))

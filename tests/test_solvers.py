@@ -158,3 +158,22 @@ def test_input_economy_is_not_mutated(warm):
     solve(warm["proportional-response"], economy)
     np.testing.assert_array_equal(economy.a, before[0])
     np.testing.assert_array_equal(economy.endowment, before[1])
+
+
+@pytest.mark.parametrize("rho", [-50.0, -1.0, 0.5, 0.99])
+def test_tatonnement_kernel_step_matches_the_reference_demand(rho):
+    # The kernel's CES fast path (precomputed weights) must take exactly the step
+    # the overflow-safe reference demand gives, including where it falls back.
+    from markets import demand
+    from solvers.tatonnement import _ces_weights, _tatonnement_steps
+    e = generate("exchange-ces", 12, 9, seed=1, rho=rho, density=0.6)
+    p0 = np.geomspace(1e-3, 1.0, 9)
+    p0 /= p0.sum()
+    z = (demand(e, p0, e.incomes(p0)).sum(axis=0) - e.total_supply) / e.total_supply
+    expected = p0 * (1 + 0.5 * np.minimum(z, 1.0))
+    expected /= expected.sum()
+    p = p0.copy()
+    weights = _ces_weights(e.kinds, e.a, e.rho)
+    assert _tatonnement_steps(e.kinds, e.a, e.log_a, e.rho, weights, np.zeros(12), np.ascontiguousarray(e.endowment),
+                              e.total_supply, p, 0.5, 1, np.empty(9))
+    np.testing.assert_allclose(p, expected, rtol=1e-9)

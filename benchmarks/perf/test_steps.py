@@ -13,7 +13,7 @@ import pytest
 from markets import demand
 from markets.generators import generate
 from solvers.proportional_response import _pr_steps, exponents
-from solvers.tatonnement import _tatonnement_steps
+from solvers.tatonnement import _ces_weights, _tatonnement_steps
 
 N = 1000
 
@@ -83,14 +83,16 @@ def test_tatonnement_step_numba(benchmark, fisher_ces):
     e = fisher_ces
     share, no_endowment, w, p0 = _tat_args(e)
     x = np.empty(N)
-    _tatonnement_steps(e.kinds, e.a, e.log_a, e.rho, share, no_endowment, w, p0.copy(), 0.5, 1, x)   # compile
+    weights = _ces_weights(e.kinds, e.a, e.rho)     # once per economy, like Tatonnement.run
+    args = (e.kinds, e.a, e.log_a, e.rho, weights, share, no_endowment, w)
+    _tatonnement_steps(*args, p0.copy(), 0.5, 1, x)   # compile
 
     def setup():
-        return (e.kinds, e.a, e.log_a, e.rho, share, no_endowment, w, p0.copy(), 0.5, 1, x), {}
+        return (*args, p0.copy(), 0.5, 1, x), {}
 
     benchmark.pedantic(_tatonnement_steps, setup=setup, rounds=20, warmup_rounds=1)
     p = p0.copy()
-    _tatonnement_steps(e.kinds, e.a, e.log_a, e.rho, share, no_endowment, w, p, 0.5, 1, x)
+    _tatonnement_steps(*args, p, 0.5, 1, x)
     np.testing.assert_allclose(p, tatonnement_step_numpy(e.a, 0.5, share, w, p0, 0.5), rtol=1e-10)
 
 
