@@ -143,7 +143,8 @@ def run_suite(suite: Suite, results: Path = Path("results"), extra_solvers: list
                                           message=f"hit the time budget at {walled[name]} agents")
                         else:
                             t0 = time.perf_counter()
-                            economy = economy or economy_for(ladder, agents, seed)
+                            if economy is None:
+                                economy = economy_for(ladder, agents, seed)
                             setup = time.perf_counter() - t0
                             result = solve(plan.solvers[name], economy, suite.tolerance, suite.time_budget, seed)
                             record.update({k: v for k, v in result.to_dict(with_allocation=False).items()

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from markets import Economy, certify
+from markets import Economy, certify, make_economy
 
 from .base import Outcome
 
@@ -38,3 +38,12 @@ def iterate(economy: Economy, advance: Callable[[int], bool], point: Callable[[]
         if time.perf_counter() >= deadline:
             return Outcome("timeout", prices, allocation, done)
         chunk = min(max(first_chunk, done // 4), max_chunk)
+
+
+def warm_up_on_tiny(solver, families: list[str]) -> None:
+    """Compile a dynamic's kernels by running it on a 3-agent Fisher and exchange economy,
+    with the dtypes and layouts of a real run."""
+    n = len(families)
+    for model, owned in (("fisher", {"budget": np.ones(n)}), ("exchange", {"endowment": np.ones((n, 2))})):
+        tiny = make_economy(model, families, np.ones((n, 2)), rho=0.5, **owned)
+        solver.run(tiny, 1e-6, np.inf, 0)

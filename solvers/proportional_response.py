@@ -17,9 +17,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from markets import CES, COBB_DOUGLAS, Economy, make_economy
+from markets import CES, COBB_DOUGLAS, Economy
 
-from ._loop import iterate
+from ._loop import iterate, warm_up_on_tiny
 from .base import Outcome, Solver
 
 
@@ -105,9 +105,7 @@ class ProportionalResponse(Solver):
         return reason
 
     def warm_up(self) -> None:
-        for model, owned in (("fisher", {"budget": np.ones(3)}), ("exchange", {"endowment": np.ones((3, 2))})):
-            tiny = make_economy(model, ["linear", "cobb-douglas", "ces"], np.ones((3, 2)), rho=0.5, **owned)
-            self.run(tiny, 1e-6, np.inf, 0)
+        warm_up_on_tiny(self, ["linear", "cobb-douglas", "ces"])
 
     def run(self, economy, tol, deadline, seed):
         a = np.ascontiguousarray(economy.a)

@@ -15,10 +15,10 @@ import math
 import numpy as np
 from numba import njit
 
-from markets import CES, LINEAR, Economy, make_economy
+from markets import CES, LINEAR, Economy, InputError
 from markets.utilities import demand, demand_row
 
-from ._loop import iterate
+from ._loop import iterate, warm_up_on_tiny
 from .base import Solver
 
 
@@ -122,7 +122,6 @@ class Tatonnement(Solver):
     def __init__(self, **params):
         super().__init__(**params)
         if not 0 < self.params["step"] < 1:
-            from markets import InputError
             raise InputError(f"{self.name}: step: must be in (0, 1), got {self.params['step']}")
 
     def skip(self, economy):
@@ -131,9 +130,7 @@ class Tatonnement(Solver):
         return super().skip(economy)
 
     def warm_up(self) -> None:
-        for model, owned in (("fisher", {"budget": np.ones(3)}), ("exchange", {"endowment": np.ones((3, 2))})):
-            tiny = make_economy(model, ["cobb-douglas", "ces", "leontief"], np.ones((3, 2)), rho=0.5, **owned)
-            self.run(tiny, 1e-6, np.inf, 0)
+        warm_up_on_tiny(self, ["cobb-douglas", "ces", "leontief"])
 
     def run(self, economy: Economy, tol, deadline, seed):
         m = economy.n_goods
