@@ -40,6 +40,15 @@ def iterate(economy: Economy, advance: Callable[[int], bool], point: Callable[[]
         chunk = min(max(first_chunk, done // 4), max_chunk)
 
 
+def income_inputs(economy: Economy) -> tuple[np.ndarray, np.ndarray]:
+    """(budget shares, endowment) as the kernels take them: a Fisher market passes
+    B / sum B and an endowment with no rows (which is how a kernel tells the models
+    apart), an exchange economy zeros and its endowment."""
+    if economy.model == "fisher":
+        return economy.budget / economy.budget.sum(), np.zeros((0, economy.n_goods))
+    return np.zeros(economy.n_agents), np.ascontiguousarray(economy.endowment)
+
+
 def warm_up_on_tiny(solver, families: list[str]) -> None:
     """Compile a dynamic's kernels by running it on a 3-agent Fisher and exchange economy,
     with the dtypes and layouts of a real run."""

@@ -19,7 +19,7 @@ from numba import njit
 
 from markets import CES, COBB_DOUGLAS, Economy
 
-from ._loop import iterate, warm_up_on_tiny
+from ._loop import income_inputs, iterate, warm_up_on_tiny
 from .base import Outcome, Solver
 
 
@@ -110,18 +110,10 @@ class ProportionalResponse(Solver):
     def run(self, economy, tol, deadline, seed):
         a = np.ascontiguousarray(economy.a)
         w = economy.total_supply
-        if economy.model == "fisher":
-            income, endowment = economy.budget / economy.budget.sum(), np.zeros((0, economy.n_goods))
-            money = 1.0
-        else:
-            endowment = np.ascontiguousarray(economy.endowment)
-            income = np.zeros(economy.n_agents)
-            money = None
-        start = a / a.sum(axis=1, keepdims=True)
-        if money is None:  # start at uniform unit prices pi = 1 / sum_j w_j
-            bids = start * (endowment @ np.full(economy.n_goods, 1.0 / w.sum()))[:, None]
-        else:
-            bids = start * income[:, None]
+        income, endowment = income_inputs(economy)
+        # exchange agents start with their endowment's value at uniform unit prices 1 / sum_j w_j
+        money = income if economy.model == "fisher" else endowment @ np.full(economy.n_goods, 1.0 / w.sum())
+        bids = a / a.sum(axis=1, keepdims=True) * money[:, None]
         r = exponents(economy)
         spend = bids.sum(axis=0)
 

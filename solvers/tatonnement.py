@@ -18,7 +18,7 @@ from numba import njit
 from markets import CES, LINEAR, Economy, InputError
 from markets.utilities import demand, demand_row
 
-from ._loop import iterate, warm_up_on_tiny
+from ._loop import income_inputs, iterate, warm_up_on_tiny
 from .base import Solver
 
 
@@ -135,10 +135,7 @@ class Tatonnement(Solver):
     def run(self, economy: Economy, tol, deadline, seed):
         m = economy.n_goods
         w = economy.total_supply
-        if economy.model == "fisher":
-            share, endowment = economy.budget / economy.budget.sum(), np.zeros((0, m))
-        else:
-            share, endowment = np.zeros(economy.n_agents), np.ascontiguousarray(economy.endowment)
+        share, endowment = income_inputs(economy)
         p = np.full(m, 1.0 / m)
         x = np.empty(m)
         step = float(self.params["step"])
