@@ -20,6 +20,7 @@ import numpy as np
 
 from .economy import UTILITY_CODES, Economy
 from .errors import InputError
+from .games import hard_game, leontief_from_game, random_game
 
 
 def stable_seed(*parts) -> int:
@@ -44,11 +45,18 @@ def sparsity_pattern(rng: np.random.Generator, n: int, m: int, density: float) -
 
 @dataclass(frozen=True)
 class RandomFamily:
-    """A random family: the market model and one utility family for every agent."""
+    """A random family: the market model and one utility family for every agent.
+    Its size is the number of agents; goods = round(goods_per_agent * agents)."""
 
     model: str
     utility: str
     default_rho: float | None = None
+    max_rho: float = 1.0          # CES families take rho < max_rho (complements: <= -1)
+    size_name = "agents"
+
+    def build(self, size: int, seed: int, goods_per_agent: float = 1.0, density: float = 1.0,
+              rho: float | None = None, name: str | None = None) -> Economy:
+        return self(size, max(1, round(goods_per_agent * size)), seed, density, rho, name)
 
     def __call__(self, agents: int, goods: int, seed: int, density: float = 1.0,
                  rho: float | None = None, name: str | None = None) -> Economy:
@@ -62,6 +70,8 @@ class RandomFamily:
             rho = self.default_rho if rho is None else float(rho)
             if not (rho < 1 and rho != 0):
                 raise InputError(f"rho: must be < 1 and != 0, got {rho}")
+            if self.max_rho < 1 and not rho <= self.max_rho:
+                raise InputError(f"rho: {name} needs rho <= {self.max_rho:g}, got {rho}")
         rng = np.random.default_rng(stable_seed(name, agents, goods, seed, density))
         mask = sparsity_pattern(rng, agents, goods, density)
         a = np.where(mask, 1.0 - rng.random((agents, goods)), 0.0)   # uniform on (0, 1]
@@ -77,16 +87,55 @@ class RandomFamily:
         return Economy("fisher", kinds, a, rho_arr, budget=budget, name=name, meta=meta)
 
 
-FAMILIES: dict[str, RandomFamily] = {
+@dataclass(frozen=True)
+class GameFamily:
+    """Leontief exchange economies that encode d x d bimatrix games (`markets.games`):
+    2d agents and 2d goods. `hard` uses Savani and von Stengel's games (deterministic,
+    even d only, seed ignored); otherwise payoffs are random integers."""
+
+    hard: bool
+    size_name = "d"
+
+    def build(self, size: int, seed: int, goods_per_agent: float = 1.0, density: float = 1.0,
+              rho: float | None = None, name: str | None = None) -> Economy:
+        if goods_per_agent != 1.0 or density != 1.0 or rho is not None:
+            raise InputError(f"{name}: game families take no goods_per_agent, density or rho")
+        if size < 1:
+            raise InputError(f"size: d must be >= 1, got {size}")
+        if self.hard:
+            R, C = hard_game(size)
+        else:
+            R, C = random_game(size, np.random.default_rng(stable_seed(name, size, seed)))
+        meta = {"family": name, "d": size, "seed": seed}
+        return leontief_from_game(R, C, name=name, meta=meta)
+
+
+FAMILIES: dict[str, RandomFamily | GameFamily] = {
     f"{model}-{utility}": RandomFamily(model, utility, 0.5 if utility == "ces" else None)
     for model in ("fisher", "exchange")
     for utility in ("linear", "cobb-douglas", "ces", "leontief")
 }
+FAMILIES["ces-complements"] = RandomFamily("exchange", "ces", default_rho=-2.0, max_rho=-1.0)
+FAMILIES["leontief-game"] = GameFamily(hard=False)
+FAMILIES["leontief-game-hard"] = GameFamily(hard=True)
+
+
+def _family(family: str):
+    if family not in FAMILIES:
+        raise InputError(f"family: unknown {family!r}; known: {', '.join(sorted(FAMILIES))}")
+    return FAMILIES[family]
 
 
 def generate(family: str, agents: int, goods: int, seed: int = 0, density: float = 1.0,
              rho: float | None = None) -> Economy:
-    """A random economy of a named family (see `FAMILIES`)."""
-    if family not in FAMILIES:
-        raise InputError(f"family: unknown {family!r}; known: {', '.join(sorted(FAMILIES))}")
-    return FAMILIES[family](agents, goods, seed, density, rho, name=family)
+    """A random economy of a family sized by agents and goods (see `FAMILIES`)."""
+    fam = _family(family)
+    if not isinstance(fam, RandomFamily):
+        raise InputError(f"family: {family} is sized by d, not by agents and goods; use build()")
+    return fam(agents, goods, seed, density, rho, name=family)
+
+
+def build(family: str, size: int, seed: int = 0, goods_per_agent: float = 1.0, density: float = 1.0,
+          rho: float | None = None) -> Economy:
+    """An economy of any family from its one size parameter (agents, or d for game families)."""
+    return _family(family).build(size, seed, goods_per_agent, density, rho, name=family)

@@ -4,6 +4,8 @@ import pytest
 from markets import InputError, dumps
 from markets.generators import FAMILIES, generate, stable_seed
 
+from .conftest import RANDOM_FAMILIES
+
 
 def test_same_seed_same_economy(any_family):
     assert dumps(generate(any_family, 8, 6, seed=5, density=0.5)) == dumps(generate(any_family, 8, 6, seed=5, density=0.5))
@@ -31,11 +33,13 @@ def test_sparsity_pattern(density):
 
 
 def test_models_and_families_are_as_named(any_family):
-    model, utility = any_family.split("-", 1)
+    family = FAMILIES[any_family]
     e = generate(any_family, 4, 3, seed=0)
-    assert e.model == model and e.families == {utility}
-    if utility == "ces":
-        assert np.all(e.rho == 0.5)
+    assert e.model == family.model and e.families == {family.utility}
+    if any_family.endswith("-ces"):
+        assert any_family.startswith(e.model) and np.all(e.rho == 0.5)
+    if any_family == "ces-complements":
+        assert np.all(e.rho == -2.0)
 
 
 @pytest.mark.parametrize("kwargs, field", [
@@ -49,5 +53,7 @@ def test_bad_parameters(kwargs, field):
 
 
 def test_families_cover_both_models_and_all_utilities():
-    assert {f.split("-", 1)[1] for f in FAMILIES} == {"linear", "cobb-douglas", "ces", "leontief"}
-    assert {f.split("-", 1)[0] for f in FAMILIES} == {"fisher", "exchange"}
+    random = [FAMILIES[f] for f in RANDOM_FAMILIES]
+    assert {f.utility for f in random} == {"linear", "cobb-douglas", "ces", "leontief"}
+    assert {f.model for f in random} == {"fisher", "exchange"}
+    assert {"leontief-game", "leontief-game-hard", "ces-complements"} <= set(FAMILIES)

@@ -1,0 +1,169 @@
+"""Bimatrix games as Leontief exchange economies, and back.
+
+Codenotti, Saberi, Varadarajan and Ye, "Leontief economies encode nonzero sum
+two-player games" (SODA 2006). For a game (R, C) with positive m x n payoffs
+(R the row player's, C the column player's), take m + n agents and goods;
+agent k owns one unit of good k. A row agent i wants the column goods in the
+proportions C[i, :]; a column agent k wants the row goods in the proportions
+R[:, k]. At an equilibrium with utility levels u = (u_x, u_y), good j clears
+as (R u_y)_j <= 1, tight where its price is positive, and good m+k as
+(C^T u_x)_k <= 1: exactly the Lemke-Howson conditions of a Nash equilibrium
+(x, y) = (u_x, u_y), up to normalisation. Prices follow from the incomes:
+p = diag(u) a p, a Perron vector of a column-stochastic block on the support.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from .economy import LEONTIEF, Economy
+from .errors import InputError
+
+
+@dataclass(frozen=True)
+class GameForm:
+    """The game inside a Leontief economy: payoffs (R, C), and the units w of each good."""
+
+    R: np.ndarray          # (m, n) row player's payoffs
+    C: np.ndarray          # (m, n) column player's payoffs
+    units: np.ndarray      # (m + n,) each agent's endowment of its own good
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.R.shape
+
+
+def leontief_from_game(R, C, name: str | None = None, meta: dict | None = None) -> Economy:
+    """The Leontief exchange economy of the game (R, C); payoffs must be positive."""
+    R, C = np.asarray(R, dtype=np.float64), np.asarray(C, dtype=np.float64)
+    if R.ndim != 2 or R.shape != C.shape:
+        raise InputError(f"game: R and C must be matrices of one shape, got {R.shape} and {C.shape}")
+    if not (np.all(np.isfinite(R)) and np.all(np.isfinite(C)) and R.min() > 0 and C.min() > 0):
+        raise InputError("game: payoffs must be finite and > 0 (add a constant: equilibria do not change)")
+    m, n = R.shape
+    a = np.zeros((m + n, m + n))
+    a[:m, m:] = C
+    a[m:, :m] = R.T
+    kinds = np.full(m + n, LEONTIEF)
+    return Economy("exchange", kinds, a, np.full(m + n, np.nan), endowment=np.eye(m + n),
+                   name=name, meta=dict(meta or {}, game=[m, n]))
+
+
+def game_of(economy: Economy) -> GameForm:
+    """The game an economy encodes; `InputError` says why when it is not of that form."""
+    if economy.model != "exchange" or np.any(economy.kinds != LEONTIEF):
+        raise InputError("not a game economy: needs an exchange economy with Leontief utilities only")
+    e = economy.endowment
+    units = np.diag(e).copy()
+    if np.any(e - np.diag(units)) or units.min() <= 0:
+        raise InputError("not a game economy: agent k must own good k and nothing else")
+    a = economy.a / units[None, :]
+    N = a.shape[0]
+    m = int(np.flatnonzero(a[0] > 0)[0])
+    if m == 0 or m == N:
+        raise InputError("not a game economy: agent 0 must want only goods of the other side")
+    blocks_zero = not a[:m, :m].any() and not a[m:, m:].any()
+    C, Rt = a[:m, m:], a[m:, :m]
+    if not blocks_zero or C.min() <= 0 or Rt.min() <= 0:
+        raise InputError(f"not a game economy: the coefficients must form the blocks [[0, C], [R^T, 0]] "
+                         f"with C, R > 0 (split after agent {m - 1})")
+    return GameForm(np.ascontiguousarray(Rt.T), np.ascontiguousarray(C), units)
+
+
+def equilibrium_from_nash(economy: Economy, form: GameForm, x, y) -> tuple[np.ndarray, np.ndarray]:
+    """(prices, allocation) of the economy from a Lemke-Howson point (x, y):
+    x >= 0 with C^T x <= 1 and y >= 0 with R y <= 1, tight on the supports."""
+    u = np.concatenate([np.asarray(x, float), np.asarray(y, float)])
+    a = economy.a / form.units[None, :]
+    support = np.flatnonzero(u > 0)
+    M = u[support, None] * a[np.ix_(support, support)]
+    # p = M p on the support: M's columns sum to 1 there, so it has a nonnegative fixed point.
+    _, _, vt = np.linalg.svd(M - np.eye(len(support)))
+    fixed = np.abs(vt[-1])
+    scaled = np.zeros(len(u))
+    scaled[support] = fixed / fixed.sum()
+    prices = scaled / form.units
+    allocation = u[:, None] * economy.a
+    return prices / prices.sum(), allocation
+
+
+def random_game(d: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A d x d game with independent integer payoffs uniform on 1..1000 (exact in floats)."""
+    return (rng.integers(1, 1001, size=(d, d)).astype(float),
+            rng.integers(1, 1001, size=(d, d)).astype(float))
+
+
+def morris_labels(d: int) -> list[int]:
+    """Labels of the 2d facets of the dual cyclic polytope, in Gale-string order: 1..d, then
+    d, d-2, d-1, d-4, d-3, ..., 2, 3, 1 (Morris, "Lemke paths on simple polytopes", Math. Oper.
+    Res. 1994). Every Lemke path from the vertex on facets 1..d is exponentially long in d."""
+    if d < 2 or d % 2:
+        raise InputError(f"size: hard games need an even d >= 2, got {d}")
+    tail = [d]
+    for low in range(d - 2, 0, -2):
+        tail += [low, low + 1]
+    return list(range(1, d + 1)) + tail + [1]
+
+
+def hard_game(d: int) -> tuple[np.ndarray, np.ndarray]:
+    """Savani and von Stengel's hard-to-solve d x d game, in the imitation-game form of
+    "Unit vector games" (Savani, von Stengel 2016): (R, C) = (A + c, I + 1), where
+    {y >= 0 : A y <= 1} is the dual cyclic polytope with 2d facets, with its vertex on
+    facets 1..d moved to the origin and facet k labelled by Morris's labelling.
+    Every Lemke-Howson path, from every dropped label, is exponentially long in d.
+    Integer payoffs, computed exactly in rationals."""
+    labels = morris_labels(d)
+    ts = [Fraction(2 * k - 2 * d - 1) for k in range(1, 2 * d + 1)]   # symmetric: smaller payoffs
+    curve = [[t ** e for e in range(1, d + 1)] for t in ts]
+    centre = [sum(col, Fraction(0)) / len(curve) for col in zip(*curve)]
+    # P = {z : (c_k - centre) . z <= 1 for all k}: the polar of the cyclic polytope
+    normals = [[c - g for c, g in zip(row, centre)] for row in curve]
+    base = _solve(normals[:d], [Fraction(1)] * d)          # the vertex on facets 1..d
+    inv = _inverse(normals[:d])
+    # with y_k = 1 - normals[k] . z for k < d (so z = base - inv y), facet k >= d reads
+    # -(normals[k] inv) y <= 1 - normals[k] . base
+    A = [[Fraction(0)] * d for _ in range(d)]
+    for k in range(d, 2 * d):
+        slack = 1 - sum(c * z for c, z in zip(normals[k], base))
+        row = [-sum(normals[k][r] * inv[r][s] for r in range(d)) / slack for s in range(d)]
+        A[labels[k] - 1] = row
+    shift = 1 - min(min(row) for row in A)
+    scale = _lcm_of_denominators(A)
+    exact = [[(v + shift) * scale for v in row] for row in A]
+    if max(max(row) for row in exact) >= 2 ** 53:
+        raise InputError(f"size: the hard game of d = {d} needs payoffs beyond 2^53, which a float "
+                         f"economy cannot hold exactly; d <= 14 can")
+    R = np.array([[float(v) for v in row] for row in exact])
+    C = np.eye(d) + 1.0
+    return R, C
+
+
+def _lcm_of_denominators(rows) -> int:
+    from math import lcm
+    out = 1
+    for row in rows:
+        for v in row:
+            out = lcm(out, v.denominator)
+    return out
+
+
+def _inverse(M):
+    n = len(M)
+    aug = [list(row) + [Fraction(int(i == j)) for j in range(n)] for i, row in enumerate(M)]
+    for c in range(n):
+        piv = next(r for r in range(c, n) if aug[r][c] != 0)
+        aug[c], aug[piv] = aug[piv], aug[c]
+        lead = aug[c][c]
+        aug[c] = [v / lead for v in aug[c]]
+        for r in range(n):
+            if r != c and aug[r][c] != 0:
+                f = aug[r][c]
+                aug[r] = [v - f * w for v, w in zip(aug[r], aug[c])]
+    return [row[n:] for row in aug]
+
+
+def _solve(M, b):
+    inv = _inverse(M)
+    return [sum(r * v for r, v in zip(row, b)) for row in inv]
