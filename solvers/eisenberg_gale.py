@@ -14,21 +14,13 @@ sigma = 1/(1-rho), for rho < 0), Leontief by substituting x_ij = a_ij u_i.
 """
 from __future__ import annotations
 
-import time
-import warnings
-
 import cvxpy as cp
 import numpy as np
-import scipy.sparse as sp
 
 from markets import CES, COBB_DOUGLAS, LEONTIEF, LINEAR, Economy, make_economy
 
+from ._conic import selector, solve_program
 from .base import Outcome, Solver
-
-
-def _selector(rows: np.ndarray, size: int) -> sp.csr_matrix:
-    """(size, len(rows)) 0/1 matrix whose product with a vector sums it by `rows`."""
-    return sp.csr_matrix((np.ones(len(rows)), (rows, np.arange(len(rows)))), shape=(size, len(rows)))
 
 
 def build_program(economy: Economy):
@@ -39,7 +31,7 @@ def build_program(economy: Economy):
     rows, cols = np.nonzero((a > 0) & (kinds != LEONTIEF)[:, None])
     coef = a[rows, cols]
     x = cp.Variable(len(rows), nonneg=True)
-    used = _selector(cols, m) @ x if len(rows) else 0
+    used = selector(cols, m) @ x if len(rows) else 0
     objective, constraints = 0, []
 
     def group(mask_rows):
@@ -52,7 +44,7 @@ def build_program(economy: Economy):
 
     agents, entries, local = group(kinds == LINEAR)
     if len(agents):
-        u = _selector(local, len(agents)) @ cp.multiply(coef[entries], x[entries])
+        u = selector(local, len(agents)) @ cp.multiply(coef[entries], x[entries])
         objective += weights[agents] @ cp.log(u)
     agents, entries, local = group(kinds == COBB_DOUGLAS)
     if len(agents):
@@ -65,7 +57,7 @@ def build_program(economy: Economy):
         t = cp.Variable(len(agents), pos=True)
         z = cp.Variable(len(entries), nonneg=True)
         r = rho[agents][local]
-        total = _selector(local, len(agents)) @ cp.multiply(coef[entries], z)
+        total = selector(local, len(agents)) @ cp.multiply(coef[entries], z)
         if substitutes:
             constraints += [cp.PowCone3D(x[entries], t[local], z, r), total >= t]
         else:
@@ -103,34 +95,14 @@ class EisenbergGale(Solver):
     def warm_up(self) -> None:
         tiny = make_economy("fisher", ["linear", "cobb-douglas", "ces", "leontief"],
                             np.ones((4, 2)), rho=0.5, budget=np.ones(4))
-        self.run(tiny, 1e-6, time.perf_counter() + 30.0, 0)
+        self.run(tiny, 1e-6, np.inf, 0)
 
     def run(self, economy, tol, deadline, seed):
         problem, supply, allocation = build_program(economy)
-        remaining = deadline - time.perf_counter()
-        if remaining <= 0:
-            return Outcome("timeout", message="the deadline passed while building the program")
-        # Dual prices lose several digits against the certificate's relative
-        # measures, so the interior point runs to far tighter gaps than tol.
-        accuracy = self.params["accuracy"]
-        options = {}
-        if self.params["solver"] == "CLARABEL":
-            options = dict(time_limit=remaining, tol_gap_abs=accuracy, tol_gap_rel=accuracy,
-                           tol_feas=accuracy, tol_ktratio=accuracy)
-        try:
-            with warnings.catch_warnings():  # an inaccurate solve is judged by the certificate
-                warnings.simplefilter("ignore", UserWarning)
-                problem.solve(solver=self.params["solver"], **options)
-        except cp.SolverError as exc:
-            status = "timeout" if time.perf_counter() >= deadline else "failed"
-            return Outcome(status, message=f"cvxpy: {exc}")
-        stats = problem.solver_stats
-        iterations = int(stats.num_iters or 0) if stats else 0
-        if problem.status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE):
-            return Outcome("no_equilibrium", iterations=iterations, message=f"program {problem.status}")
-        late = time.perf_counter() >= deadline
-        if supply.dual_value is None or problem.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
-            return Outcome("timeout" if late else "failed", iterations=iterations, message=f"program {problem.status}")
+        stop, iterations, message = solve_program(problem, self.params["solver"], self.params["accuracy"], deadline)
+        if stop is None and supply.dual_value is None:
+            stop = "failed"
+        if stop is not None:
+            return Outcome(stop, iterations=iterations, message=message)
         prices = np.maximum(np.asarray(supply.dual_value, dtype=float).ravel(), 0.0)
-        status = "converged" if problem.status == cp.OPTIMAL or not late else "timeout"
-        return Outcome(status, prices, allocation(), iterations, message=f"program {problem.status}")
+        return Outcome("converged", prices, allocation(), iterations, message=message)

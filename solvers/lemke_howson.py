@@ -1,0 +1,289 @@
+"""Lemke-Howson complementary pivoting, for bimatrix games and the Leontief economies that encode them.
+
+Lemke and Howson, "Equilibrium points of bimatrix games" (1964), in the tableau
+form of von Stengel, "Computing equilibria for two-person games" (Handbook of
+Game Theory 3, 2002): with positive payoffs, P = {x >= 0 : C^T x <= 1} and
+Q = {y >= 0 : R y <= 1}; label i < m is x_i = 0 or (R y)_i = 1, label m + j is
+y_j = 0 or (C^T x)_j = 1. From (0, 0), dropping label k, the path alternates
+pivots between the two tableaux until k is picked up again: a completely
+labelled pair, a Nash equilibrium after normalisation.
+
+The ratio test is lexicographic (ties broken by the rows of the basis inverse),
+so degenerate games cannot cycle. Floating-point pivoting runs in Numba; exact
+pivoting uses Python integers and the integer pivoting of Bareiss elimination
+(every entry stays an integer, divided by the previous pivot), as in von
+Stengel's lrs-style implementations. The economy form maps to the game by
+Codenotti, Saberi, Varadarajan and Ye (2006), see `markets.games`.
+"""
+from __future__ import annotations
+
+import time
+from fractions import Fraction
+from math import lcm
+
+import numpy as np
+from numba import njit
+
+from markets import Economy, InputError, certify
+from markets.games import equilibrium_from_nash, game_of
+
+from .base import Outcome, Solver
+
+_CHUNK = 256
+
+
+def tableaux(R: np.ndarray, C: np.ndarray):
+    """The initial float tableaux: TP (n rows, for P) and TQ (m rows, for Q), columns indexed by
+    label (0..m-1 then m..m+n-1), last column the right-hand side."""
+    m, n = R.shape
+    TP = np.zeros((n, m + n + 1))
+    TP[:, :m] = C.T
+    TP[:, m:m + n] = np.eye(n)
+    TP[:, -1] = 1.0
+    TQ = np.zeros((m, m + n + 1))
+    TQ[:, :m] = np.eye(m)
+    TQ[:, m:m + n] = R
+    TQ[:, -1] = 1.0
+    return TP, TQ
+
+
+@njit(cache=True)
+def _ratio_row(T, col, slack_lo, slack_hi):
+    """The leaving row by the lexicographic minimum ratio test (-1 if the column is unbounded)."""
+    rows = T.shape[0]
+    scale = 0.0
+    for r in range(rows):
+        scale = max(scale, abs(T[r, col]))
+    eps = 1e-12 * max(scale, 1.0)
+    best = -1
+    for r in range(rows):
+        if T[r, col] <= eps:
+            continue
+        if best < 0:
+            best = r
+            continue
+        q_r = T[r, -1] / T[r, col]
+        q_b = T[best, -1] / T[best, col]
+        tol = 1e-11 * max(1.0, abs(q_r), abs(q_b))
+        if q_r < q_b - tol:
+            best = r
+            continue
+        if q_r > q_b + tol:
+            continue
+        for c in range(slack_lo, slack_hi):
+            q_r = T[r, c] / T[r, col]
+            q_b = T[best, c] / T[best, col]
+            tol = 1e-11 * max(1.0, abs(q_r), abs(q_b))
+            if q_r < q_b - tol:
+                best = r
+                break
+            if q_r > q_b + tol:
+                break
+    return best
+
+
+@njit(cache=True)
+def _pivot(T, row, col):
+    T[row, :] /= T[row, col]
+    for r in range(T.shape[0]):
+        if r != row and T[r, col] != 0.0:
+            T[r, :] -= T[r, col] * T[row, :]
+
+
+@njit(cache=True)
+def _lh_float(TP, TQ, basis_p, basis_q, state, m, n, limit):
+    """Advance the path by at most `limit` pivots. state = [entering label, tableau (0 P, 1 Q),
+    dropped label, finished flag]; returns the pivots made (-1: unbounded column, a bad game)."""
+    done = 0
+    while done < limit and state[3] == 0:
+        enter, which = state[0], state[1]
+        if which == 0:
+            row = _ratio_row(TP, enter, m, m + n)
+            if row < 0:
+                return -1
+            leave = basis_p[row]
+            _pivot(TP, row, enter)
+            basis_p[row] = enter
+        else:
+            row = _ratio_row(TQ, enter, 0, m)
+            if row < 0:
+                return -1
+            leave = basis_q[row]
+            _pivot(TQ, row, enter)
+            basis_q[row] = enter
+        done += 1
+        if leave == state[2]:
+            state[3] = 1
+        else:
+            state[0] = leave
+            state[1] = 1 - which
+    return done
+
+
+def _start(k: int, m: int) -> tuple[int, int]:
+    """Entering label and tableau of the first pivot: x_k enters P, or y_(k-m) enters Q."""
+    return k, (0 if k < m else 1)
+
+
+def _float_path(R, C, k, deadline, max_pivots):
+    m, n = R.shape
+    TP, TQ = tableaux(R, C)
+    basis_p = np.arange(m, m + n, dtype=np.int64)
+    basis_q = np.arange(m, dtype=np.int64)
+    state = np.array([*_start(k, m), k, 0], dtype=np.int64)
+    pivots = 0
+    while state[3] == 0:
+        if pivots >= max_pivots:
+            return None, pivots, "max_iter"
+        if time.perf_counter() >= deadline:
+            return None, pivots, "timeout"
+        made = _lh_float(TP, TQ, basis_p, basis_q, state, m, n, min(_CHUNK, max_pivots - pivots))
+        if made < 0:
+            return None, pivots, "failed"
+        pivots += made
+    x, y = np.zeros(m), np.zeros(n)
+    for r, label in enumerate(basis_p):
+        if label < m:
+            x[label] = TP[r, -1]
+    for r, label in enumerate(basis_q):
+        if label >= m:
+            y[label - m] = TQ[r, -1]
+    return (np.maximum(x, 0), np.maximum(y, 0)), pivots, "done"
+
+
+def _integers(M: np.ndarray) -> list[list[int]]:
+    """M times the least common denominator of its (binary) fractions: the same game, in integers."""
+    fr = [[Fraction(float(v)) for v in row] for row in M]
+    scale = 1
+    for row in fr:
+        for v in row:
+            scale = lcm(scale, v.denominator)
+    return [[int(v * scale) for v in row] for row in fr]
+
+
+def _exact_path(R, C, k, deadline, max_pivots):
+    """The same path in exact integer arithmetic; returns x, y as Fractions."""
+    m, n = R.shape
+    Ri, Ci = _integers(R), _integers(C)
+    # rows: [labels 0..m-1 | labels m..m+n-1 | rhs]
+    TP = [[Ci[i][j] for i in range(m)] + [int(r == j) for r in range(n)] + [1] for j in range(n)]
+    TQ = [[int(r == i) for r in range(m)] + Ri[i] + [1] for i in range(m)]
+    tabs = {0: [TP, list(range(m, m + n)), 1, (m, m + n)], 1: [TQ, list(range(m)), 1, (0, m)]}
+    enter, which = _start(k, m)
+    pivots = 0
+    while True:
+        if pivots >= max_pivots:
+            return None, pivots, "max_iter"
+        if pivots % 64 == 0 and time.perf_counter() >= deadline:
+            return None, pivots, "timeout"
+        T, basis, det, (lo, hi) = tabs[which]
+        best = -1
+        for r, row in enumerate(T):
+            if row[enter] <= 0:
+                continue
+            if best < 0:
+                best = r
+                continue
+            b = T[best]
+            # compare row[c] / row[enter] with b[c] / b[enter] over rhs, then the basis inverse
+            for c in [-1, *range(lo, hi)]:
+                lhs, rhs = row[c] * b[enter], b[c] * row[enter]
+                if lhs != rhs:
+                    if lhs < rhs:
+                        best = r
+                    break
+        if best < 0:
+            return None, pivots, "failed"
+        piv_row = T[best]
+        piv = piv_row[enter]
+        for r, row in enumerate(T):
+            if r != best:
+                f = row[enter]
+                T[r] = [(v * piv - f * w) // det for v, w in zip(row, piv_row)]
+        tabs[which][2] = piv
+        leave = basis[best]
+        basis[best] = enter
+        pivots += 1
+        if leave == k:
+            break
+        enter, which = leave, 1 - which
+    x = [Fraction(0)] * m
+    y = [Fraction(0)] * n
+    T, basis, det, _ = tabs[0]
+    for r, label in enumerate(basis):
+        if label < m:
+            x[label] = Fraction(T[r][-1], det)
+    T, basis, det, _ = tabs[1]
+    for r, label in enumerate(basis):
+        if label >= m:
+            y[label - m] = Fraction(T[r][-1], det)
+    return (x, y), pivots, "done"
+
+
+def lemke_howson(R, C, dropped: int = 0, arithmetic: str = "float", deadline: float = np.inf,
+                 max_pivots: int = 10**9):
+    """Follow the Lemke-Howson path of the game (R, C) (positive payoffs) from dropped label k.
+
+    Returns (x, y, pivots, status): x, y the unnormalised path end (C^T x <= 1, R y <= 1, tight
+    on the supports; floats, or Fractions in exact arithmetic) or None; status "done",
+    "timeout", "max_iter" or "failed".
+    """
+    R, C = np.asarray(R, dtype=np.float64), np.asarray(C, dtype=np.float64)
+    m, n = R.shape
+    if not 0 <= dropped < m + n:
+        raise ValueError(f"dropped: label must be in 0..{m + n - 1}, got {dropped}")
+    path = _exact_path if arithmetic == "exact" else _float_path
+    point, pivots, status = path(R, C, dropped, deadline, max_pivots)
+    if point is None:
+        return None, None, pivots, status
+    return point[0], point[1], pivots, status
+
+
+class LemkeHowson(Solver):
+    """Lemke-Howson on a Leontief exchange economy that encodes a bimatrix game.
+
+    `arithmetic`: "auto" pivots in floats, checks the answer with the certificate
+    and, if it fails, follows the path again in exact integers; "float" or "exact"
+    force one. `dropped` is the label the path starts by dropping.
+    """
+
+    name = "lemke-howson"
+    models = frozenset({"exchange"})
+    utilities = frozenset({"leontief"})
+    exact = True
+    parameters = {"dropped": 0, "arithmetic": "auto", "max_pivots": 10**8}
+
+    def skip(self, economy: Economy) -> str | None:
+        reason = super().skip(economy)
+        if reason:
+            return reason
+        try:
+            form = game_of(economy)
+        except InputError as exc:
+            return str(exc)
+        if not 0 <= int(self.params["dropped"]) < sum(form.shape):
+            return f"dropped: label {self.params['dropped']} is not one of the game's {sum(form.shape)} labels"
+        if self.params["arithmetic"] not in ("auto", "float", "exact"):
+            return f"arithmetic: expected auto, float or exact, got {self.params['arithmetic']!r}"
+        return None
+
+    def warm_up(self) -> None:
+        lemke_howson(np.array([[2.0, 1.0], [1.0, 2.0]]), np.array([[1.0, 2.0], [2.0, 1.0]]))
+
+    def run(self, economy: Economy, tol: float, deadline: float, seed: int) -> Outcome:
+        form = game_of(economy)
+        k, mode = int(self.params["dropped"]), self.params["arithmetic"]
+        max_pivots = int(self.params["max_pivots"])
+        total = 0
+        for arithmetic in (("float", "exact") if mode == "auto" else (mode,)):
+            x, y, pivots, status = lemke_howson(form.R, form.C, k, arithmetic, deadline, max_pivots)
+            total += pivots
+            extra = {"pivots": total, "arithmetic": arithmetic}
+            if status != "done":
+                return Outcome(status, iterations=total, extra=extra,
+                               message="" if status != "failed" else "unbounded ray: payoffs not positive?")
+            prices, allocation = equilibrium_from_nash(economy, form, np.asarray(x, float), np.asarray(y, float))
+            if certify(economy, prices, allocation).within(tol):
+                return Outcome("converged", prices, allocation, total, extra=extra)
+            message = f"{arithmetic} pivoting ended at a point that is not an equilibrium"
+        return Outcome("failed", prices, allocation, total, message=message, extra=extra)

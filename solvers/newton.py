@@ -1,0 +1,94 @@
+"""Newton's method on excess demand: what a practitioner tries first.
+
+`scipy.optimize.root` (Powell's hybrid method by default) on the excess demand
+of goods 1..m-1 in log prices, good 0 the numeraire (Walras' law makes the last
+equation redundant). Local and without guarantee: it may stall or run off to a
+boundary, and then it says so; the certificate judges whatever it returns.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from scipy.optimize import root
+
+from markets import Economy, certify
+
+from ._excess import ExcessDemand, allocation_at
+from ._loop import warm_up_on_tiny
+from .base import Outcome, Solver
+
+
+class _Deadline(Exception):
+    pass
+
+
+def log_price_system(z: ExcessDemand, deadline: float, counter: list):
+    """F(u) = z(p)[1:] with p = exp([0, u]) / sum; raises _Deadline past the deadline."""
+    def F(u):
+        if time.perf_counter() >= deadline:
+            raise _Deadline
+        counter[0] += 1
+        p = np.exp(np.concatenate([[0.0], u]) - max(0.0, u.max(initial=0.0)))
+        values = z(p / p.sum())[1:]
+        return np.where(np.isfinite(values), values, 1e6)
+    return F
+
+
+def prices_of(u: np.ndarray) -> np.ndarray:
+    p = np.exp(np.concatenate([[0.0], u]) - max(0.0, u.max(initial=0.0)))
+    return p / p.sum()
+
+
+class Newton(Solver):
+    """Local Newton-type root finding on excess demand from uniform prices (`start` =
+    "uniform") or from the Cobb-Douglas prices of the same agents ("cobb-douglas")."""
+
+    name = "newton"
+    models = frozenset({"exchange", "fisher"})
+    utilities = frozenset({"cobb-douglas", "ces", "leontief"})
+    exact = False
+    parameters = {"method": "hybr", "start": "uniform", "max_iter": 2000}
+
+    def warm_up(self) -> None:
+        warm_up_on_tiny(self, ["cobb-douglas", "ces", "leontief"])
+
+    def run(self, economy: Economy, tol: float, deadline: float, seed: int) -> Outcome:
+        m = economy.n_goods
+        z = ExcessDemand(economy)
+        start = np.full(m, 1.0 / m) if self.params["start"] == "uniform" else _cobb_douglas_start(economy)
+        counter = [0]
+        F = log_price_system(z, deadline, counter)
+        u0 = np.log(start[1:] / start[0])
+        try:
+            sol = root(F, u0, method=self.params["method"], tol=min(tol, 1e-10) * 1e-2,
+                       options=_options(self.params["method"], int(self.params["max_iter"]), m))
+        except _Deadline:
+            return Outcome("timeout", iterations=counter[0], message="deadline inside the root finder")
+        u = sol.x
+        if not np.all(np.isfinite(u)):
+            return Outcome("diverged", iterations=counter[0], message="log prices not finite")
+        prices = prices_of(u)
+        allocation = allocation_at(economy, prices)
+        if certify(economy, prices, allocation).within(tol):
+            return Outcome("converged", prices, allocation, counter[0])
+        status = "diverged" if np.abs(u).max() > 600 else "max_iter"
+        return Outcome(status, prices, allocation, counter[0], message=str(sol.message))
+
+
+def _options(method: str, max_iter: int, m: int) -> dict:
+    if method == "hybr":
+        return {"maxfev": max_iter * m}
+    if method == "lm":
+        return {"maxiter": max_iter * m}
+    return {"maxiter": max_iter}
+
+
+def _cobb_douglas_start(economy: Economy) -> np.ndarray:
+    from markets import make_economy
+    from markets.closed_form import cobb_douglas_prices
+    owned = {"endowment": economy.endowment} if economy.model == "exchange" else \
+        {"budget": economy.budget, "supply": economy.supply}
+    cd = make_economy(economy.model, "cobb-douglas", economy.a, **owned)
+    p = np.maximum(cobb_douglas_prices(cd), 1e-12)
+    return p / p.sum()
