@@ -7,12 +7,22 @@ import sys
 from pathlib import Path
 
 from markets import InputError, certify, dumps, load
-from markets.generators import FAMILIES, generate
+from markets.classic import CLASSICS
+from markets.generators import FAMILIES, build, generate
 from markets.io import parse_json, write_atomic
 
 
 def _cmd_generate(args) -> int:
-    economy = generate(args.family, args.agents, args.goods, args.seed, args.density, args.rho)
+    if args.family in CLASSICS:
+        economy = CLASSICS[args.family]().economy
+    elif FAMILIES[args.family].size_name == "d":
+        if args.size is None:
+            raise InputError(f"--size: {args.family} is sized by the game dimension d; give --size D")
+        economy = build(args.family, args.size, args.seed)
+    else:
+        if args.agents is None or args.goods is None:
+            raise InputError(f"--agents, --goods: {args.family} needs both")
+        economy = generate(args.family, args.agents, args.goods, args.seed, args.density, args.rho)
     text = dumps(economy) + "\n"
     if args.output in (None, "-"):
         sys.stdout.write(text)
@@ -64,21 +74,28 @@ def _cmd_solvers(args) -> int:
     return 0
 
 
+def _draw(records: list[dict], run_dir: Path, budget, title: str) -> list[Path]:
+    """Every plot of a run, and the fitted growth of the game families on stderr."""
+    from .plot import growth_factors, plot_hard, plot_scaling
+    written = plot_scaling(records, run_dir, budget, title) + plot_hard(records, run_dir, budget)
+    for ladder, solver, value, factor in growth_factors(records):
+        print(f"{ladder}: {solver} {value} grow x{factor:.2f} per unit of d", file=sys.stderr)
+    return written
+
+
 def _cmd_run(args) -> int:
-    from .plot import plot_scaling
     from .runner import read_runs, run_suite
     from .suite import load_suite
     suite = load_suite(args.suite)
     out = run_suite(suite, Path(args.results))
     records = read_runs(out)
     if not args.no_plot and any(r["status"] != "skipped" for r in records):
-        plot_scaling(records, out, suite.time_budget, f"suite {suite.name}")
+        _draw(records, out, suite.time_budget, f"suite {suite.name}")
     print(out)
     return 0
 
 
 def _cmd_plot(args) -> int:
-    from .plot import plot_scaling
     from .runner import META_FILE, read_runs
     run_dir = Path(args.run_dir)
     records = read_runs(run_dir)
@@ -88,7 +105,7 @@ def _cmd_plot(args) -> int:
         meta = json.loads((run_dir / META_FILE).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
         meta = {}
-    for path in plot_scaling(records, run_dir, meta.get("time_budget"), f"suite {meta.get('suite', '?')}"):
+    for path in _draw(records, run_dir, meta.get("time_budget"), f"suite {meta.get('suite', '?')}"):
         print(path)
     return 0
 
@@ -97,10 +114,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gebench", description="General-equilibrium complexity benchmark")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("generate", help="write a random economy (format 1)")
-    p.add_argument("family", choices=sorted(FAMILIES))
-    p.add_argument("--agents", type=int, required=True)
-    p.add_argument("--goods", type=int, required=True)
+    p = sub.add_parser("generate", help="write a family's economy, or a classic one (format 1)")
+    p.add_argument("family", choices=sorted(FAMILIES) + sorted(CLASSICS))
+    p.add_argument("--agents", type=int, help="random families: number of agents")
+    p.add_argument("--goods", type=int, help="random families: number of goods")
+    p.add_argument("--size", type=int, help="game families: the game dimension d (2d agents and goods)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--density", type=float, default=1.0, help="share of goods each agent wants (0, 1]")
     p.add_argument("--rho", type=float, default=None, help="CES exponent (CES families only)")

@@ -16,7 +16,6 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from markets.generators import generate
 from solvers import Solver, create, solve
 from solvers.registry import available
 
@@ -41,17 +40,19 @@ class Plan:
         return sum(len(ladder.sizes) * seeds * len(self.applicable[ladder.label]) for ladder in self.suite.ladders)
 
 
-def economy_for(ladder: FamilyLadder, agents: int, seed: int):
-    return generate(ladder.family, agents, ladder.goods(agents), seed, ladder.density, ladder.rho)
-
-
 def make_plan(suite: Suite, extra_solvers: list[Solver] = ()) -> Plan:
-    names = suite.solvers if suite.solvers is not None else tuple(available())
-    solvers = {s.name: s for s in [create(n) for n in names] + list(extra_solvers)}
+    """Each ladder's solvers (its own list, else the suite's, else all registered) that accept
+    its smallest economy; solvers passed in `extra_solvers` join every ladder."""
+    def names_for(listed):
+        return listed if listed is not None else tuple(available())
+    wanted = {n for ladder in suite.ladders for n in names_for(ladder.solvers or suite.solvers)}
+    solvers = {s.name: s for s in [create(n) for n in sorted(wanted)] + list(extra_solvers)}
+    extra = {s.name for s in extra_solvers}
     applicable, declined = {}, {}
     for ladder in suite.ladders:
-        probe = economy_for(ladder, ladder.sizes[0], suite.seeds[0])
-        reasons = {name: solver.skip(probe) for name, solver in solvers.items()}
+        probe = ladder.economy(ladder.sizes[0], suite.seeds[0])
+        candidates = set(names_for(ladder.solvers or suite.solvers)) | extra
+        reasons = {name: solver.skip(probe) for name, solver in solvers.items() if name in candidates}
         applicable[ladder.label] = [n for n, r in reasons.items() if r is None]
         declined[ladder.label] = {n: r for n, r in reasons.items() if r is not None}
     return Plan(suite, solvers, applicable, declined)
@@ -127,24 +128,25 @@ def run_suite(suite: Suite, results: Path = Path("results"), extra_solvers: list
     with open(out / RUNS_FILE, "a", encoding="utf-8") as handle:
         for ladder in suite.ladders:
             walled: dict[str, int] = {}
-            for agents in ladder.sizes:
-                goods = ladder.goods(agents)
+            for size in ladder.sizes:
+                agents, goods = ladder.shape(size)
                 hit_budget = set()
                 for seed in suite.seeds:
                     economy = None
                     for name in plan.applicable[ladder.label]:
                         record = {"run_id": out.name, "family": ladder.family, "ladder": ladder.label,
-                                  "agents": agents, "goods": goods, "seed": seed, "density": ladder.density,
+                                  "size": size, "size_name": ladder.size_name, "agents": agents, "goods": goods,
+                                  "seed": seed, "density": ladder.density,
                                   "rho": ladder.rho, "solver": name, "exact": plan.solvers[name].exact,
                                   "tolerance": suite.tolerance, "time_budget": suite.time_budget}
-                        bar.set_postfix_str(f"{ladder.label} n={agents} {name}", refresh=False)
+                        bar.set_postfix_str(f"{ladder.label} {ladder.size_name}={size} {name}", refresh=False)
                         if name in walled:
                             record.update(status="skipped", seconds=None, iterations=None, certificate=None,
-                                          message=f"hit the time budget at {walled[name]} agents")
+                                          message=f"hit the time budget at {ladder.size_name} = {walled[name]}")
                         else:
                             t0 = time.perf_counter()
                             if economy is None:
-                                economy = economy_for(ladder, agents, seed)
+                                economy = ladder.economy(size, seed)
                             setup = time.perf_counter() - t0
                             result = solve(plan.solvers[name], economy, suite.tolerance, suite.time_budget, seed)
                             record.update({k: v for k, v in result.to_dict(with_allocation=False).items()
@@ -155,7 +157,7 @@ def run_suite(suite: Suite, results: Path = Path("results"), extra_solvers: list
                         _append(handle, record)
                         bar.update()
                 for name in hit_budget:
-                    walled.setdefault(name, agents)
+                    walled.setdefault(name, size)
     bar.close()
     return out
 

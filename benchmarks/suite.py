@@ -6,23 +6,36 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from markets import InputError
-from markets.generators import FAMILIES
+from markets.generators import FAMILIES, build
 
 SUITES_DIR = Path(__file__).with_name("suites")
 
 
 @dataclass(frozen=True)
 class FamilyLadder:
-    """One family swept over growing sizes (agents; goods = round(goods_per_agent * agents))."""
+    """One family swept over growing sizes: agents for random markets (goods =
+    round(goods_per_agent * agents)), the game dimension d for game families.
+    `solvers` overrides the suite's list for this ladder."""
 
     family: str
     sizes: tuple[int, ...]
     goods_per_agent: float = 1.0
     density: float = 1.0
     rho: float | None = None
+    solvers: tuple[str, ...] | None = None
 
-    def goods(self, agents: int) -> int:
-        return max(1, round(self.goods_per_agent * agents))
+    @property
+    def size_name(self) -> str:
+        return FAMILIES[self.family].size_name
+
+    def shape(self, size: int) -> tuple[int, int]:
+        """(agents, goods) of the economy of this size."""
+        if self.size_name == "d":
+            return 2 * size, 2 * size
+        return size, max(1, round(self.goods_per_agent * size))
+
+    def economy(self, size: int, seed: int):
+        return build(self.family, size, seed, self.goods_per_agent, self.density, self.rho)
 
     @property
     def label(self) -> str:
@@ -80,12 +93,18 @@ def parse_suite(text: str, where: str = "suite") -> Suite:
         sizes = _require(fam, "sizes", list, at)
         if not sizes or not all(isinstance(s, int) and s >= 1 for s in sizes) or sizes != sorted(set(sizes)):
             raise InputError(f"{at}: sizes: expected increasing integers >= 1")
-        extra = sorted(set(fam) - {"family", "sizes", "goods_per_agent", "density", "rho"})
+        extra = sorted(set(fam) - {"family", "sizes", "goods_per_agent", "density", "rho", "solvers"})
         if extra:
             raise InputError(f"{at}: {extra[0]}: unknown field")
+        if FAMILIES[name].size_name == "d" and set(fam) & {"goods_per_agent", "density", "rho"}:
+            raise InputError(f"{at}: {name} is a game family: goods_per_agent, density and rho do not apply")
+        own = fam.get("solvers")
+        if own is not None and not (isinstance(own, list) and own and all(isinstance(s, str) for s in own)):
+            raise InputError(f"{at}: solvers: expected a list of solver names")
         rho = fam.get("rho")
         ladders.append(FamilyLadder(name, tuple(sizes), float(fam.get("goods_per_agent", 1.0)),
-                                    float(fam.get("density", 1.0)), None if rho is None else float(rho)))
+                                    float(fam.get("density", 1.0)), None if rho is None else float(rho),
+                                    None if own is None else tuple(own)))
     if not ladders:
         raise InputError(f"{where}: family: at least one [[family]] table is needed")
     return Suite(name=str(doc.get("name", where)), ladders=tuple(ladders),
