@@ -24,11 +24,24 @@ class Classic:
 def scarf_1960() -> Classic:
     """Scarf, "Some examples of global instability of the competitive equilibrium" (Int. Econ.
     Rev. 1960): three agents, three goods; agent i owns one unit of good i and has utility
-    min(x_i, x_(i+1)). The unique equilibrium is p = (1/3, 1/3, 1/3), each agent consuming
-    half a unit of its two goods, and continuous tatonnement circles it for ever."""
+    min(x_i, x_(i+1)). Its only equilibrium with positive prices is p = (1/3, 1/3, 1/3), each
+    agent consuming half a unit of its two goods, and continuous tatonnement circles it for
+    ever. The vertices of the price simplex are equilibria too: at p = e_j only agent j has
+    income, and it buys one unit of goods j and j+1."""
     a = np.array([[1.0, 1.0, 0.0], [0.0, 1.0, 1.0], [1.0, 0.0, 1.0]])
     economy = make_economy("exchange", "leontief", a, endowment=np.eye(3), name="scarf-1960")
-    return Classic(economy, (np.full(3, 1 / 3),), scarf_1960.__doc__.split("\n")[0].strip())
+    return Classic(economy, (np.full(3, 1 / 3), *np.eye(3)), "Scarf (1960)")
+
+
+def scarf_hirota(holding: float = 0.02) -> Classic:
+    """Scarf's economy where every agent also holds `holding` units of every good: Hirota, "On
+    the stability of competitive equilibrium and the patterns of initial holdings: an example"
+    (Int. Econ. Rev. 1981). The extra holdings give every agent an income at every price, which
+    removes the boundary equilibria; p = (1/3, 1/3, 1/3) remains, by symmetry, and for small
+    holdings tatonnement still circles instead of converging."""
+    a = np.array([[1.0, 1.0, 0.0], [0.0, 1.0, 1.0], [1.0, 0.0, 1.0]])
+    economy = make_economy("exchange", "leontief", a, endowment=np.eye(3) + holding, name="scarf-hirota")
+    return Classic(economy, (np.full(3, 1 / 3),), "Hirota (1981), after Scarf (1960)")
 
 
 def three_equilibria(rho: float = -4.0, cross: float = 0.05) -> Classic:
@@ -65,5 +78,5 @@ def no_equilibrium_linear() -> Classic:
     return Classic(economy, (), "Gale (1976)")
 
 
-CLASSICS = {"scarf-1960": scarf_1960, "three-equilibria": three_equilibria,
+CLASSICS = {"scarf-1960": scarf_1960, "scarf-hirota": scarf_hirota, "three-equilibria": three_equilibria,
             "no-equilibrium-linear": no_equilibrium_linear}

@@ -23,14 +23,14 @@ from markets.closed_form import cobb_douglas_prices
 from ._excess import allocation_at, excess_kernel
 from ._loop import income_inputs, warm_up_on_tiny
 from .base import Outcome, Solver
-from .newton import prices_of
+from .newton import _Deadline, prices_of
 
 
 class _Path:
     """H(x) for x = (u, tau), with the economy's fixed inputs prepared once."""
 
-    def __init__(self, economy: Economy, start_a: np.ndarray):
-        self.target_a, self.start_a = economy.a, start_a
+    def __init__(self, economy: Economy, start_a: np.ndarray, deadline: float = np.inf):
+        self.target_a, self.start_a, self.deadline = economy.a, start_a, deadline
         self.rho = np.where(economy.kinds == CES, economy.rho, 0.0)
         self.kinds = np.full(economy.n_agents, CES, dtype=np.int8)
         self.share, self.endowment = income_inputs(economy)
@@ -39,6 +39,8 @@ class _Path:
         self.evaluations = 0
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
+        if time.perf_counter() >= self.deadline:
+            raise _Deadline
         self.evaluations += 1
         tau = float(np.clip(x[-1], 0.0, 1.0))
         a = (1 - tau) * self.start_a + tau * self.target_a
@@ -90,9 +92,18 @@ def _newton(H: _Path, x: np.ndarray, anchor: np.ndarray | None, t: np.ndarray | 
 
 def follow(H: _Path, u0: np.ndarray, deadline: float, max_steps: int):
     """Trace from (u0, 0) to tau = 1: (u, path length, Newton steps, status)."""
-    x = np.concatenate([u0, [0.0]])
+    progress = {"x": np.concatenate([u0, [0.0]]), "length": 0.0, "steps": 0}
+    try:
+        return _follow(H, progress, deadline, max_steps)
+    except _Deadline:
+        return progress["x"][:-1], progress["length"], progress["steps"], "timeout"
+
+
+def _follow(H: _Path, progress: dict, deadline: float, max_steps: int):
+    x = progress["x"]
     t, h, length, newton_steps = None, 0.1, 0.0, 0
     for _ in range(max_steps):
+        progress.update(x=x, length=length, steps=newton_steps)
         if time.perf_counter() >= deadline:
             return x[:-1], length, newton_steps, "timeout"
         fx = H(x)
@@ -144,7 +155,7 @@ class Homotopy(Solver):
         found, best, totals = [], None, {"path_length": 0.0, "newton_steps": 0, "paths": 0}
         for k in range(int(self.params["starts"])):
             start_a = economy.a if k == 0 else economy.a * rng.lognormal(0.0, 1.5, economy.a.shape)
-            H = _Path(economy, start_a)
+            H = _Path(economy, start_a, deadline)
             p0 = _cobb_douglas(economy, start_a)
             u, length, steps, status = follow(H, np.log(p0[1:] / p0[0]), deadline, int(self.params["max_steps"]))
             totals["path_length"] += length

@@ -111,18 +111,24 @@ def _tatonnement_steps(kinds, a, log_a, rho, weights, budget_share, endowment, w
 
 
 class Tatonnement(Solver):
-    """Multiplicative tatonnement on aggregate excess demand (any economy with a demand function)."""
+    """Multiplicative tatonnement on aggregate excess demand (any economy with a demand function).
+
+    `start`: "uniform" prices, or "random" (a seeded draw from the flat Dirichlet), which
+    matters where the uniform point happens to be the equilibrium (Scarf's example).
+    """
 
     name = "tatonnement"
     models = frozenset({"fisher", "exchange"})
     utilities = frozenset({"cobb-douglas", "ces", "leontief"})
     exact = False
-    parameters = {"step": 0.5, "max_iter": 1_000_000}
+    parameters = {"step": 0.5, "max_iter": 1_000_000, "start": "uniform"}
 
     def __init__(self, **params):
         super().__init__(**params)
         if not 0 < self.params["step"] < 1:
             raise InputError(f"{self.name}: step: must be in (0, 1), got {self.params['step']}")
+        if self.params["start"] not in ("uniform", "random"):
+            raise InputError(f"{self.name}: start: expected uniform or random, got {self.params['start']!r}")
 
     def skip(self, economy):
         if np.any(economy.kinds == LINEAR):
@@ -136,7 +142,10 @@ class Tatonnement(Solver):
         m = economy.n_goods
         w = economy.total_supply
         share, endowment = income_inputs(economy)
-        p = np.full(m, 1.0 / m)
+        if self.params["start"] == "random":
+            p = np.random.default_rng(seed).dirichlet(np.ones(m))
+        else:
+            p = np.full(m, 1.0 / m)
         x = np.empty(m)
         step = float(self.params["step"])
         weights = _ces_weights(economy.kinds, economy.a, economy.rho)

@@ -81,3 +81,15 @@ def test_console_script_is_installed(economy_file):
     proc = subprocess.run([str(script), "verify", str(economy_file), "nothing.json"],
                           capture_output=True, text=True)
     assert proc.returncode == 2 and "nothing.json" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_generate_game_families_by_size_and_classics_by_name(tmp_path, capsys):
+    code, out, _ = run(capsys, "generate", "leontief-game-hard", "--size", "4")
+    doc = json.loads(out)
+    assert code == 0 and len(doc["agents"]) == 8 and doc["goods"] == 8
+    code, _, err = run(capsys, "generate", "leontief-game", "--agents", "4", "--goods", "4")
+    assert code == 2 and "--size" in err
+    code, out, _ = run(capsys, "generate", "scarf-1960")
+    assert code == 0 and len(json.loads(out)["agents"]) == 3
+    code, _, err = run(capsys, "generate", "leontief-game-hard", "--size", "5", "-o", str(tmp_path / "x.json"))
+    assert code == 2 and "even" in err and not (tmp_path / "x.json").exists()

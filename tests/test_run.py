@@ -1,11 +1,15 @@
 import json
+import re
+from pathlib import Path
 
 import numpy as np
+import pytest
 
 from benchmarks.cli import main
-from benchmarks.plot import fit_exponent
+from benchmarks.plot import fit_exponent, fit_growth
 from benchmarks.runner import META_FILE, read_runs, run_suite
 from benchmarks.suite import load_suite, parse_suite
+from markets import InputError
 from solvers import Outcome, Solver
 
 SMALL = """
@@ -88,3 +92,57 @@ def test_fit_exponent_recovers_a_power_law():
     assert abs(fit_exponent(n, 3e-4 * n ** 2.5) - 2.5) < 1e-9
     # only the upper half of the sizes is fitted: a flat start does not bend the slope
     assert abs(fit_exponent(n, np.where(n < 40, 1.0, 1e-3 * n ** 2.0)) - 2.0) < 1e-9
+
+
+GAMES = """
+name = "games"
+tolerance = 1e-6
+time_budget = 5.0
+seeds = [0]
+solvers = ["tatonnement"]
+
+[[family]]
+family = "leontief-game-hard"
+sizes = [2, 4, 6, 8]
+solvers = ["lemke-howson"]
+
+[[family]]
+family = "exchange-cobb-douglas"
+sizes = [4]
+"""
+
+
+def test_the_default_suite_has_the_hard_ladder_sized_by_d():
+    ladders = {ladder.family: ladder for ladder in load_suite("quick").ladders}
+    hard = ladders["leontief-game-hard"]
+    assert hard.size_name == "d" and hard.shape(6) == (12, 12) and len(hard.sizes) >= 5
+    assert {"leontief-game", "ces-complements"} <= set(ladders)
+
+
+def test_a_game_ladder_records_d_and_draws_pivots_with_a_growth_factor(tmp_path, capsys):
+    suite = tmp_path / "games.toml"
+    suite.write_text(GAMES)
+    assert main(["run", str(suite), "--results", str(tmp_path)]) == 0
+    out, err = capsys.readouterr()
+    run_dir = Path(out.strip().splitlines()[-1])
+    records = read_runs(run_dir)
+    games = [r for r in records if r["family"] == "leontief-game-hard"]
+    # the ladder's own solver list replaces the suite's
+    assert {r["solver"] for r in games} == {"lemke-howson"}
+    assert {r["solver"] for r in records if r["family"] == "exchange-cobb-douglas"} == {"tatonnement"}
+    assert [(r["size"], r["agents"], r["size_name"]) for r in games] == [(d, 2 * d, "d") for d in (2, 4, 6, 8)]
+    pivots = [r["iterations"] for r in games]
+    assert pivots == sorted(pivots) and pivots[-1] > 4 * pivots[1]
+    assert (run_dir / "hard.png").stat().st_size > 1000 and (run_dir / "scaling.png").stat().st_size > 1000
+    factor = re.search(r"lemke-howson pivots grow x([0-9.]+) per unit of d", err)
+    assert factor and 1.3 < float(factor.group(1)) < 2.0
+
+
+def test_game_ladders_refuse_random_market_parameters():
+    with pytest.raises(InputError, match="game family"):
+        parse_suite(GAMES.replace('family = "leontief-game-hard"', 'family = "leontief-game-hard"\nrho = 0.5'))
+
+
+def test_fit_growth_recovers_an_exponential():
+    d = np.array([2, 4, 6, 8, 10])
+    assert abs(fit_growth(d, 5 * 1.6 ** d) - 1.6) < 1e-9

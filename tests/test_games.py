@@ -1,0 +1,124 @@
+"""Games as Leontief economies (Codenotti et al.), hard games, and Lemke-Howson."""
+import numpy as np
+import pytest
+
+from markets import InputError, certify, make_economy
+from markets.games import equilibrium_from_nash, game_of, hard_game, leontief_from_game, morris_labels
+from markets.generators import build
+from solvers import create, solve
+from solvers.lemke_howson import lemke_howson
+
+# matching pennies plus 2: the only equilibrium is both players mixing 50:50
+PENNIES_R = np.array([[3.0, 1.0], [1.0, 3.0]])
+PENNIES_C = np.array([[1.0, 3.0], [3.0, 1.0]])
+
+
+def test_economy_of_a_game_maps_back_to_the_same_game():
+    rng = np.random.default_rng(0)
+    R, C = rng.integers(1, 9, (3, 4)).astype(float), rng.integers(1, 9, (3, 4)).astype(float)
+    economy = leontief_from_game(R, C)
+    assert economy.n_agents == economy.n_goods == 7
+    form = game_of(economy)
+    assert np.array_equal(form.R, R) and np.array_equal(form.C, C)
+
+
+def test_goods_in_other_units_are_the_same_game():
+    economy = leontief_from_game(PENNIES_R, PENNIES_C)
+    units = np.array([2.0, 0.5, 4.0, 1.0])
+    scaled = make_economy("exchange", "leontief", economy.a * units, endowment=np.diag(units))
+    form = game_of(scaled)
+    assert np.allclose(form.R, PENNIES_R) and np.allclose(form.C, PENNIES_C)
+
+
+@pytest.mark.parametrize("economy, words", [
+    (make_economy("exchange", "leontief", np.ones((2, 2)), endowment=np.eye(2)), "other side"),
+    (make_economy("exchange", "leontief", np.array([[0, 1, 1.0], [1, 0, 0], [1, 1, 0]]), endowment=np.eye(3)),
+     "blocks"),
+    (make_economy("exchange", "leontief", np.array([[0, 1.0], [1.0, 0]]), endowment=np.ones((2, 2))), "own good k"),
+    (make_economy("fisher", "leontief", np.ones((2, 2)), budget=np.ones(2)), "exchange"),
+])
+def test_economies_that_are_not_games_are_refused_by_name(economy, words):
+    with pytest.raises(InputError, match=words):
+        game_of(economy)
+    reason = create("lemke-howson").skip(economy)
+    assert reason and ("game" in reason or "supported" in reason)
+
+
+def test_a_nash_equilibrium_maps_to_a_certified_market_equilibrium():
+    economy = leontief_from_game(PENNIES_R, PENNIES_C)
+    # x = y = (1/4, 1/4): R y = (1, 1) and C^T x = (1, 1), tight everywhere
+    prices, allocation = equilibrium_from_nash(economy, game_of(economy), [0.25, 0.25], [0.25, 0.25])
+    assert certify(economy, prices, allocation).within(1e-12)
+    assert np.allclose(prices, 0.25)
+
+
+@pytest.mark.parametrize("arithmetic", ["float", "exact"])
+def test_lemke_howson_finds_the_mixed_equilibrium_of_matching_pennies(arithmetic):
+    x, y, pivots, status = lemke_howson(PENNIES_R, PENNIES_C, 0, arithmetic)
+    assert status == "done" and pivots >= 2
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    assert np.allclose(x / x.sum(), 0.5) and np.allclose(y / y.sum(), 0.5)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_float_and_exact_pivoting_follow_the_same_path_on_random_games(seed):
+    economy = build("leontief-game", 5, seed)
+    form = game_of(economy)
+    for k in (0, 3, 7):
+        xf, yf, pf, _ = lemke_howson(form.R, form.C, k, "float")
+        xe, ye, pe, _ = lemke_howson(form.R, form.C, k, "exact")
+        assert pf == pe
+        assert np.allclose(xf, np.asarray(xe, float), rtol=1e-9) and np.allclose(yf, np.asarray(ye, float), rtol=1e-9)
+
+
+def test_lemke_howson_on_game_economies_is_certified():
+    for seed in range(3):
+        economy = build("leontief-game", 6, seed)
+        result = solve(create("lemke-howson"), economy, tol=1e-9)
+        assert result.status == "converged" and result.certificate.within(1e-9)
+        assert result.extra["pivots"] == result.iterations > 0
+
+
+def test_morris_labels_use_every_label_twice():
+    labels = morris_labels(8)
+    assert sorted(labels) == sorted(list(range(1, 9)) * 2)
+    with pytest.raises(InputError, match="even"):
+        morris_labels(5)
+
+
+def _exact_pivots(d: int) -> list[int]:
+    R, C = hard_game(d)
+    return [lemke_howson(R, C, k, "exact")[2] for k in range(2 * d)]
+
+
+def test_every_lemke_howson_path_on_hard_games_grows_exponentially():
+    pivots = {d: _exact_pivots(d) for d in (4, 6, 8, 10)}
+    for d in (4, 6, 8):
+        longest, shortest = max(pivots[d]), min(pivots[d])
+        # the longest path more than doubles each time d grows by 2, the shortest grows too
+        assert max(pivots[d + 2]) >= 2.2 * longest
+        assert min(pivots[d + 2]) >= 1.3 * shortest
+
+
+def test_float_pivoting_breaks_down_on_hard_games_and_exact_arithmetic_takes_over():
+    R, C = hard_game(10)
+    _, _, float_pivots, _ = lemke_howson(R, C, 0, "float")
+    _, _, exact_pivots, _ = lemke_howson(R, C, 0, "exact")
+    assert float_pivots != exact_pivots           # rounding leaves the true path
+    economy = build("leontief-game-hard", 10)
+    floating = solve(create("lemke-howson[arithmetic=float]"), economy, tol=1e-9)
+    assert floating.status != "converged"         # its end point is not an equilibrium
+    auto = solve(create("lemke-howson"), economy, tol=1e-9)
+    assert auto.status == "converged" and auto.extra["arithmetic"] == "exact"
+    assert auto.extra["pivots"] == float_pivots + exact_pivots
+
+
+def test_hard_games_beyond_exact_float_payoffs_are_refused():
+    with pytest.raises(InputError, match="2\\^53"):
+        hard_game(16)
+
+
+def test_lemke_howson_honours_the_deadline():
+    economy = build("leontief-game-hard", 14)
+    result = solve(create("lemke-howson[arithmetic=exact]"), economy, tol=1e-9, time_limit=0.02)
+    assert result.status == "timeout" and result.seconds < 1.0
