@@ -11,10 +11,11 @@ import numpy as np
 from numba import njit
 from scipy.optimize import linprog
 
-from markets import LINEAR, Economy, demand
+from markets import LINEAR, Economy, demand, make_economy
+from markets.closed_form import cobb_douglas_prices
 from markets.utilities import demand_row
 
-from ._loop import income_inputs
+from ._loop import income, income_inputs
 
 
 @njit(cache=True)
@@ -27,15 +28,8 @@ def excess_kernel(kinds, a, log_a, rho, share, endowment, w, p, x_row, z):
     for j in range(m):
         z[j] = -w[j]
         value += p[j] * w[j]
-    fisher = endowment.shape[0] == 0
     for i in range(n):
-        if fisher:
-            b = share[i] * value
-        else:
-            b = 0.0
-            for j in range(m):
-                b += endowment[i, j] * p[j]
-        demand_row(kinds[i], a[i], log_a[i], rho[i], p, log_p, b, x_row)
+        demand_row(kinds[i], a[i], log_a[i], rho[i], p, log_p, income(i, share, endowment, p, value), x_row)
         for j in range(m):
             z[j] += x_row[j]
     for j in range(m):
@@ -92,3 +86,12 @@ def allocation_at(economy: Economy, prices: np.ndarray, slack: float = 1e-9) -> 
     spend[rows, cols] = res.x[:k]
     x[linear] = spend / p
     return x
+
+
+def cobb_douglas_start(economy: Economy, a: np.ndarray) -> np.ndarray:
+    """Equilibrium prices of the same market with Cobb-Douglas tastes a (a linear system),
+    kept off zero so that their logs exist: the start of Newton and of the homotopy."""
+    owned = {"endowment": economy.endowment} if economy.model == "exchange" else \
+        {"budget": economy.budget, "supply": economy.supply}
+    p = np.maximum(cobb_douglas_prices(make_economy(economy.model, "cobb-douglas", a, **owned)), 1e-12)
+    return p / p.sum()

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 
 import numpy as np
+from numba import njit
 
 from markets import Economy, certify, make_economy
 
@@ -47,6 +48,18 @@ def income_inputs(economy: Economy) -> tuple[np.ndarray, np.ndarray]:
     if economy.model == "fisher":
         return economy.budget / economy.budget.sum(), np.zeros((0, economy.n_goods))
     return np.zeros(economy.n_agents), np.ascontiguousarray(economy.endowment)
+
+
+@njit(cache=True)
+def income(i, share, endowment, p, value):
+    """Agent i's income from `income_inputs`: share_i (p . w) in a Fisher market (value = p . w),
+    p . e_i in an exchange economy."""
+    if endowment.shape[0] == 0:
+        return share[i] * value
+    b = 0.0
+    for j in range(p.shape[0]):
+        b += endowment[i, j] * p[j]
+    return b
 
 
 def warm_up_on_tiny(solver, families: list[str]) -> None:

@@ -17,10 +17,9 @@ import time
 
 import numpy as np
 
-from markets import CES, Economy, certify, make_economy
-from markets.closed_form import cobb_douglas_prices
+from markets import CES, Economy, certify
 
-from ._excess import allocation_at, excess_kernel
+from ._excess import allocation_at, cobb_douglas_start, excess_kernel
 from ._loop import income_inputs, warm_up_on_tiny
 from .base import Outcome, Solver
 from .newton import _Deadline, prices_of
@@ -156,7 +155,7 @@ class Homotopy(Solver):
         for k in range(int(self.params["starts"])):
             start_a = economy.a if k == 0 else economy.a * rng.lognormal(0.0, 1.5, economy.a.shape)
             H = _Path(economy, start_a, deadline)
-            p0 = _cobb_douglas(economy, start_a)
+            p0 = cobb_douglas_start(economy, start_a)
             u, length, steps, status = follow(H, np.log(p0[1:] / p0[0]), deadline, int(self.params["max_steps"]))
             totals["path_length"] += length
             totals["newton_steps"] += steps
@@ -178,10 +177,3 @@ class Homotopy(Solver):
         return Outcome(status if status != "done" else "failed", prices, allocation, iterations,
                        message="path ended off the target's equilibria" if status == "done" else "",
                        extra=totals)
-
-
-def _cobb_douglas(economy: Economy, a: np.ndarray) -> np.ndarray:
-    owned = {"endowment": economy.endowment} if economy.model == "exchange" else \
-        {"budget": economy.budget, "supply": economy.supply}
-    p = np.maximum(cobb_douglas_prices(make_economy(economy.model, "cobb-douglas", a, **owned)), 1e-12)
-    return p / p.sum()

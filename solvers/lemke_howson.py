@@ -48,8 +48,20 @@ def tableaux(R: np.ndarray, C: np.ndarray):
 
 
 @njit(cache=True)
+def _compare(T, r, b, c, col):
+    """-1, 0 or 1 as T[r, c] / T[r, col] is below, level with or above T[b, c] / T[b, col]."""
+    q_r = T[r, c] / T[r, col]
+    q_b = T[b, c] / T[b, col]
+    tol = 1e-11 * max(1.0, abs(q_r), abs(q_b))
+    if q_r < q_b - tol:
+        return -1
+    return 1 if q_r > q_b + tol else 0
+
+
+@njit(cache=True)
 def _ratio_row(T, col, slack_lo, slack_hi):
-    """The leaving row by the lexicographic minimum ratio test (-1 if the column is unbounded)."""
+    """The leaving row by the lexicographic minimum ratio test (-1 if the column is unbounded):
+    the right-hand side first, then the columns of the basis inverse break ties."""
     rows = T.shape[0]
     scale = 0.0
     for r in range(rows):
@@ -62,23 +74,13 @@ def _ratio_row(T, col, slack_lo, slack_hi):
         if best < 0:
             best = r
             continue
-        q_r = T[r, -1] / T[r, col]
-        q_b = T[best, -1] / T[best, col]
-        tol = 1e-11 * max(1.0, abs(q_r), abs(q_b))
-        if q_r < q_b - tol:
+        order = _compare(T, r, best, T.shape[1] - 1, col)
+        c = slack_lo
+        while order == 0 and c < slack_hi:
+            order = _compare(T, r, best, c, col)
+            c += 1
+        if order < 0:
             best = r
-            continue
-        if q_r > q_b + tol:
-            continue
-        for c in range(slack_lo, slack_hi):
-            q_r = T[r, c] / T[r, col]
-            q_b = T[best, c] / T[best, col]
-            tol = 1e-11 * max(1.0, abs(q_r), abs(q_b))
-            if q_r < q_b - tol:
-                best = r
-                break
-            if q_r > q_b + tol:
-                break
     return best
 
 

@@ -14,7 +14,7 @@ from scipy.optimize import root
 
 from markets import Economy, certify
 
-from ._excess import ExcessDemand, allocation_at
+from ._excess import ExcessDemand, allocation_at, cobb_douglas_start
 from ._loop import warm_up_on_tiny
 from .base import Outcome, Solver
 
@@ -56,7 +56,7 @@ class Newton(Solver):
     def run(self, economy: Economy, tol: float, deadline: float, seed: int) -> Outcome:
         m = economy.n_goods
         z = ExcessDemand(economy)
-        start = np.full(m, 1.0 / m) if self.params["start"] == "uniform" else _cobb_douglas_start(economy)
+        start = np.full(m, 1.0 / m) if self.params["start"] == "uniform" else cobb_douglas_start(economy, economy.a)
         counter = [0]
         F = log_price_system(z, deadline, counter)
         u0 = np.log(start[1:] / start[0])
@@ -82,13 +82,3 @@ def _options(method: str, max_iter: int, m: int) -> dict:
     if method == "lm":
         return {"maxiter": max_iter * m}
     return {"maxiter": max_iter}
-
-
-def _cobb_douglas_start(economy: Economy) -> np.ndarray:
-    from markets import make_economy
-    from markets.closed_form import cobb_douglas_prices
-    owned = {"endowment": economy.endowment} if economy.model == "exchange" else \
-        {"budget": economy.budget, "supply": economy.supply}
-    cd = make_economy(economy.model, "cobb-douglas", economy.a, **owned)
-    p = np.maximum(cobb_douglas_prices(cd), 1e-12)
-    return p / p.sum()

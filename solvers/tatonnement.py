@@ -18,7 +18,7 @@ from numba import njit
 from markets import CES, LINEAR, Economy, InputError
 from markets.utilities import demand, demand_row
 
-from ._loop import income_inputs, iterate, warm_up_on_tiny
+from ._loop import income, income_inputs, iterate, warm_up_on_tiny
 from .base import Solver
 
 
@@ -66,7 +66,6 @@ def _ces_row_from_weights(weights, q, p, income, x):
 def _tatonnement_steps(kinds, a, log_a, rho, weights, budget_share, endowment, w, p, step, steps, x):
     """Advance p by `steps` price updates in place; False once prices stop being finite."""
     n, m = a.shape
-    fisher = endowment.shape[0] == 0
     total = np.empty(m)
     log_p = np.empty(m)
     q = np.empty(m)
@@ -80,12 +79,7 @@ def _tatonnement_steps(kinds, a, log_a, rho, weights, budget_share, endowment, w
             p_min = min(p_min, p[j])
         q_sigma = math.nan
         for i in range(n):
-            if fisher:
-                income = budget_share[i] * value
-            else:
-                income = 0.0
-                for j in range(m):
-                    income += endowment[i, j] * p[j]
+            b = income(i, budget_share, endowment, p, value)
             done = False
             if kinds[i] == CES and p_min > 0.0:
                 sigma = 1.0 / (1.0 - rho[i])
@@ -93,9 +87,9 @@ def _tatonnement_steps(kinds, a, log_a, rho, weights, budget_share, endowment, w
                     for j in range(m):
                         q[j] = (p_min / p[j]) ** sigma
                     q_sigma = sigma
-                done = _ces_row_from_weights(weights[i], q, p, income, x)
+                done = _ces_row_from_weights(weights[i], q, p, b, x)
             if not done:
-                demand_row(kinds[i], a[i], log_a[i], rho[i], p, log_p, income, x)
+                demand_row(kinds[i], a[i], log_a[i], rho[i], p, log_p, b, x)
             for j in range(m):
                 total[j] += x[j]
         norm = 0.0
