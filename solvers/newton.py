@@ -24,11 +24,13 @@ class _Deadline(Exception):
 
 
 def log_price_system(z: ExcessDemand, deadline: float, counter: list):
-    """F(u) = z(p)[1:] with p = exp([0, u]) / sum; raises _Deadline past the deadline."""
+    """F(u) = z(p)[1:] with p = exp([0, u]) / sum; raises _Deadline past the deadline.
+    counter = [evaluations, last u evaluated] is updated in place."""
     def F(u):
         if time.perf_counter() >= deadline:
             raise _Deadline
         counter[0] += 1
+        counter[1] = u
         p = np.exp(np.concatenate([[0.0], u]) - max(0.0, u.max(initial=0.0)))
         values = z(p / p.sum())[1:]
         return np.where(np.isfinite(values), values, 1e6)
@@ -57,14 +59,16 @@ class Newton(Solver):
         m = economy.n_goods
         z = ExcessDemand(economy)
         start = np.full(m, 1.0 / m) if self.params["start"] == "uniform" else cobb_douglas_start(economy, economy.a)
-        counter = [0]
-        F = log_price_system(z, deadline, counter)
         u0 = np.log(start[1:] / start[0])
+        counter = [0, u0]                     # evaluations, last point evaluated
+        F = log_price_system(z, deadline, counter)
         try:
             sol = root(F, u0, method=self.params["method"], tol=min(tol, 1e-10) * 1e-2,
                        options=_options(self.params["method"], int(self.params["max_iter"]), m))
         except _Deadline:
-            return Outcome("timeout", iterations=counter[0], message="deadline inside the root finder")
+            prices = prices_of(counter[1])
+            return Outcome("timeout", prices, allocation_at(economy, prices), counter[0],
+                           message="deadline inside the root finder")
         u = sol.x
         if not np.all(np.isfinite(u)):
             return Outcome("diverged", iterations=counter[0], message="log prices not finite")
