@@ -174,6 +174,8 @@ class Homotopy(Solver):
         iterations = totals["newton_steps"]
         if worst <= tol:
             return Outcome("converged", prices, allocation, iterations, extra=totals)
+        reasons = {"done": "the path ended off the target's equilibria",
+                   "failed": "the path could not be followed: its step size collapsed",
+                   "max_iter": "max_steps reached before tau = 1", "timeout": ""}
         return Outcome(status if status != "done" else "failed", prices, allocation, iterations,
-                       message="path ended off the target's equilibria" if status == "done" else "",
-                       extra=totals)
+                       message=reasons[status], extra=totals)
