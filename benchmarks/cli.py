@@ -1,4 +1,4 @@
-"""The `gebench` command line: generate, solve, verify, solvers, run, plot."""
+"""The `gebench` command line: generate, solve, verify, solvers, run, results, plot."""
 from __future__ import annotations
 
 import argparse
@@ -85,14 +85,57 @@ def _draw(records: list[dict], run_dir: Path, budget, title: str) -> list[Path]:
 
 def _cmd_run(args) -> int:
     from .runner import read_runs, run_suite
-    from .suite import load_suite
-    suite = load_suite(args.suite)
-    out = run_suite(suite, Path(args.results))
+    from .suite import load_suite, parse_suite
+    if args.resume:
+        if args.suite is not None:
+            raise InputError("run: give a suite or --resume RUN_DIR, not both (a resumed run uses its stored suite)")
+        stored = Path(args.resume) / "suite.toml"
+        if not stored.is_file():
+            raise InputError(f"--resume: {args.resume} is not a run directory (no suite.toml)")
+        suite = parse_suite(stored.read_text(encoding="utf-8"), str(stored))
+    else:
+        suite = load_suite(args.suite or "quick")
+    if args.dry_run:
+        print(_dry_run(suite, Path(args.estimate_from) if args.estimate_from else None))
+        return 0
+    out = run_suite(suite, Path(args.results), resume=Path(args.resume) if args.resume else None)
     records = read_runs(out)
     if not args.no_plot and any(r["status"] != "skipped" for r in records):
         _draw(records, out, suite.time_budget, f"suite {suite.name}")
     print(out)
     return 0
+
+
+def _dry_run(suite, reference: Path | None) -> str:
+    """The planned runs per ladder, and how long they should take: at most every run's full
+    budget; and, from a reference run directory, the seconds those same runs took there."""
+    from collections import defaultdict
+
+    from .runner import make_plan, planned_runs, read_runs
+    plan = make_plan(suite)
+    lines = [f"suite {suite.name}: {len(suite.seeds)} seeds, tolerance {suite.tolerance:g}, "
+             f"budget {suite.time_budget:g} s per run"]
+    for ladder in suite.ladders:
+        runs = len(ladder.sizes) * len(suite.seeds) * len(plan.applicable[ladder.label])
+        lines.append(f"  {ladder.label}: {ladder.size_name} in {list(ladder.sizes)}; {runs} runs: "
+                     f"{', '.join(plan.applicable[ladder.label]) or 'no solver applies'}")
+        for name, reason in sorted(plan.declined[ladder.label].items()):
+            lines.append(f"      declined by {name}: {reason}")
+    planned = planned_runs(suite, plan)
+    lines.append(f"{len(planned)} runs; at most {len(planned) * suite.time_budget / 60:.0f} min "
+                 f"if every run used its whole budget (the wall rule skips most of that)")
+    if reference is not None:
+        seen = defaultdict(list)
+        for r in read_runs(reference):
+            seen[(r["ladder"], r.get("size", r["agents"]), r["seed"], r["solver"])].append(
+                (r["seconds"] or 0.0) + (r.get("setup_seconds") or 0.0))
+        known = [k for k in planned if k in seen]
+        seconds = sum(min(seen[k][0], suite.time_budget * 1.5) for k in known)
+        unknown = len(planned) - len(known)
+        lines.append(f"estimate from {reference}: {seconds / 60:.1f} min for the {len(known)} runs it has"
+                     + (f", plus up to {unknown * suite.time_budget / 60:.0f} min for {unknown} it does not"
+                        if unknown else ""))
+    return "\n".join(lines)
 
 
 def _cmd_plot(args) -> int:
@@ -107,6 +150,17 @@ def _cmd_plot(args) -> int:
         meta = {}
     for path in _draw(records, run_dir, meta.get("time_budget"), f"suite {meta.get('suite', '?')}"):
         print(path)
+    return 0
+
+
+def _cmd_results(args) -> int:
+    from .runner import read_runs
+    from .summary import format_table, summarise
+    records = read_runs(Path(args.run_dir))
+    if not records:
+        raise InputError(f"{args.run_dir}: no runs.jsonl records to summarise")
+    rows = summarise(records)
+    print(json.dumps(rows, indent=1) if args.json else format_table(rows))
     return 0
 
 
@@ -144,10 +198,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_solvers)
 
     p = sub.add_parser("run", help="run a benchmark suite (default: quick)")
-    p.add_argument("suite", nargs="?", default="quick", help="shipped suite name or TOML file")
+    p.add_argument("suite", nargs="?", default=None, help="shipped suite name or TOML file (default: quick)")
     p.add_argument("--results", default="results", help="parent directory of the run directory")
     p.add_argument("--no-plot", action="store_true")
+    p.add_argument("--resume", metavar="RUN_DIR", help="finish an interrupted run, without redoing finished runs")
+    p.add_argument("--dry-run", action="store_true", help="print the planned runs and an estimate of their time")
+    p.add_argument("--estimate-from", metavar="RUN_DIR",
+                   help="with --dry-run: a run directory whose seconds estimate the plan's")
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("results", help="summarise a run directory: per family and solver, how far it got")
+    p.add_argument("run_dir")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_results)
 
     p = sub.add_parser("plot", help="draw the scaling plot of a run directory")
     p.add_argument("run_dir")

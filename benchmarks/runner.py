@@ -107,40 +107,59 @@ def _append(handle, record: dict) -> None:
 
 
 def run_suite(suite: Suite, results: Path = Path("results"), extra_solvers: list[Solver] = (),
-              progress: bool | None = None) -> Path:
-    """Run the suite into a new directory under `results`; returns that directory."""
+              progress: bool | None = None, resume: Path | None = None) -> Path:
+    """Run the suite into a new directory under `results`, or finish the interrupted run in
+    `resume` (whose stored suite file is then the suite): runs already recorded are neither
+    redone nor duplicated, and budget hits already recorded keep walling larger sizes.
+    Returns the run directory."""
     plan = make_plan(suite, extra_solvers)
-    out = new_run_dir(Path(results), suite)
-    (out / "suite.toml").write_text(suite.source, encoding="utf-8")
+    if resume is None:
+        out = new_run_dir(Path(results), suite)
+        (out / "suite.toml").write_text(suite.source, encoding="utf-8")
+    else:
+        out = Path(resume)
+        _drop_torn_line(out / RUNS_FILE)
+    done = {_key(r): r for r in read_runs(out)}
     warm = {}
     for name, solver in plan.solvers.items():
         if any(name in names for names in plan.applicable.values()):
             t0 = time.perf_counter()
             solver.warm_up()
             warm[name] = time.perf_counter() - t0
-    meta = {"run_id": out.name, "suite": suite.name, "tolerance": suite.tolerance,
-            "time_budget": suite.time_budget, "seeds": list(suite.seeds),
-            "solvers": {n: {"exact": s.exact, "params": s.params} for n, s in plan.solvers.items()},
-            "declined": plan.declined, "warm_up_seconds": warm, "environment": environment()}
-    (out / META_FILE).write_text(json.dumps(meta, indent=1, default=str), encoding="utf-8")
+    meta_path = out / META_FILE
+    if resume is None or not meta_path.exists():
+        meta = {"run_id": out.name, "suite": suite.name, "tolerance": suite.tolerance,
+                "time_budget": suite.time_budget, "seeds": list(suite.seeds),
+                "solvers": {n: {"exact": s.exact, "params": s.params} for n, s in plan.solvers.items()},
+                "declined": plan.declined, "warm_up_seconds": warm, "environment": environment()}
+    else:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        meta.setdefault("resumed", []).append({"at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                                               "runs_already_done": len(done), "environment": environment()})
+    meta_path.write_text(json.dumps(meta, indent=1, default=str), encoding="utf-8")
 
-    bar = tqdm(total=plan.total_runs, desc=suite.name, unit="run", disable=None if progress is None else not progress)
+    bar = tqdm(total=plan.total_runs - len(done), desc=suite.name, unit="run",
+               disable=None if progress is None else not progress)
     with open(out / RUNS_FILE, "a", encoding="utf-8") as handle:
         for ladder in suite.ladders:
-            walled: dict[str, int] = {}
+            walled: dict[str, int] = {}      # solver -> size at which it hit the budget
             for size in ladder.sizes:
                 agents, goods = ladder.shape(size)
-                hit_budget = set()
                 for seed in suite.seeds:
                     economy = None
                     for name in plan.applicable[ladder.label]:
+                        key = (ladder.label, size, seed, name)
+                        if key in done:
+                            if done[key]["status"] == "timeout":
+                                walled.setdefault(name, size)
+                            continue
                         record = {"run_id": out.name, "family": ladder.family, "ladder": ladder.label,
                                   "size": size, "size_name": ladder.size_name, "agents": agents, "goods": goods,
                                   "seed": seed, "density": ladder.density,
                                   "rho": ladder.rho, "solver": name, "exact": plan.solvers[name].exact,
                                   "tolerance": suite.tolerance, "time_budget": suite.time_budget}
                         bar.set_postfix_str(f"{ladder.label} {ladder.size_name}={size} {name}", refresh=False)
-                        if name in walled:
+                        if name in walled and size > walled[name]:
                             record.update(status="skipped", seconds=None, iterations=None, certificate=None,
                                           message=f"hit the time budget at {ladder.size_name} = {walled[name]}")
                         else:
@@ -153,13 +172,31 @@ def run_suite(suite: Suite, results: Path = Path("results"), extra_solvers: list
                                            if k not in ("solver", "prices")})
                             record["setup_seconds"] = setup
                             if result.status == "timeout":
-                                hit_budget.add(name)
+                                walled.setdefault(name, size)
                         _append(handle, record)
                         bar.update()
-                for name in hit_budget:
-                    walled.setdefault(name, size)
     bar.close()
     return out
+
+
+def _key(record: dict) -> tuple:
+    return (record["ladder"], record.get("size", record.get("agents")), record["seed"], record["solver"])
+
+
+def _drop_torn_line(path: Path) -> None:
+    """Cut a last line left half-written by a kill, so that appending starts on a fresh line."""
+    if not path.exists():
+        return
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        with open(path, "r+b") as handle:
+            handle.truncate(data.rfind(b"\n") + 1)
+
+
+def planned_runs(suite: Suite, plan: Plan) -> list[tuple]:
+    """(ladder label, size, seed, solver) of every run the suite asks for, in run order."""
+    return [(ladder.label, size, seed, name) for ladder in suite.ladders for size in ladder.sizes
+            for seed in suite.seeds for name in plan.applicable[ladder.label]]
 
 
 def read_runs(run_dir: Path) -> list[dict]:

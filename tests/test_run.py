@@ -146,3 +146,91 @@ def test_game_ladders_refuse_random_market_parameters():
 def test_fit_growth_recovers_an_exponential():
     d = np.array([2, 4, 6, 8, 10])
     assert abs(fit_growth(d, 5 * 1.6 ** d) - 1.6) < 1e-9
+
+
+KILLABLE = """
+name = "killable"
+tolerance = 1e-6
+time_budget = 5.0
+seeds = [0, 1, 2, 3, 4, 5]
+solvers = ["eisenberg-gale", "tatonnement"]
+
+[[family]]
+family = "fisher-ces"
+rho = 0.5
+sizes = [4, 8, 12, 16, 20]
+"""
+
+
+def _keys(records):
+    return sorted((r["ladder"], r["size"], r["seed"], r["solver"]) for r in records)
+
+
+def test_a_sweep_killed_with_sigkill_resumes_to_the_same_runs_without_duplicates(tmp_path, capsys):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    suite = tmp_path / "killable.toml"
+    suite.write_text(KILLABLE)
+    results = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, "-m", "benchmarks.cli", "run", str(suite), "--results", str(results),
+                             "--no-plot"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    runs_file = None
+    while time.time() < deadline:
+        found = list(results.glob("*/runs.jsonl"))
+        if found and found[0].read_text().count("\n") >= 5:
+            runs_file = found[0]
+            break
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert runs_file is not None
+    before = read_runs(runs_file.parent)
+    assert 5 <= len(before) < 60
+    assert main(["run", "--resume", str(runs_file.parent), "--no-plot"]) == 0
+    resumed = read_runs(runs_file.parent)
+    whole = read_runs(run_suite(parse_suite(KILLABLE), tmp_path / "whole", progress=False))
+    assert _keys(resumed) == _keys(whole) and len(resumed) == len(set(_keys(resumed))) == 60
+    assert set(_keys(before)) <= set(_keys(resumed))
+    meta = json.loads((runs_file.parent / META_FILE).read_text())
+    assert meta["resumed"][0]["runs_already_done"] == len(before)
+
+
+def test_resume_cuts_a_torn_last_line_and_keeps_walls(tmp_path):
+    suite = parse_suite(SMALL.replace("sizes = [3, 6]", "sizes = [3, 6, 9, 12]")
+                        .replace('"tatonnement", "proportional-response", "eisenberg-gale"', '"tatonnement"'))
+    run_dir = run_suite(suite, tmp_path, extra_solvers=[_SlowAbove()], progress=False)
+    lines = (run_dir / "runs.jsonl").read_text().splitlines()
+    # keep the runs up to the first timeout, then half a line, as a kill would leave them
+    cut = next(k for k, line in enumerate(lines) if '"timeout"' in line) + 1
+    (run_dir / "runs.jsonl").write_text("\n".join(lines[:cut]) + "\n" + lines[cut][:25])
+    run_suite(suite, tmp_path, extra_solvers=[_SlowAbove()], progress=False, resume=run_dir)
+    again = read_runs(run_dir)
+    assert len((run_dir / "runs.jsonl").read_text().splitlines()) == len(again) == len(lines)
+    mine = sorted((r["size"], r["seed"], r["status"]) for r in again if r["solver"] == "slow-above-4")
+    assert mine == [(3, 0, "failed"), (3, 1, "failed"), (6, 0, "timeout"), (6, 1, "timeout"),
+                    (9, 0, "skipped"), (9, 1, "skipped"), (12, 0, "skipped"), (12, 1, "skipped")]
+
+
+REFERENCE = str(Path(__file__).resolve().parents[1] / "results" / "reference")
+
+
+def test_results_summarises_a_run_directory(capsys):
+    assert main(["results", REFERENCE]) == 0
+    table = capsys.readouterr().out
+    assert "lemke-howson" in table and "x1." in table and "largest solved" in table
+    assert main(["results", REFERENCE, "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    hard = next(r for r in rows if r["ladder"] == "leontief-game-hard" and r["solver"] == "lemke-howson")
+    assert hard["largest"] == 14 and hard["fit"].startswith("x")
+
+
+def test_dry_run_lists_the_plan_and_runs_nothing(tmp_path, capsys):
+    assert main(["run", "--dry-run", "--results", str(tmp_path), "--estimate-from", REFERENCE]) == 0
+    out = capsys.readouterr().out
+    assert "480 runs" in out and "declined by homotopy" in out and "estimate from" in out
+    assert not any(tmp_path.iterdir())
+    assert main(["run", "quick", "--resume", str(tmp_path)]) == 2
