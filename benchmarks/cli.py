@@ -98,7 +98,8 @@ def _cmd_run(args) -> int:
     if args.dry_run:
         print(_dry_run(suite, Path(args.estimate_from) if args.estimate_from else None))
         return 0
-    out = run_suite(suite, Path(args.results), resume=Path(args.resume) if args.resume else None)
+    out = run_suite(suite, Path(args.results), resume=Path(args.resume) if args.resume else None,
+                    isolate=not args.in_process)
     records = read_runs(out)
     if not args.no_plot and any(r["status"] != "skipped" for r in records):
         _draw(records, out, suite.time_budget, f"suite {suite.name}")
@@ -203,6 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-plot", action="store_true")
     p.add_argument("--resume", metavar="RUN_DIR", help="finish an interrupted run, without redoing finished runs")
     p.add_argument("--dry-run", action="store_true", help="print the planned runs and an estimate of their time")
+    p.add_argument("--in-process", action="store_true",
+                   help="run solvers in this process: no hard budgets, no crash protection (for profiling)")
     p.add_argument("--estimate-from", metavar="RUN_DIR",
                    help="with --dry-run: a run directory whose seconds estimate the plan's")
     p.set_defaults(func=_cmd_run)

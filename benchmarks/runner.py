@@ -16,10 +16,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from solvers import Solver, create, solve
+from solvers import Solver, create
 from solvers.registry import available
 
-from .suite import FamilyLadder, Suite
+from .isolation import InProcessRunner, IsolatedRunner
+from .suite import Suite
 
 RUNS_FILE = "runs.jsonl"
 META_FILE = "meta.json"
@@ -107,10 +108,11 @@ def _append(handle, record: dict) -> None:
 
 
 def run_suite(suite: Suite, results: Path = Path("results"), extra_solvers: list[Solver] = (),
-              progress: bool | None = None, resume: Path | None = None) -> Path:
+              progress: bool | None = None, resume: Path | None = None, isolate: bool = True) -> Path:
     """Run the suite into a new directory under `results`, or finish the interrupted run in
     `resume` (whose stored suite file is then the suite): runs already recorded are neither
     redone nor duplicated, and budget hits already recorded keep walling larger sizes.
+    Each run executes in a worker process (`benchmarks.isolation`) unless `isolate` is False.
     Returns the run directory."""
     plan = make_plan(suite, extra_solvers)
     if resume is None:
@@ -120,16 +122,16 @@ def run_suite(suite: Suite, results: Path = Path("results"), extra_solvers: list
         out = Path(resume)
         _drop_torn_line(out / RUNS_FILE)
     done = {_key(r): r for r in read_runs(out)}
-    warm = {}
-    for name, solver in plan.solvers.items():
-        if any(name in names for names in plan.applicable.values()):
-            t0 = time.perf_counter()
-            solver.warm_up()
-            warm[name] = time.perf_counter() - t0
+    used = {name: s for name, s in plan.solvers.items() if any(name in names for names in plan.applicable.values())}
+    runner = (IsolatedRunner if isolate else InProcessRunner)(used, suite.memory_budget)
+    if isolate:
+        runner._start()
+    warm = runner.warm_up_seconds
     meta_path = out / META_FILE
     if resume is None or not meta_path.exists():
         meta = {"run_id": out.name, "suite": suite.name, "tolerance": suite.tolerance,
-                "time_budget": suite.time_budget, "seeds": list(suite.seeds),
+                "time_budget": suite.time_budget, "memory_budget_mb": suite.memory_budget,
+                "isolation": "worker process" if isolate else "none", "seeds": list(suite.seeds),
                 "solvers": {n: {"exact": s.exact, "params": s.params} for n, s in plan.solvers.items()},
                 "declined": plan.declined, "warm_up_seconds": warm, "environment": environment()}
     else:
@@ -146,7 +148,6 @@ def run_suite(suite: Suite, results: Path = Path("results"), extra_solvers: list
             for size in ladder.sizes:
                 agents, goods = ladder.shape(size)
                 for seed in suite.seeds:
-                    economy = None
                     for name in plan.applicable[ladder.label]:
                         key = (ladder.label, size, seed, name)
                         if key in done:
@@ -163,18 +164,12 @@ def run_suite(suite: Suite, results: Path = Path("results"), extra_solvers: list
                             record.update(status="skipped", seconds=None, iterations=None, certificate=None,
                                           message=f"hit the time budget at {ladder.size_name} = {walled[name]}")
                         else:
-                            t0 = time.perf_counter()
-                            if economy is None:
-                                economy = ladder.economy(size, seed)
-                            setup = time.perf_counter() - t0
-                            result = solve(plan.solvers[name], economy, suite.tolerance, suite.time_budget, seed)
-                            record.update({k: v for k, v in result.to_dict(with_allocation=False).items()
-                                           if k not in ("solver", "prices")})
-                            record["setup_seconds"] = setup
-                            if result.status == "timeout":
+                            record.update(runner.run(ladder, size, seed, name, suite.tolerance, suite.time_budget))
+                            if record["status"] == "timeout":
                                 walled.setdefault(name, size)
                         _append(handle, record)
                         bar.update()
+    runner.close()
     bar.close()
     return out
 

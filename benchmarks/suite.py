@@ -52,6 +52,7 @@ class Suite:
     seeds: tuple[int, ...] = (0,)
     tolerance: float = 1e-6
     time_budget: float = 10.0
+    memory_budget: float = 8192.0         # MiB per run (the worker's data segment)
     description: str = ""
     source: str = field(default="", repr=False)
 
@@ -70,7 +71,7 @@ def parse_suite(text: str, where: str = "suite") -> Suite:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{where}: malformed TOML: {exc}") from None
-    known = {"name", "description", "tolerance", "time_budget", "seeds", "solvers", "family"}
+    known = {"name", "description", "tolerance", "time_budget", "memory_budget", "seeds", "solvers", "family"}
     unknown = sorted(set(doc) - known)
     if unknown:
         raise InputError(f"{where}: {unknown[0]}: unknown field (known: {sorted(known)})")
@@ -78,6 +79,9 @@ def parse_suite(text: str, where: str = "suite") -> Suite:
     budget = float(_require(doc, "time_budget", (int, float), where))
     if not tol > 0 or not budget > 0:
         raise InputError(f"{where}: tolerance and time_budget must be > 0")
+    memory = doc.get("memory_budget", 8192.0)
+    if not isinstance(memory, (int, float)) or isinstance(memory, bool) or not memory >= 64:
+        raise InputError(f"{where}: memory_budget: MiB per run, at least 64, got {doc.get('memory_budget')!r}")
     seeds = doc.get("seeds", [0])
     if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and s >= 0 for s in seeds):
         raise InputError(f"{where}: seeds: expected a list of integers >= 0")
@@ -109,7 +113,7 @@ def parse_suite(text: str, where: str = "suite") -> Suite:
         raise InputError(f"{where}: family: at least one [[family]] table is needed")
     return Suite(name=str(doc.get("name", where)), ladders=tuple(ladders),
                  solvers=None if solvers == "all" else tuple(solvers), seeds=tuple(seeds),
-                 tolerance=tol, time_budget=budget, description=str(doc.get("description", "")),
+                 tolerance=tol, time_budget=budget, memory_budget=float(memory), description=str(doc.get("description", "")),
                  source=text)
 
 

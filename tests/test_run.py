@@ -234,3 +234,78 @@ def test_dry_run_lists_the_plan_and_runs_nothing(tmp_path, capsys):
     assert "480 runs" in out and "declined by homotopy" in out and "estimate from" in out
     assert not any(tmp_path.iterdir())
     assert main(["run", "quick", "--resume", str(tmp_path)]) == 2
+
+
+class _Misbehaves(Solver):
+    """A solver that goes wrong in one of four ways, for the isolation tests."""
+
+    models = frozenset({"fisher"})
+    utilities = frozenset({"ces"})
+    how = ""
+
+    def run(self, economy, tol, deadline, seed):
+        import os
+        import signal
+        import time
+        if self.how == "hang":
+            time.sleep(1000)                        # ignores its deadline
+        if self.how == "raise":
+            raise RuntimeError("solver bug")
+        if self.how == "crash":
+            os.kill(os.getpid(), signal.SIGSEGV)     # what a segfault in compiled code does
+        if self.how == "hog":
+            np.ones(2 * 10**9 // 8 * 4)              # 4 GB, far over the memory budget
+        return Outcome("failed", message="unreachable")
+
+
+class Hangs(_Misbehaves):
+    name, how = "hangs", "hang"
+
+
+class Raises(_Misbehaves):
+    name, how = "raises", "raise"
+
+
+class Crashes(_Misbehaves):
+    name, how = "crashes", "crash"
+
+
+class Hogs(_Misbehaves):
+    name, how = "hogs", "hog"
+
+
+ISOLATED = """
+name = "isolated"
+tolerance = 1e-6
+time_budget = 1.0
+memory_budget = 1024
+seeds = [0]
+solvers = ["tatonnement"]
+
+[[family]]
+family = "fisher-ces"
+rho = 0.5
+sizes = [3, 6]
+"""
+
+
+def test_a_hanging_a_raising_a_crashing_and_a_hogging_solver_are_recorded_and_the_sweep_goes_on(tmp_path):
+    suite = parse_suite(ISOLATED)
+    run_dir = run_suite(suite, tmp_path, extra_solvers=[Hangs(), Raises(), Crashes(), Hogs()], progress=False)
+    got = {(r["solver"], r["size"]): r for r in read_runs(run_dir)}
+    assert len(got) == 10
+    assert got[("tatonnement", 3)]["status"] == got[("tatonnement", 6)]["status"] == "converged"
+    assert got[("hangs", 3)]["status"] == "timeout" and "killed" in got[("hangs", 3)]["message"]
+    assert got[("hangs", 3)]["seconds"] < 10 and got[("hangs", 6)]["status"] == "skipped"
+    for size in (3, 6):
+        assert got[("raises", size)]["status"] == "failed" and "solver bug" in got[("raises", size)]["message"]
+        assert got[("crashes", size)]["status"] == "failed" and "SIGSEGV" in got[("crashes", size)]["message"]
+        assert got[("hogs", size)]["status"] == "out_of_memory"
+    meta = json.loads((run_dir / META_FILE).read_text())
+    assert meta["isolation"] == "worker process" and meta["memory_budget_mb"] == 1024
+
+
+def test_memory_budget_must_be_a_number_of_mib():
+    for bad in ('"lots"', "true", "10"):
+        with pytest.raises(InputError, match="memory_budget"):
+            parse_suite(ISOLATED.replace("memory_budget = 1024", f"memory_budget = {bad}"))

@@ -1,0 +1,149 @@
+"""Runs in a worker process, so that a run that hangs, crashes or eats memory costs only itself.
+
+The worker warms every solver up once (untimed), then takes runs one at a time
+over a pipe: it builds the economy (setup time, recorded apart), calls `solve`
+with the suite's budget, and sends the record back (`execute`, which the
+in-process runner shares). Its data segment is capped
+at the memory budget (RLIMIT_DATA: numpy's allocations fail with MemoryError,
+recorded as `out_of_memory`). The parent waits for the budget plus a grace
+period; a worker that overstays is killed and the run recorded as `timeout`,
+a worker that dies (a segfault in compiled code, the kernel's OOM killer) is
+recorded as `failed` with its signal, and either way a fresh worker takes the
+next run.
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+import resource
+import signal
+import time
+
+from solvers import Solver, solve
+
+from .suite import FamilyLadder
+
+GRACE_SECONDS = 2.0
+
+
+def _limit_memory(megabytes: float | None) -> None:
+    """Cap the data segment at the budget, and write no core file: a crashing run must die at once."""
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if megabytes:
+        limit = int(megabytes * 2**20)
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+
+
+def _worker(conn, solvers: dict[str, Solver], memory_mb: float | None) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)      # Ctrl-C is the parent's to handle
+    warm = {}
+    for name, solver in solvers.items():
+        t0 = time.perf_counter()
+        solver.warm_up()
+        warm[name] = time.perf_counter() - t0
+    _limit_memory(memory_mb)
+    conn.send(warm)
+    while True:
+        task = conn.recv()
+        if task is None:
+            return
+        conn.send(execute(solvers, *task))
+
+
+def execute(solvers: dict[str, Solver], ladder: FamilyLadder, size: int, seed: int, name: str,
+            tol: float, budget: float) -> dict:
+    """Build the economy (setup, timed apart) and solve it: the record fields of one run."""
+    try:
+        t0 = time.perf_counter()
+        economy = ladder.economy(size, seed)
+        setup = time.perf_counter() - t0
+        result = solve(solvers[name], economy, tol, budget, seed)
+    except MemoryError as exc:
+        return {"status": "out_of_memory", "seconds": None, "iterations": None, "certificate": None,
+                "message": f"MemoryError outside the solver: {exc}"}
+    record = {k: v for k, v in result.to_dict(with_allocation=False).items() if k not in ("solver", "prices")}
+    if result.status == "failed" and result.message.startswith("MemoryError"):
+        record["status"] = "out_of_memory"
+    record["setup_seconds"] = setup
+    return record
+
+
+class InProcessRunner:
+    """Runs in this process: no protection, no process start-up; for debugging and profiling."""
+
+    def __init__(self, solvers: dict[str, Solver], memory_mb: float | None = None):
+        self.solvers = solvers
+        self.warm_up_seconds = {}
+        for name, solver in solvers.items():
+            t0 = time.perf_counter()
+            solver.warm_up()
+            self.warm_up_seconds[name] = time.perf_counter() - t0
+        self.restarts = 0
+
+    def run(self, ladder, size, seed, name, tol, budget) -> dict:
+        return execute(self.solvers, ladder, size, seed, name, tol, budget)
+
+    def close(self) -> None:
+        pass
+
+
+class IsolatedRunner:
+    """One worker process at a time, replaced whenever a run kills it or overstays."""
+
+    def __init__(self, solvers: dict[str, Solver], memory_mb: float | None = None):
+        self.solvers, self.memory_mb = solvers, memory_mb
+        self.context = mp.get_context("spawn")
+        self.process = self.conn = None
+        self.warm_up_seconds: dict[str, float] = {}
+        self.restarts = 0
+
+    def _start(self) -> None:
+        parent, child = self.context.Pipe()
+        self.process = self.context.Process(target=_worker, args=(child, self.solvers, self.memory_mb), daemon=True)
+        self.process.start()
+        child.close()
+        self.conn = parent
+        self.warm_up_seconds = self.conn.recv()
+
+    def _stop(self, kill: bool) -> None:
+        if self.process is None:
+            return
+        if kill:
+            self.process.kill()
+        else:
+            try:
+                self.conn.send(None)
+            except (BrokenPipeError, OSError):
+                pass
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        self.conn.close()
+        self.process = self.conn = None
+
+    def run(self, ladder: FamilyLadder, size: int, seed: int, name: str, tol: float, budget: float) -> dict:
+        """The record fields of one run (status, seconds, iterations, certificate, ...)."""
+        if self.process is None:
+            self._start()
+        start = time.perf_counter()
+        self.conn.send((ladder, size, seed, name, tol, budget))
+        if self.conn.poll(1.5 * budget + GRACE_SECONDS):
+            try:
+                return self.conn.recv()
+            except EOFError:
+                pass
+        elapsed = time.perf_counter() - start
+        if self.process.is_alive():
+            self._stop(kill=True)
+            self.restarts += 1
+            return {"status": "timeout", "seconds": elapsed, "iterations": None, "certificate": None,
+                    "message": f"killed after {elapsed:.1f} s: the solver overstayed its {budget:g} s budget"}
+        code = self.process.exitcode
+        self._stop(kill=True)
+        self.restarts += 1
+        cause = f"signal {signal.Signals(-code).name}" if code and code < 0 else f"exit code {code}"
+        return {"status": "failed", "seconds": elapsed, "iterations": None, "certificate": None,
+                "message": f"the worker process died ({cause})"}
+
+    def close(self) -> None:
+        self._stop(kill=False)
