@@ -14,6 +14,7 @@ next run.
 from __future__ import annotations
 
 import multiprocessing as mp
+import multiprocessing.connection as mp_connection
 import resource
 import signal
 import time
@@ -38,9 +39,16 @@ def _worker(conn, solvers: dict[str, Solver], memory_mb: float | None) -> None:
     warm = {}
     for name, solver in solvers.items():
         t0 = time.perf_counter()
-        solver.warm_up()
-        warm[name] = time.perf_counter() - t0
+        try:
+            solver.warm_up()
+            warm[name] = time.perf_counter() - t0
+        except Exception as exc:  # its runs will fail and say why; the others must not suffer
+            warm[name] = f"warm-up failed: {type(exc).__name__}: {exc}"
     _limit_memory(memory_mb)
+    # LLVM's crash handlers print a symbolised stack trace first, which can outlast the budget:
+    # a run that crashes must die at once, so that it is recorded as a crash and not a hang
+    for sig in (signal.SIGSEGV, signal.SIGBUS, signal.SIGFPE, signal.SIGILL, signal.SIGABRT):
+        signal.signal(sig, signal.SIG_DFL)
     conn.send(warm)
     while True:
         task = conn.recv()
@@ -96,13 +104,18 @@ class IsolatedRunner:
         self.warm_up_seconds: dict[str, float] = {}
         self.restarts = 0
 
-    def _start(self) -> None:
+    def start(self) -> None:
+        """Spawn the worker; it warms up before its first run (the warm-up is not timed)."""
         parent, child = self.context.Pipe()
         self.process = self.context.Process(target=_worker, args=(child, self.solvers, self.memory_mb), daemon=True)
         self.process.start()
         child.close()
         self.conn = parent
-        self.warm_up_seconds = self.conn.recv()
+        try:
+            self.warm_up_seconds = self.conn.recv()
+        except EOFError:
+            self.process.join(timeout=5)
+            raise RuntimeError(f"the worker process died while starting (exit code {self.process.exitcode})") from None
 
     def _stop(self, kill: bool) -> None:
         if self.process is None:
@@ -124,14 +137,17 @@ class IsolatedRunner:
     def run(self, ladder: FamilyLadder, size: int, seed: int, name: str, tol: float, budget: float) -> dict:
         """The record fields of one run (status, seconds, iterations, certificate, ...)."""
         if self.process is None:
-            self._start()
+            self.start()
         start = time.perf_counter()
         self.conn.send((ladder, size, seed, name, tol, budget))
-        if self.conn.poll(1.5 * budget + GRACE_SECONDS):
+        # wait on the process too: a crashed worker whose pipe stays open elsewhere still ends the wait
+        ready = mp_connection.wait([self.conn, self.process.sentinel], 1.5 * budget + GRACE_SECONDS)
+        if self.conn in ready:
             try:
                 return self.conn.recv()
             except EOFError:
                 pass
+        self.process.join(timeout=0.1)
         elapsed = time.perf_counter() - start
         if self.process.is_alive():
             self._stop(kill=True)

@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import platform
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
 from tqdm import tqdm
 
+from markets import InputError
 from solvers import Solver, create
 from solvers.registry import available
 
@@ -107,13 +110,22 @@ def _append(handle, record: dict) -> None:
     os.fsync(handle.fileno())
 
 
+THREAD_VARIABLES = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
 def run_suite(suite: Suite, results: Path = Path("results"), extra_solvers: list[Solver] = (),
-              progress: bool | None = None, resume: Path | None = None, isolate: bool = True) -> Path:
+              progress: bool | None = None, resume: Path | None = None, isolate: bool = True,
+              workers: int = 1) -> Path:
     """Run the suite into a new directory under `results`, or finish the interrupted run in
     `resume` (whose stored suite file is then the suite): runs already recorded are neither
     redone nor duplicated, and budget hits already recorded keep walling larger sizes.
+
     Each run executes in a worker process (`benchmarks.isolation`) unless `isolate` is False.
-    Returns the run directory."""
+    With `workers` > 1 the runs of one size (all seeds and solvers) go to that many workers
+    at once, each with one thread for Numba and BLAS; sizes still run in order, so the wall
+    rule decides exactly as in a sequential sweep. Returns the run directory."""
+    if workers < 1 or (workers > 1 and not isolate):
+        raise InputError(f"workers: must be >= 1, and 1 without isolation; got {workers}")
     plan = make_plan(suite, extra_solvers)
     if resume is None:
         out = new_run_dir(Path(results), suite)
@@ -123,30 +135,41 @@ def run_suite(suite: Suite, results: Path = Path("results"), extra_solvers: list
         _drop_torn_line(out / RUNS_FILE)
     done = {_key(r): r for r in read_runs(out)}
     used = {name: s for name, s in plan.solvers.items() if any(name in names for names in plan.applicable.values())}
-    runner = (IsolatedRunner if isolate else InProcessRunner)(used, suite.memory_budget)
-    if isolate:
-        runner._start()
-    warm = runner.warm_up_seconds
+    runners = _start_runners(used, suite.memory_budget, isolate, workers)
     meta_path = out / META_FILE
     if resume is None or not meta_path.exists():
         meta = {"run_id": out.name, "suite": suite.name, "tolerance": suite.tolerance,
                 "time_budget": suite.time_budget, "memory_budget_mb": suite.memory_budget,
-                "isolation": "worker process" if isolate else "none", "seeds": list(suite.seeds),
+                "isolation": "worker process" if isolate else "none", "workers": workers,
+                "threads_per_run": 1 if workers > 1 else "default", "seeds": list(suite.seeds),
                 "solvers": {n: {"exact": s.exact, "params": s.params} for n, s in plan.solvers.items()},
-                "declined": plan.declined, "warm_up_seconds": warm, "environment": environment()}
+                "declined": plan.declined, "warm_up_seconds": runners[0].warm_up_seconds,
+                "environment": environment()}
     else:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        meta.setdefault("resumed", []).append({"at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        meta.setdefault("resumed", []).append({"at": time.strftime("%Y-%m-%dT%H:%M:%S"), "workers": workers,
                                                "runs_already_done": len(done), "environment": environment()})
     meta_path.write_text(json.dumps(meta, indent=1, default=str), encoding="utf-8")
 
+    idle: queue.SimpleQueue = queue.SimpleQueue()
+    for runner in runners:
+        idle.put(runner)
+
+    def execute(ladder, size, seed, name) -> dict:
+        runner = idle.get()
+        try:
+            return runner.run(ladder, size, seed, name, suite.tolerance, suite.time_budget)
+        finally:
+            idle.put(runner)
+
     bar = tqdm(total=plan.total_runs - len(done), desc=suite.name, unit="run",
                disable=None if progress is None else not progress)
-    with open(out / RUNS_FILE, "a", encoding="utf-8") as handle:
+    with open(out / RUNS_FILE, "a", encoding="utf-8") as handle, ThreadPoolExecutor(workers) as threads:
         for ladder in suite.ladders:
             walled: dict[str, int] = {}      # solver -> size at which it hit the budget
             for size in ladder.sizes:
                 agents, goods = ladder.shape(size)
+                pending = {}
                 for seed in suite.seeds:
                     for name in plan.applicable[ladder.label]:
                         key = (ladder.label, size, seed, name)
@@ -159,19 +182,45 @@ def run_suite(suite: Suite, results: Path = Path("results"), extra_solvers: list
                                   "seed": seed, "density": ladder.density,
                                   "rho": ladder.rho, "solver": name, "exact": plan.solvers[name].exact,
                                   "tolerance": suite.tolerance, "time_budget": suite.time_budget}
-                        bar.set_postfix_str(f"{ladder.label} {ladder.size_name}={size} {name}", refresh=False)
                         if name in walled and size > walled[name]:
                             record.update(status="skipped", seconds=None, iterations=None, certificate=None,
                                           message=f"hit the time budget at {ladder.size_name} = {walled[name]}")
+                            _append(handle, record)
+                            bar.update()
                         else:
-                            record.update(runner.run(ladder, size, seed, name, suite.tolerance, suite.time_budget))
-                            if record["status"] == "timeout":
-                                walled.setdefault(name, size)
-                        _append(handle, record)
-                        bar.update()
-    runner.close()
+                            pending[threads.submit(execute, ladder, size, seed, name)] = record
+                bar.set_postfix_str(f"{ladder.label} {ladder.size_name}={size}", refresh=False)
+                for future in as_completed(pending):
+                    record = pending[future]
+                    record.update(future.result())
+                    if record["status"] == "timeout":
+                        walled.setdefault(record["solver"], size)
+                    _append(handle, record)
+                    bar.update()
+    for runner in runners:
+        runner.close()
     bar.close()
     return out
+
+
+def _start_runners(solvers: dict[str, Solver], memory_mb: float, isolate: bool, workers: int) -> list:
+    """Warmed-up runners; with several workers, each started with one thread for Numba and BLAS."""
+    if not isolate:
+        return [InProcessRunner(solvers, memory_mb)]
+    saved = {k: os.environ.get(k) for k in THREAD_VARIABLES}
+    if workers > 1:
+        os.environ.update({k: "1" for k in THREAD_VARIABLES})
+    try:
+        runners = [IsolatedRunner(solvers, memory_mb) for _ in range(workers)]
+        for runner in runners:
+            runner.start()
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return runners
 
 
 def _key(record: dict) -> tuple:
