@@ -76,8 +76,9 @@ def _cmd_solvers(args) -> int:
 
 def _draw(records: list[dict], run_dir: Path, budget, title: str) -> list[Path]:
     """Every plot of a run, and the fitted growth of the game families on stderr."""
-    from .plot import growth_factors, plot_hard, plot_scaling
-    written = plot_scaling(records, run_dir, budget, title) + plot_hard(records, run_dir, budget)
+    from .plot import growth_factors, plot_accuracy, plot_hard, plot_profile, plot_scaling
+    written = (plot_scaling(records, run_dir, budget, title) + plot_hard(records, run_dir, budget)
+               + plot_accuracy(records, run_dir) + plot_profile(records, run_dir))
     for ladder, solver, value, factor in growth_factors(records):
         print(f"{ladder}: {solver} {value} grow x{factor:.2f} per unit of d", file=sys.stderr)
     return written
@@ -140,16 +141,26 @@ def _dry_run(suite, reference: Path | None) -> str:
 
 
 def _cmd_plot(args) -> int:
+    from .plot import plot_overlay
     from .runner import META_FILE, read_runs
-    run_dir = Path(args.run_dir)
-    records = read_runs(run_dir)
-    if not records:
-        raise InputError(f"{run_dir}: no runs.jsonl records to plot")
+    runs = {}
+    for run_dir in map(Path, args.run_dirs):
+        runs[run_dir.name] = read_runs(run_dir)
+        if not runs[run_dir.name]:
+            raise InputError(f"{run_dir}: no runs.jsonl records to plot")
+    first = Path(args.run_dirs[0])
+    if len(runs) > 1:
+        if len(runs) > 4 or len(runs) != len(args.run_dirs):
+            raise InputError("plot: overlay two to four distinct run directories")
+        stem = "overlay-" + "-".join(Path(d).name for d in args.run_dirs[1:])
+        for path in plot_overlay(runs, first, stem):
+            print(path)
+        return 0
     try:
-        meta = json.loads((run_dir / META_FILE).read_text(encoding="utf-8"))
+        meta = json.loads((first / META_FILE).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
         meta = {}
-    for path in _draw(records, run_dir, meta.get("time_budget"), f"suite {meta.get('suite', '?')}"):
+    for path in _draw(runs[first.name], first, meta.get("time_budget"), f"suite {meta.get('suite', '?')}"):
         print(path)
     return 0
 
@@ -217,8 +228,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_results)
 
-    p = sub.add_parser("plot", help="draw the scaling plot of a run directory")
-    p.add_argument("run_dir")
+    p = sub.add_parser("plot", help="draw a run's plots, or overlay several runs' scaling curves")
+    p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR",
+                   help="one run directory (all plots), or 2-4 to overlay (written into the first)")
     p.set_defaults(func=_cmd_plot)
     return parser
 

@@ -43,7 +43,7 @@ def fit_growth(sizes, values) -> float | None:
 
 
 def size_of(record: dict) -> int:
-    return record.get("size", record["agents"])
+    return record["size"] if "size" in record else record["agents"]
 
 
 def exponential_ladders(records: list[dict]) -> set[str]:
@@ -113,14 +113,7 @@ def plot_scaling(records: list[dict], out_dir: Path, budget: float | None = None
                  "median over seeds; x = out of budget (dotted line), hollow triangle = stopped unconverged",
                  fontsize=9)
     fig.tight_layout()
-    out_dir = Path(out_dir)
-    written = []
-    for ext in ("png", "svg"):
-        path = out_dir / f"scaling.{ext}"
-        fig.savefig(path, dpi=110)
-        written.append(path)
-    plt.close(fig)
-    return written
+    return _save(fig, out_dir, "scaling")
 
 
 def _fit_label(xs, ys, exponential: bool) -> str:
@@ -172,10 +165,133 @@ def plot_hard(records: list[dict], out_dir: Path, budget: float | None = None) -
             ax.grid(True, which="both", alpha=0.25)
             ax.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
+    return _save(fig, out_dir, "hard")
+
+
+def _save(fig, out_dir: Path, stem: str) -> list[Path]:
     written = []
     for ext in ("png", "svg"):
-        path = Path(out_dir) / f"hard.{ext}"
+        path = Path(out_dir) / f"{stem}.{ext}"
         fig.savefig(path, dpi=110)
         written.append(path)
     plt.close(fig)
     return written
+
+
+def _grid(n: int):
+    cols = min(3, n)
+    rows = math.ceil(n / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 4.0 * rows), squeeze=False)
+    for ax in list(axes.flat)[n:]:
+        ax.set_visible(False)
+    return fig, list(axes.flat)[:n]
+
+
+def plot_accuracy(records: list[dict], out_dir: Path) -> list[Path]:
+    """accuracy_size and accuracy_time (PNG, SVG): the certificate's worst measure of every
+    heuristic run that returned a point, against size and against seconds, per family, so
+    that a reader sees what the cheap answers cost in equilibrium quality."""
+    runs = [r for r in records if not r.get("exact") and r.get("certificate")]
+    if not runs:
+        return []
+    ladders = sorted({r["ladder"] for r in runs})
+    solvers = sorted({r["solver"] for r in runs})
+    colours = {s: plt.cm.tab10(k % 10) for k, s in enumerate(solvers)}
+    written = []
+    for axis, stem in (("size", "accuracy_size"), ("seconds", "accuracy_time")):
+        fig, axes = _grid(len(ladders))
+        for ax, ladder in zip(axes, ladders):
+            for solver in solvers:
+                mine = [r for r in runs if r["ladder"] == ladder and r["solver"] == solver]
+                for converged, marker in ((True, "o"), (False, "x")):
+                    pts = [(size_of(r) if axis == "size" else r["seconds"], max(max(r["certificate"].values()), 1e-17))
+                           for r in mine if (r["status"] == "converged") == converged]
+                    if pts:
+                        xs, ys = zip(*pts)
+                        ax.plot(xs, ys, marker, color=colours[solver], mfc="none" if not converged else None,
+                                label=solver if converged or not any(r["status"] == "converged" for r in mine) else None)
+            tols = {r["tolerance"] for r in runs if r["ladder"] == ladder}
+            for tol in tols:
+                ax.axhline(tol, color="grey", ls=":", lw=1)
+            ax.set_xscale("log" if axis == "seconds" or ladder not in exponential_ladders(records) else "linear")
+            ax.set_yscale("log")
+            ax.set_title(ladder, fontsize=10)
+            ax.set_xlabel("seconds" if axis == "seconds" else "size")
+            ax.set_ylabel("worst certificate measure")
+            ax.grid(True, which="both", alpha=0.25)
+            ax.legend(fontsize=7, loc="upper left")
+        fig.suptitle("market heuristics: o converged, x stopped (max_iter, timeout, ...); dotted: tolerance",
+                     fontsize=9)
+        fig.tight_layout()
+        written += _save(fig, out_dir, stem)
+    return written
+
+
+def performance_profile(records: list[dict]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Dolan and More (2002): for each solver, tau -> share of the instances it ran on that it
+    solved within tau times the fastest solver's time there. An instance is (family, size, seed);
+    a run that did not converge (skipped included) counts as never solved."""
+    times = defaultdict(dict)
+    for r in records:
+        key = (r["ladder"], size_of(r), r["seed"])
+        times[key][r["solver"]] = r["seconds"] if r["status"] == "converged" else math.inf
+    ratios = defaultdict(list)
+    for by_solver in times.values():
+        best = min(by_solver.values())
+        for solver, t in by_solver.items():
+            ratios[solver].append(t / best if math.isfinite(best) and best > 0 else math.inf)
+    profiles = {}
+    for solver, values in ratios.items():
+        values = np.sort(np.asarray(values))
+        finite = values[np.isfinite(values)]
+        taus = np.unique(np.concatenate([[1.0], finite]))
+        profiles[solver] = (taus, np.searchsorted(values, taus, side="right") / len(values))
+    return profiles
+
+
+def plot_profile(records: list[dict], out_dir: Path) -> list[Path]:
+    """profile.png/svg: the Dolan-More performance profile over all instances of a run."""
+    profiles = performance_profile(records)
+    if not profiles:
+        return []
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for k, (solver, (taus, share)) in enumerate(sorted(profiles.items())):
+        ax.step(np.append(taus, taus[-1] * 10), np.append(share, share[-1]), where="post",
+                color=plt.cm.tab10(k % 10), label=solver)
+    ax.set_xscale("log")
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("tau: within this factor of the fastest solver on the instance")
+    ax.set_ylabel("share of its instances solved")
+    ax.set_title("performance profile (Dolan-More) over every instance a solver ran on", fontsize=10)
+    ax.grid(True, which="both", alpha=0.25)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return _save(fig, out_dir, "profile")
+
+
+def plot_overlay(runs: dict[str, list[dict]], out_dir: Path, stem: str) -> list[Path]:
+    """Scaling curves of several runs on the same axes (solid, dashed, ... per run): two
+    machines, or two versions."""
+    styles = ["-", "--", ":", "-."]
+    ladders = sorted({r["ladder"] for records in runs.values() for r in records})
+    solvers = sorted({r["solver"] for records in runs.values() for r in records})
+    colours = {s: plt.cm.tab10(k % 10) for k, s in enumerate(solvers)}
+    fig, axes = _grid(len(ladders))
+    for ax, ladder in zip(axes, ladders):
+        for (name, records), style in zip(runs.items(), styles):
+            series = scaling_series(records).get(ladder, {})
+            for solver, data in sorted(series.items()):
+                if data["converged"]:
+                    xs, ys = zip(*data["converged"])
+                    ax.plot(xs, ys, style, marker="o", ms=3, color=colours[solver], label=f"{solver} ({name})")
+        ax.set_xscale("linear" if ladder in exponential_ladders(
+            [r for records in runs.values() for r in records]) else "log")
+        ax.set_yscale("log")
+        ax.set_title(ladder, fontsize=10)
+        ax.set_xlabel("size")
+        ax.set_ylabel("seconds to an equilibrium")
+        ax.grid(True, which="both", alpha=0.25)
+        ax.legend(fontsize=6, loc="upper left")
+    fig.suptitle("  vs  ".join(f"{name} ({style})" for name, style in zip(runs, styles)), fontsize=9)
+    fig.tight_layout()
+    return _save(fig, out_dir, stem)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from benchmarks.cli import main
-from benchmarks.plot import fit_exponent, fit_growth
+from benchmarks.plot import fit_exponent, fit_growth, performance_profile
 from benchmarks.runner import META_FILE, read_runs, run_suite
 from benchmarks.suite import load_suite, parse_suite
 from markets import InputError
@@ -322,3 +322,35 @@ def test_two_workers_give_the_same_runs_and_walls_as_one(tmp_path):
     assert meta["workers"] == 2 and meta["threads_per_run"] == 1
     with pytest.raises(InputError, match="workers"):
         run_suite(suite, tmp_path / "bad", workers=2, isolate=False)
+
+
+def test_every_plot_is_drawn_from_a_stored_run_and_two_runs_overlay(tmp_path, capsys):
+    import shutil
+    run_dir = tmp_path / "reference"
+    run_dir.mkdir()
+    shutil.copy(Path(REFERENCE) / META_FILE, run_dir)
+    # two of the stored ladders, one sized by agents and one by d, keep the test quick
+    keep = [line for line in (Path(REFERENCE) / "runs.jsonl").read_text().splitlines()
+            if json.loads(line)["ladder"] in ("exchange-cobb-douglas", "leontief-game-hard")]
+    (run_dir / "runs.jsonl").write_text("\n".join(keep) + "\n")
+    assert main(["plot", str(run_dir)]) == 0
+    for name in ("scaling", "hard", "accuracy_size", "accuracy_time", "profile"):
+        for ext in ("png", "svg"):
+            assert (run_dir / f"{name}.{ext}").stat().st_size > 1000
+    other = tmp_path / "other"
+    shutil.copytree(run_dir, other)
+    assert main(["plot", str(run_dir), str(other)]) == 0
+    assert (run_dir / "overlay-other.png").stat().st_size > 1000
+    assert main(["plot", str(run_dir), str(tmp_path / "missing")]) == 2
+
+
+def test_performance_profile_counts_ratios_to_the_fastest_solver():
+    def run(solver, seed, seconds):
+        return {"ladder": "f", "size": 1, "seed": seed, "solver": solver,
+                "status": "converged" if seconds else "timeout", "seconds": seconds or 5.0}
+    records = [run("a", 0, 1.0), run("b", 0, 2.0), run("a", 1, 3.0), run("b", 1, None)]
+    profiles = performance_profile(records)
+    taus, share = profiles["a"]
+    assert share[np.searchsorted(taus, 1.0)] == 1.0          # fastest wherever it ran
+    taus, share = profiles["b"]
+    assert share[0] == 0.0 and share[np.searchsorted(taus, 2.0)] == 0.5   # within 2x once, unsolved once
