@@ -113,7 +113,7 @@ def _dry_run(suite, reference: Path | None) -> str:
     budget; and, from a reference run directory, the seconds those same runs took there."""
     from collections import defaultdict
 
-    from .runner import make_plan, planned_runs, read_runs
+    from .runner import make_plan, read_runs
     plan = make_plan(suite)
     lines = [f"suite {suite.name}: {len(suite.seeds)} seeds, tolerance {suite.tolerance:g}, "
              f"budget {suite.time_budget:g} s per run"]
@@ -123,7 +123,7 @@ def _dry_run(suite, reference: Path | None) -> str:
                      f"{', '.join(plan.applicable[ladder.label]) or 'no solver applies'}")
         for name, reason in sorted(plan.declined[ladder.label].items()):
             lines.append(f"      declined by {name}: {reason}")
-    planned = planned_runs(suite, plan)
+    planned = plan.runs
     lines.append(f"{len(planned)} runs; at most {len(planned) * suite.time_budget / 60:.0f} min "
                  f"if every run used its whole budget (the wall rule skips most of that)")
     if reference is not None:

@@ -34,8 +34,8 @@ def _limit_memory(megabytes: float | None) -> None:
         resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
 
 
-def _worker(conn, solvers: dict[str, Solver], memory_mb: float | None) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)      # Ctrl-C is the parent's to handle
+def warm_up_all(solvers: dict[str, Solver]) -> dict:
+    """Warm every solver up (untimed for the runs); name -> seconds, or why its warm-up failed."""
     warm = {}
     for name, solver in solvers.items():
         t0 = time.perf_counter()
@@ -44,6 +44,12 @@ def _worker(conn, solvers: dict[str, Solver], memory_mb: float | None) -> None:
             warm[name] = time.perf_counter() - t0
         except Exception as exc:  # its runs will fail and say why; the others must not suffer
             warm[name] = f"warm-up failed: {type(exc).__name__}: {exc}"
+    return warm
+
+
+def _worker(conn, solvers: dict[str, Solver], memory_mb: float | None) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)      # Ctrl-C is the parent's to handle
+    warm = warm_up_all(solvers)
     _limit_memory(memory_mb)
     # LLVM's crash handlers print a symbolised stack trace first, which can outlast the budget:
     # a run that crashes must die at once, so that it is recorded as a crash and not a hang
@@ -80,11 +86,7 @@ class InProcessRunner:
 
     def __init__(self, solvers: dict[str, Solver], memory_mb: float | None = None):
         self.solvers = solvers
-        self.warm_up_seconds = {}
-        for name, solver in solvers.items():
-            t0 = time.perf_counter()
-            solver.warm_up()
-            self.warm_up_seconds[name] = time.perf_counter() - t0
+        self.warm_up_seconds = warm_up_all(solvers)
         self.restarts = 0
 
     def run(self, ladder, size, seed, name, tol, budget) -> dict:

@@ -39,9 +39,10 @@ class Plan:
     declined: dict[str, dict[str, str]]       # ladder label -> solver name -> reason
 
     @property
-    def total_runs(self) -> int:
-        seeds = len(self.suite.seeds)
-        return sum(len(ladder.sizes) * seeds * len(self.applicable[ladder.label]) for ladder in self.suite.ladders)
+    def runs(self) -> list[tuple]:
+        """(ladder label, size, seed, solver) of every run the suite asks for, in run order."""
+        return [(ladder.label, size, seed, name) for ladder in self.suite.ladders for size in ladder.sizes
+                for seed in self.suite.seeds for name in self.applicable[ladder.label]]
 
 
 def make_plan(suite: Suite, extra_solvers: list[Solver] = ()) -> Plan:
@@ -162,7 +163,7 @@ def run_suite(suite: Suite, results: Path = Path("results"), extra_solvers: list
         finally:
             idle.put(runner)
 
-    bar = tqdm(total=plan.total_runs - len(done), desc=suite.name, unit="run",
+    bar = tqdm(total=len(plan.runs) - len(done), desc=suite.name, unit="run",
                disable=None if progress is None else not progress)
     with open(out / RUNS_FILE, "a", encoding="utf-8") as handle, ThreadPoolExecutor(workers) as threads:
         for ladder in suite.ladders:
@@ -235,12 +236,6 @@ def _drop_torn_line(path: Path) -> None:
     if data and not data.endswith(b"\n"):
         with open(path, "r+b") as handle:
             handle.truncate(data.rfind(b"\n") + 1)
-
-
-def planned_runs(suite: Suite, plan: Plan) -> list[tuple]:
-    """(ladder label, size, seed, solver) of every run the suite asks for, in run order."""
-    return [(ladder.label, size, seed, name) for ladder in suite.ladders for size in ladder.sizes
-            for seed in suite.seeds for name in plan.applicable[ladder.label]]
 
 
 def read_runs(run_dir: Path) -> list[dict]:
