@@ -354,3 +354,12 @@ def test_performance_profile_counts_ratios_to_the_fastest_solver():
     assert share[np.searchsorted(taus, 1.0)] == 1.0          # fastest wherever it ran
     taus, share = profiles["b"]
     assert share[0] == 0.0 and share[np.searchsorted(taus, 2.0)] == 0.5   # within 2x once, unsolved once
+
+
+def test_every_shipped_suite_parses_and_plans(capsys):
+    from benchmarks.suite import shipped_suites
+    assert {"quick", "hard", "scale", "full"} <= set(shipped_suites())
+    for name in shipped_suites():
+        assert main(["run", name, "--dry-run"]) == 0
+        out = capsys.readouterr().out
+        assert f"suite {name}" in out and " runs; at most " in out
