@@ -116,12 +116,39 @@ def plot_scaling(records: list[dict], out_dir: Path, budget: float | None = None
     return _save(fig, out_dir, "scaling")
 
 
+def _upper_half(sizes, values):
+    sizes, values = np.asarray(sizes, float), np.asarray(values, float)
+    keep = (sizes >= np.median(sizes) if len(sizes) >= 4 else np.ones(len(sizes), bool)) & (values > 0)
+    return sizes[keep], np.log(values[keep])
+
+
+def better_fit(sizes, values, exponential_default: bool) -> str | None:
+    """"power" or "exponential": which of log(value) ~ log(size) and log(value) ~ size leaves the
+    smaller squared residual over the upper half of the sizes; the family's default on a tie
+    (two points fit both exactly)."""
+    x, y = _upper_half(sizes, values)
+    if len(x) < 2:
+        return None
+    residual = {}
+    for kind, xs in (("power", np.log(x)), ("exponential", x)):
+        coef = np.polyfit(xs, y, 1)
+        residual[kind] = float(np.sum((np.polyval(coef, xs) - y) ** 2))
+    if abs(residual["power"] - residual["exponential"]) <= 1e-9 * (1 + max(residual.values())):
+        return "exponential" if exponential_default else "power"
+    return min(residual, key=residual.get)
+
+
 def _fit_label(xs, ys, exponential: bool) -> str:
-    if exponential:
-        factor = fit_growth(xs, ys)
-        return "" if factor is None else f", x{factor:.2f} per d"
+    """The better of a polynomial and an exponential fit, saying which it is."""
+    kind = better_fit(xs, ys, exponential)
+    if kind is None:
+        return ""
+    unit = "d" if exponential else "agent"
+    if kind == "exponential":
+        return f", x{fit_growth(xs, ys):.2f} per {unit} (exp. fits better)" if not exponential else \
+            f", x{fit_growth(xs, ys):.2f} per d"
     slope = fit_exponent(xs, ys)
-    return "" if slope is None else f", ~n^{slope:.2f}"
+    return f", ~n^{slope:.2f}" if not exponential else f", ~d^{slope:.2f} (power fits better)"
 
 
 def growth_factors(records: list[dict]) -> list[tuple[str, str, str, float]]:
