@@ -116,26 +116,25 @@ def plot_scaling(records: list[dict], out_dir: Path, budget: float | None = None
     return _save(fig, out_dir, "scaling")
 
 
-def _upper_half(sizes, values):
+def better_fit(sizes, values, exponential_default: bool) -> str | None:
+    """"power" or "exponential" for log(value) against log(size) or size, over the upper half of
+    the sizes. The family's default (exponential for games, power for random markets) stands
+    unless the other leaves less than a quarter of its squared residual: over a narrow range
+    the two are hard to tell apart, and a fixed overhead at small sizes must not pass for
+    exponential growth."""
     sizes, values = np.asarray(sizes, float), np.asarray(values, float)
     keep = (sizes >= np.median(sizes) if len(sizes) >= 4 else np.ones(len(sizes), bool)) & (values > 0)
-    return sizes[keep], np.log(values[keep])
-
-
-def better_fit(sizes, values, exponential_default: bool) -> str | None:
-    """"power" or "exponential": which of log(value) ~ log(size) and log(value) ~ size leaves the
-    smaller squared residual over the upper half of the sizes; the family's default on a tie
-    (two points fit both exactly)."""
-    x, y = _upper_half(sizes, values)
+    x, y = sizes[keep], np.log(values[keep])
     if len(x) < 2:
         return None
+    default, other = ("exponential", "power") if exponential_default else ("power", "exponential")
+    if len(x) < 3:                 # two points fit either exactly
+        return default
     residual = {}
     for kind, xs in (("power", np.log(x)), ("exponential", x)):
         coef = np.polyfit(xs, y, 1)
         residual[kind] = float(np.sum((np.polyval(coef, xs) - y) ** 2))
-    if abs(residual["power"] - residual["exponential"]) <= 1e-9 * (1 + max(residual.values())):
-        return "exponential" if exponential_default else "power"
-    return min(residual, key=residual.get)
+    return other if residual[other] < 0.25 * residual[default] else default
 
 
 def _fit_label(xs, ys, exponential: bool) -> str:
