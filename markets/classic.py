@@ -14,6 +14,10 @@ from .economy import Economy, make_economy
 from .utilities import demand
 
 
+# Scarf's tastes: agent i wants goods i and i+1 in equal amounts
+_SCARF_TASTES = np.array([[1.0, 1.0, 0.0], [0.0, 1.0, 1.0], [1.0, 0.0, 1.0]])
+
+
 @dataclass(frozen=True)
 class Classic:
     economy: Economy
@@ -28,8 +32,7 @@ def scarf_1960() -> Classic:
     agent consuming half a unit of its two goods, and continuous tatonnement circles it for
     ever. The vertices of the price simplex are equilibria too: at p = e_j only agent j has
     income, and it buys one unit of goods j and j+1."""
-    a = np.array([[1.0, 1.0, 0.0], [0.0, 1.0, 1.0], [1.0, 0.0, 1.0]])
-    economy = make_economy("exchange", "leontief", a, endowment=np.eye(3), name="scarf-1960")
+    economy = make_economy("exchange", "leontief", _SCARF_TASTES, endowment=np.eye(3), name="scarf-1960")
     return Classic(economy, (np.full(3, 1 / 3), *np.eye(3)), "Scarf (1960)")
 
 
@@ -39,8 +42,8 @@ def scarf_hirota(holding: float = 0.02) -> Classic:
     (Int. Econ. Rev. 1981). The extra holdings give every agent an income at every price, which
     removes the boundary equilibria; p = (1/3, 1/3, 1/3) remains, by symmetry, and for small
     holdings tatonnement still circles instead of converging."""
-    a = np.array([[1.0, 1.0, 0.0], [0.0, 1.0, 1.0], [1.0, 0.0, 1.0]])
-    economy = make_economy("exchange", "leontief", a, endowment=np.eye(3) + holding, name="scarf-hirota")
+    economy = make_economy("exchange", "leontief", _SCARF_TASTES, endowment=np.eye(3) + holding,
+                           name="scarf-hirota")
     return Classic(economy, (np.full(3, 1 / 3),), "Hirota (1981), after Scarf (1960)")
 
 

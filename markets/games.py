@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from math import lcm
 
 import numpy as np
 
@@ -120,8 +121,8 @@ def hard_game(d: int) -> tuple[np.ndarray, np.ndarray]:
     centre = [sum(col, Fraction(0)) / len(curve) for col in zip(*curve)]
     # P = {z : (c_k - centre) . z <= 1 for all k}: the polar of the cyclic polytope
     normals = [[c - g for c, g in zip(row, centre)] for row in curve]
-    base = _solve(normals[:d], [Fraction(1)] * d)          # the vertex on facets 1..d
     inv = _inverse(normals[:d])
+    base = [sum(row) for row in inv]                        # the vertex on facets 1..d: inv @ 1
     # with y_k = 1 - normals[k] . z for k < d (so z = base - inv y), facet k >= d reads
     # -(normals[k] inv) y <= 1 - normals[k] . base
     A = [[Fraction(0)] * d for _ in range(d)]
@@ -130,7 +131,7 @@ def hard_game(d: int) -> tuple[np.ndarray, np.ndarray]:
         row = [-sum(normals[k][r] * inv[r][s] for r in range(d)) / slack for s in range(d)]
         A[labels[k] - 1] = row
     shift = 1 - min(min(row) for row in A)
-    scale = _lcm_of_denominators(A)
+    scale = lcm_of_denominators(v for row in A for v in row)
     exact = [[(v + shift) * scale for v in row] for row in A]
     if max(max(row) for row in exact) >= 2 ** 53:
         raise InputError(f"size: the hard game of d = {d} needs payoffs beyond 2^53, which a float "
@@ -140,13 +141,10 @@ def hard_game(d: int) -> tuple[np.ndarray, np.ndarray]:
     return R, C
 
 
-def _lcm_of_denominators(rows) -> int:
-    from math import lcm
-    out = 1
-    for row in rows:
-        for v in row:
-            out = lcm(out, v.denominator)
-    return out
+def lcm_of_denominators(values) -> int:
+    """The least common multiple of the denominators of some Fractions: the factor that makes
+    them all integers."""
+    return lcm(1, *(v.denominator for v in values))
 
 
 def _inverse(M):
@@ -162,8 +160,3 @@ def _inverse(M):
                 f = aug[r][c]
                 aug[r] = [v - f * w for v, w in zip(aug[r], aug[c])]
     return [row[n:] for row in aug]
-
-
-def _solve(M, b):
-    inv = _inverse(M)
-    return [sum(r * v for r, v in zip(row, b)) for row in inv]

@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import time
 from fractions import Fraction
-from math import lcm
 
 import numpy as np
 from numba import njit
 
 from markets import Economy, InputError, certify
-from markets.games import equilibrium_from_nash, game_of
+from markets.games import equilibrium_from_nash, game_of, lcm_of_denominators
 
 from .base import Outcome, Solver
 
@@ -156,10 +155,7 @@ def _float_path(R, C, k, deadline, max_pivots):
 def _integers(M: np.ndarray) -> list[list[int]]:
     """M times the least common denominator of its (binary) fractions: the same game, in integers."""
     fr = [[Fraction(float(v)) for v in row] for row in M]
-    scale = 1
-    for row in fr:
-        for v in row:
-            scale = lcm(scale, v.denominator)
+    scale = lcm_of_denominators(v for row in fr for v in row)
     return [[int(v * scale) for v in row] for row in fr]
 
 
