@@ -35,12 +35,10 @@ class _Path:
         self.share, self.endowment = income_inputs(economy)
         self.w = np.ascontiguousarray(economy.total_supply)
         self.x = np.empty(economy.n_goods)
-        self.evaluations = 0
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         if time.perf_counter() >= self.deadline:
             raise _Deadline
-        self.evaluations += 1
         tau = float(np.clip(x[-1], 0.0, 1.0))
         a = (1 - tau) * self.start_a + tau * self.target_a
         with np.errstate(divide="ignore"):

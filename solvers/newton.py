@@ -31,8 +31,7 @@ def log_price_system(z: ExcessDemand, deadline: float, counter: list):
             raise _Deadline
         counter[0] += 1
         counter[1] = u
-        p = np.exp(np.concatenate([[0.0], u]) - max(0.0, u.max(initial=0.0)))
-        values = z(p / p.sum())[1:]
+        values = z(prices_of(u))[1:]
         return np.where(np.isfinite(values), values, 1e6)
     return F
 
