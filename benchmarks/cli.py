@@ -113,7 +113,7 @@ def _dry_run(suite, reference: Path | None) -> str:
     budget; and, from a reference run directory, the seconds those same runs took there."""
     from collections import defaultdict
 
-    from .runner import make_plan, read_runs
+    from .runner import make_plan, read_runs, run_key
     plan = make_plan(suite)
     lines = [f"suite {suite.name}: {len(suite.seeds)} seeds, tolerance {suite.tolerance:g}, "
              f"budget {suite.time_budget:g} s per run"]
@@ -129,8 +129,7 @@ def _dry_run(suite, reference: Path | None) -> str:
     if reference is not None:
         seen = defaultdict(list)
         for r in read_runs(reference):
-            seen[(r["ladder"], r.get("size", r["agents"]), r["seed"], r["solver"])].append(
-                (r["seconds"] or 0.0) + (r.get("setup_seconds") or 0.0))
+            seen[run_key(r)].append((r["seconds"] or 0.0) + (r.get("setup_seconds") or 0.0))
         known = [k for k in planned if k in seen]
         seconds = sum(min(seen[k][0], suite.time_budget * 1.5) for k in known)
         unknown = len(planned) - len(known)

@@ -137,17 +137,22 @@ def better_fit(sizes, values, exponential_default: bool) -> str | None:
     return other if residual[other] < 0.25 * residual[default] else default
 
 
-def _fit_label(xs, ys, exponential: bool) -> str:
-    """The better of a polynomial and an exponential fit, saying which it is."""
+def fit_description(xs, ys, exponential: bool) -> str:
+    """The better of a polynomial and an exponential fit (`better_fit`), as plots and summaries
+    show it, saying so when it is not the family's default; "" for fewer than two points."""
     kind = better_fit(xs, ys, exponential)
     if kind is None:
         return ""
-    unit = "d" if exponential else "agent"
     if kind == "exponential":
-        return f", x{fit_growth(xs, ys):.2f} per {unit} (exp. fits better)" if not exponential else \
-            f", x{fit_growth(xs, ys):.2f} per d"
+        factor = fit_growth(xs, ys)
+        return f"x{factor:.2f} per d" if exponential else f"x{factor:.2f} per agent (exp. fits better)"
     slope = fit_exponent(xs, ys)
-    return f", ~n^{slope:.2f}" if not exponential else f", ~d^{slope:.2f} (power fits better)"
+    return f"~n^{slope:.2f}" if not exponential else f"~d^{slope:.2f} (power fits better)"
+
+
+def _fit_label(xs, ys, exponential: bool) -> str:
+    text = fit_description(xs, ys, exponential)
+    return f", {text}" if text else ""
 
 
 def growth_factors(records: list[dict]) -> list[tuple[str, str, str, float]]:

@@ -134,7 +134,7 @@ def run_suite(suite: Suite, results: Path = Path("results"), extra_solvers: list
     else:
         out = Path(resume)
         _drop_torn_line(out / RUNS_FILE)
-    done = {_key(r): r for r in read_runs(out)}
+    done = {run_key(r): r for r in read_runs(out)}
     used = {name: s for name, s in plan.solvers.items() if any(name in names for names in plan.applicable.values())}
     runners = _start_runners(used, suite.memory_budget, isolate, workers)
     meta_path = out / META_FILE
@@ -224,7 +224,8 @@ def _start_runners(solvers: dict[str, Solver], memory_mb: float, isolate: bool, 
     return runners
 
 
-def _key(record: dict) -> tuple:
+def run_key(record: dict) -> tuple:
+    """(ladder, size, seed, solver): what identifies a run across sweeps, resumes and estimates."""
     return (record["ladder"], record.get("size", record.get("agents")), record["seed"], record["solver"])
 
 

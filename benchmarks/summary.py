@@ -5,7 +5,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from .plot import fit_exponent, fit_growth, size_of
+from .plot import fit_description, size_of
 
 NOT_RUN = ("skipped",)
 
@@ -30,12 +30,7 @@ def summarise(records: list[dict]) -> list[dict]:
                 medians.append((size, float(np.median([r["seconds"] for r in done]))))
             if len({r["seed"] for r in done}) == len(seeds):
                 largest = (size, medians[-1][1])
-        fit = None
-        if medians:
-            xs, ys = zip(*medians)
-            value = fit_growth(xs, ys) if exponential else fit_exponent(xs, ys)
-            if value is not None:
-                fit = f"x{value:.2f} per d" if exponential else f"n^{value:.2f}"
+        fit = (fit_description(*zip(*medians), exponential) or None) if medians else None
         worst = [max(r["certificate"].values()) for r in runs if r["status"] == "converged" and r.get("certificate")]
         others = defaultdict(int)
         for r in runs:
