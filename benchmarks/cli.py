@@ -100,7 +100,8 @@ def _cmd_run(args) -> int:
         print(_dry_run(suite, Path(args.estimate_from) if args.estimate_from else None))
         return 0
     out = run_suite(suite, Path(args.results), resume=Path(args.resume) if args.resume else None,
-                    isolate=not args.in_process, workers=args.workers)
+                    isolate=not args.in_process, workers=args.workers, executor=args.executor,
+                    scheduler=args.scheduler)
     records = read_runs(out)
     if not args.no_plot and any(r["status"] != "skipped" for r in records):
         _draw(records, out, suite.time_budget, f"suite {suite.name}")
@@ -216,6 +217,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="print the planned runs and an estimate of their time")
     p.add_argument("--workers", type=int, default=1,
                    help="runs at once, one worker process each (default 1; at most one per core for fair timings)")
+    p.add_argument("--executor", choices=("local", "dask"), default="local",
+                   help="local worker processes (default), or a dask.distributed cluster (pip install 'gebench[dask]')")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="with --executor dask: an existing cluster's scheduler (default: a LocalCluster of --workers)")
     p.add_argument("--in-process", action="store_true",
                    help="run solvers in this process: no hard budgets, no crash protection (for profiling)")
     p.add_argument("--estimate-from", metavar="RUN_DIR",

@@ -9,14 +9,17 @@ recorded as `out_of_memory`). The parent waits for the budget plus a grace
 period; a worker that overstays is killed and the run recorded as `timeout`,
 a worker that dies (a segfault in compiled code, the kernel's OOM killer) is
 recorded as `failed` with its signal, and either way a fresh worker takes the
-next run.
+next run. The run that waits for a (re)started worker records the start-up in
+`worker_start_seconds`, apart from its own time.
 """
 from __future__ import annotations
 
 import multiprocessing as mp
 import multiprocessing.connection as mp_connection
+import os
 import resource
 import signal
+import threading
 import time
 
 from solvers import Solver, solve
@@ -24,6 +27,8 @@ from solvers import Solver, solve
 from .suite import FamilyLadder
 
 GRACE_SECONDS = 2.0
+THREAD_VARIABLES = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+_ENVIRONMENT = threading.Lock()     # a worker inherits os.environ as it is when it is spawned
 
 
 def _limit_memory(megabytes: float | None) -> None:
@@ -47,6 +52,13 @@ def warm_up_all(solvers: dict[str, Solver]) -> dict:
     return warm
 
 
+def thread_counts() -> dict:
+    """The threads this process gives Numba and BLAS (as the environment set them at start)."""
+    import numba
+    return {"numba_threads": numba.get_num_threads(),
+            "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS", "default")}
+
+
 def _worker(conn, solvers: dict[str, Solver], memory_mb: float | None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)      # Ctrl-C is the parent's to handle
     warm = warm_up_all(solvers)
@@ -55,7 +67,7 @@ def _worker(conn, solvers: dict[str, Solver], memory_mb: float | None) -> None:
     # a run that crashes must die at once, so that it is recorded as a crash and not a hang
     for sig in (signal.SIGSEGV, signal.SIGBUS, signal.SIGFPE, signal.SIGILL, signal.SIGABRT):
         signal.signal(sig, signal.SIG_DFL)
-    conn.send(warm)
+    conn.send({"warm_up_seconds": warm, **thread_counts()})
     while True:
         task = conn.recv()
         if task is None:
@@ -87,6 +99,7 @@ class InProcessRunner:
     def __init__(self, solvers: dict[str, Solver], memory_mb: float | None = None):
         self.solvers = solvers
         self.warm_up_seconds = warm_up_all(solvers)
+        self.thread_counts = thread_counts()
         self.restarts = 0
 
     def run(self, ladder, size, seed, name, tol, budget) -> dict:
@@ -97,27 +110,46 @@ class InProcessRunner:
 
 
 class IsolatedRunner:
-    """One worker process at a time, replaced whenever a run kills it or overstays."""
+    """One worker process at a time, replaced whenever a run kills it or overstays.
 
-    def __init__(self, solvers: dict[str, Solver], memory_mb: float | None = None):
-        self.solvers, self.memory_mb = solvers, memory_mb
+    With `threads` set, the worker (and every replacement) starts with that many
+    threads for Numba and BLAS; otherwise with their defaults."""
+
+    def __init__(self, solvers: dict[str, Solver], memory_mb: float | None = None, threads: int | None = None):
+        self.solvers, self.memory_mb, self.threads = solvers, memory_mb, threads
         self.context = mp.get_context("spawn")
         self.process = self.conn = None
         self.warm_up_seconds: dict[str, float] = {}
+        self.thread_counts: dict[str, int | str] = {}
         self.restarts = 0
 
-    def start(self) -> None:
-        """Spawn the worker; it warms up before its first run (the warm-up is not timed)."""
+    def start(self) -> float:
+        """Spawn the worker and wait until it has warmed up; returns the seconds that took."""
+        t0 = time.perf_counter()
         parent, child = self.context.Pipe()
         self.process = self.context.Process(target=_worker, args=(child, self.solvers, self.memory_mb), daemon=True)
-        self.process.start()
+        with _ENVIRONMENT:
+            saved = {k: os.environ.get(k) for k in THREAD_VARIABLES}
+            if self.threads is not None:
+                os.environ.update({k: str(self.threads) for k in THREAD_VARIABLES})
+            try:
+                self.process.start()
+            finally:
+                for k, v in saved.items():
+                    if v is None:
+                        os.environ.pop(k, None)
+                    else:
+                        os.environ[k] = v
         child.close()
         self.conn = parent
         try:
-            self.warm_up_seconds = self.conn.recv()
+            hello = self.conn.recv()
         except EOFError:
             self.process.join(timeout=5)
             raise RuntimeError(f"the worker process died while starting (exit code {self.process.exitcode})") from None
+        self.warm_up_seconds = hello.pop("warm_up_seconds")
+        self.thread_counts = hello
+        return time.perf_counter() - t0
 
     def _stop(self, kill: bool) -> None:
         if self.process is None:
@@ -137,11 +169,17 @@ class IsolatedRunner:
         self.process = self.conn = None
 
     def run(self, ladder: FamilyLadder, size: int, seed: int, name: str, tol: float, budget: float) -> dict:
-        """The record fields of one run (status, seconds, iterations, certificate, ...)."""
-        if self.process is None:
-            self.start()
+        """The record fields of one run (status, seconds, iterations, certificate, ...), and
+        `worker_start_seconds` when a worker had to be (re)started for it."""
+        started = None if self.process is not None else self.start()
+        record = self._run((ladder, size, seed, name, tol, budget), budget)
+        if started is not None:
+            record["worker_start_seconds"] = started
+        return record
+
+    def _run(self, task: tuple, budget: float) -> dict:
         start = time.perf_counter()
-        self.conn.send((ladder, size, seed, name, tol, budget))
+        self.conn.send(task)
         # wait on the process too: a crashed worker whose pipe stays open elsewhere still ends the wait
         ready = mp_connection.wait([self.conn, self.process.sentinel], 1.5 * budget + GRACE_SECONDS)
         if self.conn in ready:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import platform
 import subprocess
 import time
@@ -18,11 +17,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from markets import InputError
 from solvers import Solver, create
 from solvers.registry import available
 
-from .isolation import InProcessRunner, IsolatedRunner
+from .executors import make_executor
 from .suite import Suite
 
 RUNS_FILE = "runs.jsonl"
@@ -111,61 +109,52 @@ def _append(handle, record: dict) -> None:
     os.fsync(handle.fileno())
 
 
-THREAD_VARIABLES = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-
-
 def run_suite(suite: Suite, results: Path = Path("results"), extra_solvers: list[Solver] = (),
               progress: bool | None = None, resume: Path | None = None, isolate: bool = True,
-              workers: int = 1) -> Path:
+              workers: int = 1, executor: str = "local", scheduler: str | None = None) -> Path:
     """Run the suite into a new directory under `results`, or finish the interrupted run in
     `resume` (whose stored suite file is then the suite): runs already recorded are neither
     redone nor duplicated, and budget hits already recorded keep walling larger sizes.
 
-    Each run executes in a worker process (`benchmarks.isolation`) unless `isolate` is False.
-    With `workers` > 1 the runs of one size (all seeds and solvers) go to that many workers
-    at once, each with one thread for Numba and BLAS; sizes still run in order, so the wall
-    rule decides exactly as in a sequential sweep. Returns the run directory."""
-    if workers < 1 or (workers > 1 and not isolate):
-        raise InputError(f"workers: must be >= 1, and 1 without isolation; got {workers}")
+    Each run executes in a worker process (`benchmarks.isolation`) unless `isolate` is False,
+    on this machine (`executor="local"`, `workers` at once) or on a dask cluster
+    (`executor="dask"`: the one at `scheduler`, else a LocalCluster of `workers`); see
+    `benchmarks.executors`. All runs of one size (seeds and solvers) go out at once and sizes
+    run in order, so the wall rule decides exactly as in a sequential sweep. Returns the run
+    directory."""
     plan = make_plan(suite, extra_solvers)
+    used = {name: s for name, s in plan.solvers.items() if any(name in names for names in plan.applicable.values())}
+    pool = make_executor(executor, used, suite.memory_budget, workers, isolate, scheduler)
+    try:
+        return _sweep(suite, plan, pool, Path(results), resume, progress)
+    finally:
+        pool.close()
+
+
+def _sweep(suite: Suite, plan: Plan, pool, results: Path, resume: Path | None, progress: bool | None) -> Path:
     if resume is None:
-        out = new_run_dir(Path(results), suite)
+        out = new_run_dir(results, suite)
         (out / "suite.toml").write_text(suite.source, encoding="utf-8")
     else:
         out = Path(resume)
         _drop_torn_line(out / RUNS_FILE)
     done = {run_key(r): r for r in read_runs(out)}
-    used = {name: s for name, s in plan.solvers.items() if any(name in names for names in plan.applicable.values())}
-    runners = _start_runners(used, suite.memory_budget, isolate, workers)
     meta_path = out / META_FILE
     if resume is None or not meta_path.exists():
         meta = {"run_id": out.name, "suite": suite.name, "tolerance": suite.tolerance,
                 "time_budget": suite.time_budget, "memory_budget_mb": suite.memory_budget,
-                "isolation": "worker process" if isolate else "none", "workers": workers,
-                "threads_per_run": 1 if workers > 1 else "default", "seeds": list(suite.seeds),
+                **pool.describe(), "seeds": list(suite.seeds),
                 "solvers": {n: {"exact": s.exact, "params": s.params} for n, s in plan.solvers.items()},
-                "declined": plan.declined, "warm_up_seconds": runners[0].warm_up_seconds,
-                "environment": environment()}
+                "declined": plan.declined, "environment": environment()}
     else:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        meta.setdefault("resumed", []).append({"at": time.strftime("%Y-%m-%dT%H:%M:%S"), "workers": workers,
+        meta.setdefault("resumed", []).append({"at": time.strftime("%Y-%m-%dT%H:%M:%S"), **pool.describe(),
                                                "runs_already_done": len(done), "environment": environment()})
     meta_path.write_text(json.dumps(meta, indent=1, default=str), encoding="utf-8")
 
-    idle: queue.SimpleQueue = queue.SimpleQueue()
-    for runner in runners:
-        idle.put(runner)
-
-    def execute(ladder, size, seed, name) -> dict:
-        runner = idle.get()
-        try:
-            return runner.run(ladder, size, seed, name, suite.tolerance, suite.time_budget)
-        finally:
-            idle.put(runner)
-
     bar = tqdm(total=len(plan.runs) - len(done), desc=suite.name, unit="run",
                disable=None if progress is None else not progress)
-    with open(out / RUNS_FILE, "a", encoding="utf-8") as handle, ThreadPoolExecutor(workers) as threads:
+    with open(out / RUNS_FILE, "a", encoding="utf-8") as handle, ThreadPoolExecutor(pool.slots) as threads:
         for ladder in suite.ladders:
             walled: dict[str, int] = {}      # solver -> size at which it hit the budget
             for size in ladder.sizes:
@@ -189,7 +178,8 @@ def run_suite(suite: Suite, results: Path = Path("results"), extra_solvers: list
                             _append(handle, record)
                             bar.update()
                         else:
-                            pending[threads.submit(execute, ladder, size, seed, name)] = record
+                            pending[threads.submit(pool.run, ladder, size, seed, name, suite.tolerance,
+                                                   suite.time_budget)] = record
                 bar.set_postfix_str(f"{ladder.label} {ladder.size_name}={size}", refresh=False)
                 for future in as_completed(pending):
                     record = pending[future]
@@ -198,30 +188,8 @@ def run_suite(suite: Suite, results: Path = Path("results"), extra_solvers: list
                         walled.setdefault(record["solver"], size)
                     _append(handle, record)
                     bar.update()
-    for runner in runners:
-        runner.close()
     bar.close()
     return out
-
-
-def _start_runners(solvers: dict[str, Solver], memory_mb: float, isolate: bool, workers: int) -> list:
-    """Warmed-up runners; with several workers, each started with one thread for Numba and BLAS."""
-    if not isolate:
-        return [InProcessRunner(solvers, memory_mb)]
-    saved = {k: os.environ.get(k) for k in THREAD_VARIABLES}
-    if workers > 1:
-        os.environ.update({k: "1" for k in THREAD_VARIABLES})
-    try:
-        runners = [IsolatedRunner(solvers, memory_mb) for _ in range(workers)]
-        for runner in runners:
-            runner.start()
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-    return runners
 
 
 def run_key(record: dict) -> tuple:

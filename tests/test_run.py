@@ -300,6 +300,9 @@ def test_a_hanging_a_raising_a_crashing_and_a_hogging_solver_are_recorded_and_th
         assert got[("raises", size)]["status"] == "failed" and "solver bug" in got[("raises", size)]["message"]
         assert got[("crashes", size)]["status"] == "failed" and "SIGSEGV" in got[("crashes", size)]["message"], got[("crashes", size)]
         assert got[("hogs", size)]["status"] == "out_of_memory"
+    # each of the three kills (one hang, two crashes) costs the next run a fresh worker, timed apart
+    restarted = [r for r in got.values() if "worker_start_seconds" in r]
+    assert len(restarted) == 3 and all(r["worker_start_seconds"] > 0 for r in restarted)
     meta = json.loads((run_dir / META_FILE).read_text())
     assert meta["isolation"] == "worker process" and meta["memory_budget_mb"] == 1024
 
@@ -319,7 +322,7 @@ def test_two_workers_give_the_same_runs_and_walls_as_one(tmp_path):
     status = lambda records: sorted((r["ladder"], r["size"], r["seed"], r["solver"], r["status"]) for r in records)  # noqa: E731
     assert status(one) == status(two)
     meta = json.loads((two_dir / META_FILE).read_text())
-    assert meta["workers"] == 2 and meta["threads_per_run"] == 1
+    assert meta["workers"] == 2 and meta["threads_per_run"] == {"numba_threads": 1, "blas_threads": "1"}
     with pytest.raises(InputError, match="workers"):
         run_suite(suite, tmp_path / "bad", workers=2, isolate=False)
 
@@ -372,3 +375,58 @@ def test_the_better_of_a_power_and_an_exponential_fit_is_chosen_and_named():
     assert better_fit(n, 1.05 ** n, False) == "exponential" and better_fit(d, d ** 2.0, True) == "power"
     assert "exp. fits better" in _fit_label(n, 1.05 ** n, False)
     assert "power fits better" in _fit_label(d, d ** 2.0, True)
+
+
+DASKED = SMALL.replace("sizes = [3, 6]", "sizes = [3, 6, 9]").replace(
+    '"tatonnement", "proportional-response", "eisenberg-gale"', '"tatonnement"').replace(
+    "time_budget = 5.0", "time_budget = 1.0")
+
+
+def _statuses(records):
+    return sorted((r["ladder"], r["size"], r["seed"], r["solver"], r["status"]) for r in records)
+
+
+def test_the_dask_executor_on_a_local_cluster_records_what_the_local_executor_records(tmp_path):
+    pytest.importorskip("distributed")
+    suite = parse_suite(DASKED)
+    extra = [_SlowAbove(), Hangs()]
+    local = read_runs(run_suite(suite, tmp_path / "local", extra_solvers=extra, progress=False, workers=2))
+    dask_dir = run_suite(suite, tmp_path / "dask", extra_solvers=extra, progress=False, workers=2, executor="dask")
+    dasked = read_runs(dask_dir)
+    assert _statuses(dasked) == _statuses(local) and len(dasked) == 2 * 3 * 3 + 2
+    # the hang is killed inside the dask task, the wall follows it, and the other runs converge
+    hang = next(r for r in dasked if r["solver"] == "hangs" and r["size"] == 3)
+    assert hang["status"] == "timeout" and "killed" in hang["message"] and hang["seconds"] < 10
+    assert {r["status"] for r in dasked if r["solver"] == "hangs" and r["size"] > 3} == {"skipped"}
+    assert {r["status"] for r in dasked if r["solver"] == "tatonnement"} == {"converged"}
+    assert all(r["host"] for r in dasked if r["status"] != "skipped")
+    meta = json.loads((dask_dir / META_FILE).read_text())
+    assert meta["executor"] == "dask" and meta["scheduler"] == "LocalCluster" and meta["workers"] == 2
+    # resuming on dask a sweep cut short after its first timeout finishes it with the same records
+    lines = (dask_dir / "runs.jsonl").read_text().splitlines()
+    cut = next(k for k, line in enumerate(lines) if '"timeout"' in line) + 1
+    (dask_dir / "runs.jsonl").write_text("\n".join(lines[:cut]) + "\n")
+    run_suite(suite, tmp_path, extra_solvers=extra, progress=False, resume=dask_dir, workers=2, executor="dask")
+    resumed = read_runs(dask_dir)
+    assert _statuses(resumed) == _statuses(local) and len(resumed) == len(set(_keys(resumed)))
+
+
+def test_executor_options_that_do_not_fit_are_refused(tmp_path, capsys):
+    suite = tmp_path / "tiny.toml"
+    suite.write_text(DASKED)
+    assert main(["run", str(suite), "--results", str(tmp_path), "--scheduler", "tcp://127.0.0.1:1"]) == 2
+    assert "--scheduler" in capsys.readouterr().err
+    assert main(["run", str(suite), "--results", str(tmp_path), "--executor", "dask", "--in-process"]) == 2
+    assert "--in-process" in capsys.readouterr().err
+    assert not list(tmp_path.glob("*/runs.jsonl"))
+
+
+def test_a_cluster_whose_workers_are_daemons_is_refused_with_the_setting_that_fixes_it(tmp_path, capsys):
+    distributed = pytest.importorskip("distributed")
+    suite = tmp_path / "tiny.toml"
+    suite.write_text(DASKED)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None) as cluster:
+        assert main(["run", str(suite), "--results", str(tmp_path), "--executor", "dask",
+                     "--scheduler", cluster.scheduler_address]) == 2
+    assert "DASK_DISTRIBUTED__WORKER__DAEMON=False" in capsys.readouterr().err
+    assert not list(tmp_path.glob("*/runs.jsonl"))

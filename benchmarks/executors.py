@@ -1,0 +1,176 @@
+"""Where the runs of a sweep execute: a local pool of worker processes, or a dask cluster.
+
+The sweep loop in `benchmarks.runner` (run order, the wall rule, the records)
+talks to either through the same three things: `slots` (runs at once),
+`run(ladder, size, seed, solver, tol, budget) -> record fields` (blocking,
+thread-safe) and `describe()` (what meta.json records). Both hand every run to
+an `IsolatedRunner`, so budgets, memory limits and crash handling are the same.
+
+With dask, cancelling a running task does not stop it (dask/distributed issues
+#4694 and #2617), so the limit is enforced inside the task: each dask worker
+keeps warmed-up child processes of its own, one per run it executes at once,
+and kills a child that overstays exactly as the local pool does.
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+import queue
+import socket
+import uuid
+
+from markets import InputError
+from solvers import Solver
+
+from .isolation import InProcessRunner, IsolatedRunner
+
+
+class LocalExecutor:
+    """`workers` warmed-up worker processes on this machine (or the in-process runner).
+    With more than one, each worker gets one thread for Numba and BLAS."""
+
+    name = "local"
+
+    def __init__(self, solvers: dict[str, Solver], memory_mb: float, workers: int = 1, isolate: bool = True):
+        if workers < 1 or (workers > 1 and not isolate):
+            raise InputError(f"workers: must be >= 1, and 1 without isolation; got {workers}")
+        if isolate:
+            self.runners = [IsolatedRunner(solvers, memory_mb, 1 if workers > 1 else None) for _ in range(workers)]
+            for runner in self.runners:
+                runner.start()
+        else:
+            self.runners = [InProcessRunner(solvers, memory_mb)]
+        self.isolate, self.slots = isolate, workers
+        self._idle: queue.SimpleQueue = queue.SimpleQueue()
+        for runner in self.runners:
+            self._idle.put(runner)
+
+    def run(self, ladder, size, seed, name, tol, budget) -> dict:
+        runner = self._idle.get()
+        try:
+            return runner.run(ladder, size, seed, name, tol, budget)
+        finally:
+            self._idle.put(runner)
+
+    def describe(self) -> dict:
+        first = self.runners[0]
+        return {"executor": self.name, "isolation": "worker process" if self.isolate else "none",
+                "workers": self.slots, "threads_per_run": first.thread_counts,
+                "warm_up_seconds": first.warm_up_seconds}
+
+    def close(self) -> None:
+        for runner in self.runners:
+            runner.close()
+
+
+# --- dask -------------------------------------------------------------------------------------
+
+_POOLS: dict[str, queue.SimpleQueue] = {}     # on a dask worker: sweep token -> idle runners
+
+
+def _run_on_dask_worker(token: str, solvers: dict[str, Solver], memory_mb: float, task: tuple) -> dict:
+    """A dask task: one run in a child process of this dask worker, reusing an idle warmed-up
+    child of the same sweep when there is one."""
+    pool = _POOLS.setdefault(token, queue.SimpleQueue())
+    try:
+        runner = pool.get_nowait()
+    except queue.Empty:
+        runner = IsolatedRunner(solvers, memory_mb, threads=1)
+    try:
+        record = runner.run(*task)
+    finally:
+        pool.put(runner)
+    record["host"] = socket.gethostname()
+    return record
+
+
+def _close_on_dask_worker(token: str) -> int:
+    pool = _POOLS.pop(token, None)
+    closed = 0
+    while pool is not None and not pool.empty():
+        pool.get_nowait().close()
+        closed += 1
+    return closed
+
+
+def _is_daemonic() -> bool:
+    return bool(mp.current_process().daemon)
+
+
+class DaskExecutor:
+    """Runs on a dask.distributed cluster: the one at `scheduler` (tcp://HOST:PORT), or a
+    LocalCluster of `workers` single-threaded worker processes when no address is given.
+    One run per dask thread; each run's child process has one thread for Numba and BLAS."""
+
+    name = "dask"
+
+    def __init__(self, solvers: dict[str, Solver], memory_mb: float, workers: int = 1,
+                 scheduler: str | None = None):
+        try:
+            import dask
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise InputError("--executor dask: dask.distributed is not installed; "
+                             "pip install 'gebench[dask]'") from None
+        if workers < 1:
+            raise InputError(f"workers: must be >= 1; got {workers}")
+        self.solvers, self.memory_mb, self.scheduler = solvers, memory_mb, scheduler
+        self.token = uuid.uuid4().hex
+        self.cluster = None
+        if scheduler is None:
+            # the runs' child processes need dask workers that may have children
+            with dask.config.set({"distributed.worker.daemon": False}):
+                self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                            dashboard_address=None)
+            self.client = Client(self.cluster)
+        else:
+            try:
+                self.client = Client(scheduler, timeout="20s")
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise InputError(f"--scheduler: cannot connect to {scheduler}: {exc}") from None
+        daemonic = sorted(addr for addr, flag in self.client.run(_is_daemonic).items() if flag)
+        if daemonic:
+            self.close()
+            raise InputError(f"--scheduler: the dask workers {', '.join(daemonic)} run as daemons and cannot "
+                             "start a run's child process; start them with DASK_DISTRIBUTED__WORKER__DAEMON=False")
+        self.slots = sum(self.client.nthreads().values())
+        if self.slots < 1:
+            self.close()
+            raise InputError(f"--scheduler: {scheduler} has no workers")
+
+    def run(self, ladder, size, seed, name, tol, budget) -> dict:
+        future = self.client.submit(_run_on_dask_worker, self.token, self.solvers, self.memory_mb,
+                                    (ladder, size, seed, name, tol, budget), pure=False)
+        try:
+            return future.result()
+        except Exception as exc:  # a lost worker or a dask error costs this run, not the sweep
+            return {"status": "failed", "seconds": None, "iterations": None, "certificate": None,
+                    "message": f"dask: {type(exc).__name__}: {exc}"}
+
+    def describe(self) -> dict:
+        return {"executor": self.name, "isolation": "worker process", "workers": self.slots,
+                "scheduler": self.scheduler or "LocalCluster",
+                "threads_per_run": {"numba_threads": 1, "blas_threads": "1"},
+                "dask_workers": {addr: n for addr, n in self.client.nthreads().items()}}
+
+    def close(self) -> None:
+        try:
+            self.client.run(_close_on_dask_worker, self.token)
+        except Exception:  # closing is best effort: the cluster may already be gone
+            pass
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+def make_executor(kind: str, solvers: dict[str, Solver], memory_mb: float, workers: int = 1,
+                  isolate: bool = True, scheduler: str | None = None):
+    """The executor a sweep asked for: `local` (default) or `dask`."""
+    if scheduler is not None and kind != "dask":
+        raise InputError("--scheduler: goes with --executor dask")
+    if kind == "local":
+        return LocalExecutor(solvers, memory_mb, workers, isolate)
+    if kind == "dask":
+        if not isolate:
+            raise InputError("--in-process: the dask executor always runs in worker processes")
+        return DaskExecutor(solvers, memory_mb, workers, scheduler)
+    raise InputError(f"--executor: unknown {kind!r}; known: local, dask")
