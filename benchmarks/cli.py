@@ -94,12 +94,14 @@ def _cmd_run(args) -> int:
         if not stored.is_file():
             raise InputError(f"--resume: {args.resume} is not a run directory (no suite.toml)")
         suite = parse_suite(stored.read_text(encoding="utf-8"), str(stored))
+        extra = _stored_solvers(Path(args.resume)) + list(args.solver)
     else:
         suite = load_suite(args.suite or "quick")
+        extra = list(args.solver)
     if args.dry_run:
-        print(_dry_run(suite, Path(args.estimate_from) if args.estimate_from else None))
+        print(_dry_run(suite, Path(args.estimate_from) if args.estimate_from else None, extra))
         return 0
-    out = run_suite(suite, Path(args.results), resume=Path(args.resume) if args.resume else None,
+    out = run_suite(suite, Path(args.results), extra, resume=Path(args.resume) if args.resume else None,
                     isolate=not args.in_process, workers=args.workers, executor=args.executor,
                     scheduler=args.scheduler)
     records = read_runs(out)
@@ -109,13 +111,24 @@ def _cmd_run(args) -> int:
     return 0
 
 
-def _dry_run(suite, reference: Path | None) -> str:
+def _stored_solvers(run_dir: Path) -> list[str]:
+    """The `--solver` specs an interrupted run was started with, from its meta.json."""
+    from .runner import META_FILE
+    try:
+        return list(json.loads((run_dir / META_FILE).read_text(encoding="utf-8")).get("extra_solvers", []))
+    except (OSError, json.JSONDecodeError):
+        return []
+
+
+def _dry_run(suite, reference: Path | None, extra: list[str] = ()) -> str:
     """The planned runs per ladder, and how long they should take: at most every run's full
     budget; and, from a reference run directory, the seconds those same runs took there."""
     from collections import defaultdict
 
+    from solvers import create
+
     from .runner import make_plan, read_runs, run_key
-    plan = make_plan(suite)
+    plan = make_plan(suite, [create(spec) for spec in extra])
     lines = [f"suite {suite.name}: {len(suite.seeds)} seeds, tolerance {suite.tolerance:g}, "
              f"budget {suite.time_budget:g} s per run"]
     for ladder in suite.ladders:
@@ -193,7 +206,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("solve", help="solve an economy file and print the result as JSON")
     p.add_argument("file")
-    p.add_argument("--solver", required=True, help="name or name[param=value,...]")
+    p.add_argument("--solver", required=True,
+                   help="name or path/to/file.py:Class, optionally with [param=value,...]")
     p.add_argument("--tol", type=float, default=1e-6)
     p.add_argument("--time-limit", type=float, default=60.0)
     p.add_argument("--seed", type=int, default=0)
@@ -217,6 +231,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="print the planned runs and an estimate of their time")
     p.add_argument("--workers", type=int, default=1,
                    help="runs at once, one worker process each (default 1; at most one per core for fair timings)")
+    p.add_argument("--solver", action="append", default=[], metavar="SPEC",
+                   help="add a solver to every ladder it accepts: a name, or path/to/file.py:Class "
+                        "(with [param=value,...]); repeatable")
     p.add_argument("--executor", choices=("local", "dask"), default="local",
                    help="local worker processes (default), or a dask.distributed cluster (pip install 'gebench[dask]')")
     p.add_argument("--scheduler", metavar="tcp://HOST:PORT",

@@ -109,12 +109,14 @@ def _append(handle, record: dict) -> None:
     os.fsync(handle.fileno())
 
 
-def run_suite(suite: Suite, results: Path = Path("results"), extra_solvers: list[Solver] = (),
+def run_suite(suite: Suite, results: Path = Path("results"), extra_solvers: list[Solver | str] = (),
               progress: bool | None = None, resume: Path | None = None, isolate: bool = True,
               workers: int = 1, executor: str = "local", scheduler: str | None = None) -> Path:
     """Run the suite into a new directory under `results`, or finish the interrupted run in
     `resume` (whose stored suite file is then the suite): runs already recorded are neither
     redone nor duplicated, and budget hits already recorded keep walling larger sizes.
+    `extra_solvers` (instances, or specs such as ``path/to/file.py:Class``, which meta.json
+    records for a resume) join every ladder whose economies they accept.
 
     Each run executes in a worker process (`benchmarks.isolation`) unless `isolate` is False,
     on this machine (`executor="local"`, `workers` at once) or on a dask cluster
@@ -122,16 +124,18 @@ def run_suite(suite: Suite, results: Path = Path("results"), extra_solvers: list
     `benchmarks.executors`. All runs of one size (seeds and solvers) go out at once and sizes
     run in order, so the wall rule decides exactly as in a sequential sweep. Returns the run
     directory."""
-    plan = make_plan(suite, extra_solvers)
+    specs = [s for s in extra_solvers if isinstance(s, str)]
+    plan = make_plan(suite, [create(s) if isinstance(s, str) else s for s in extra_solvers])
     used = {name: s for name, s in plan.solvers.items() if any(name in names for names in plan.applicable.values())}
     pool = make_executor(executor, used, suite.memory_budget, workers, isolate, scheduler)
     try:
-        return _sweep(suite, plan, pool, Path(results), resume, progress)
+        return _sweep(suite, plan, pool, Path(results), resume, progress, specs)
     finally:
         pool.close()
 
 
-def _sweep(suite: Suite, plan: Plan, pool, results: Path, resume: Path | None, progress: bool | None) -> Path:
+def _sweep(suite: Suite, plan: Plan, pool, results: Path, resume: Path | None, progress: bool | None,
+           specs: list[str]) -> Path:
     if resume is None:
         out = new_run_dir(results, suite)
         (out / "suite.toml").write_text(suite.source, encoding="utf-8")
@@ -145,7 +149,7 @@ def _sweep(suite: Suite, plan: Plan, pool, results: Path, resume: Path | None, p
                 "time_budget": suite.time_budget, "memory_budget_mb": suite.memory_budget,
                 **pool.describe(), "seeds": list(suite.seeds),
                 "solvers": {n: {"exact": s.exact, "params": s.params} for n, s in plan.solvers.items()},
-                "declined": plan.declined, "environment": environment()}
+                "declined": plan.declined, "extra_solvers": specs, "environment": environment()}
     else:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         meta.setdefault("resumed", []).append({"at": time.strftime("%Y-%m-%dT%H:%M:%S"), **pool.describe(),

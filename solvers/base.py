@@ -103,9 +103,28 @@ class Solver:
     def run(self, economy: Economy, tol: float, deadline: float, seed: int) -> Outcome:
         raise NotImplementedError
 
+    def __reduce_ex__(self, protocol):
+        source = type(self).__dict__.get("_source_file")
+        if source is None:
+            return super().__reduce_ex__(protocol)
+        from .registry import _rebuild     # a solver loaded from a file pickles by its path
+        return _rebuild, (*source, dict(self.__dict__))
+
     def __repr__(self) -> str:
         params = ",".join(f"{k}={v}" for k, v in self.params.items() if self.parameters.get(k) != v)
         return f"{self.name}[{params}]" if params else self.name
+
+
+def finished(economy: Economy, tol: float, prices, allocation, iterations: int, message: str = "") -> Outcome:
+    """The outcome of a method that ran to its end (a convex program's optimum, say): `converged`
+    only where the certificate agrees at `tol`, else `failed` with how close the point came, so
+    that a solver never claims more than its answer shows."""
+    prices = np.asarray(prices, dtype=np.float64)
+    worst = certify(economy, prices / prices.sum(), allocation).worst
+    if worst <= tol:
+        return Outcome("converged", prices, allocation, iterations, message=message)
+    return Outcome("failed", prices, allocation, iterations,
+                   message=f"{message + ', ' if message else ''}the answer certifies only to {worst:.3g} > tol {tol:g}")
 
 
 def solve(solver: Solver, economy: Economy, tol: float = 1e-6, time_limit: float = 60.0,

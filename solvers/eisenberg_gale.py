@@ -20,7 +20,7 @@ import numpy as np
 from markets import CES, COBB_DOUGLAS, LEONTIEF, LINEAR, Economy, make_economy
 
 from ._conic import selector, solve_program
-from .base import Outcome, Solver
+from .base import Outcome, Solver, finished
 
 
 def build_program(economy: Economy):
@@ -105,4 +105,4 @@ class EisenbergGale(Solver):
         if stop is not None:
             return Outcome(stop, iterations=iterations, message=message)
         prices = np.maximum(np.asarray(supply.dual_value, dtype=float).ravel(), 0.0)
-        return Outcome("converged", prices, allocation(), iterations, message=message)
+        return finished(economy, tol, prices, allocation(), iterations, message)

@@ -32,7 +32,7 @@ from markets import Economy, certify, make_economy
 
 from ._conic import selector, solve_program
 from ._excess import allocation_at
-from .base import Outcome, Solver
+from .base import Outcome, Solver, finished
 
 
 def build_program(economy: Economy, spread: float):
@@ -102,4 +102,4 @@ class LinearExchangeCP(Solver):
         polished = allocation_at(economy, prices, slack=tol / 2)
         if certify(economy, prices, polished).worst < certify(economy, prices, allocation).worst:
             allocation = polished
-        return Outcome("converged", prices, allocation, iterations, message=message)
+        return finished(economy, tol, prices, allocation, iterations, message)

@@ -1,11 +1,16 @@
 """The solver registry: every solver, built-in or plugin, comes from the entry-point group
 ``gebench.solvers``. A plugin that fails to load is recorded in `load_errors`, never raised.
+For quick experiments a solver can also come from a file, ``path/to/my_solver.py:MySolver``.
 """
 from __future__ import annotations
 
 import ast
 import functools
+import hashlib
+import importlib.util
+import sys
 from importlib.metadata import entry_points
+from pathlib import Path
 
 from markets import InputError
 
@@ -56,8 +61,44 @@ def get(name: str) -> type[Solver]:
     return solvers[name]
 
 
+def from_file(path: str, class_name: str) -> type[Solver]:
+    """The Solver subclass `class_name` defined in the Python file at `path`.
+
+    The module is registered under a name derived from the file's absolute path, and the
+    class remembers where it came from, so that its instances pickle by that path and a
+    worker process (or a dask worker that sees the same file) loads the file again."""
+    where = Path(path).resolve()
+    if where.suffix != ".py" or not where.is_file():
+        raise InputError(f"solver: no Python file {path!r} (expected path/to/file.py:ClassName)")
+    module_name = "gebench_file_" + hashlib.blake2b(str(where).encode(), digest_size=6).hexdigest()
+    module = sys.modules.get(module_name)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(module_name, where)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        try:
+            spec.loader.exec_module(module)
+        except Exception as exc:
+            del sys.modules[module_name]
+            raise InputError(f"solver: {path}: failed to import: {type(exc).__name__}: {exc}") from None
+    cls = getattr(module, class_name, None)
+    if not (isinstance(cls, type) and issubclass(cls, Solver) and cls.name):
+        raise InputError(f"solver: {path}: {class_name!r} is not a named Solver subclass defined there")
+    cls._source_file = (str(where), class_name)
+    return cls
+
+
+def _rebuild(path: str, class_name: str, state: dict) -> Solver:
+    """Unpickle an instance of a solver loaded from a file (see `Solver.__reduce_ex__`)."""
+    cls = from_file(path, class_name)
+    solver = cls.__new__(cls)
+    solver.__dict__.update(state)
+    return solver
+
+
 def create(spec: str) -> Solver:
-    """A solver instance from ``name`` or ``name[param=value,...]`` (values are Python literals)."""
+    """A solver instance from ``name`` or ``name[param=value,...]`` (values are Python literals);
+    the name may be ``path/to/file.py:ClassName`` for a solver that is not installed."""
     name, params = spec, {}
     if spec.endswith("]") and "[" in spec:
         name, _, inner = spec[:-1].partition("[")
@@ -69,4 +110,7 @@ def create(spec: str) -> Solver:
                 params[key.strip()] = ast.literal_eval(value.strip())
             except (ValueError, SyntaxError):
                 params[key.strip()] = value.strip()
+    if ".py:" in name:
+        path, _, class_name = name.rpartition(":")
+        return from_file(path, class_name)(**params)
     return get(name)(**params)
