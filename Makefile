@@ -13,7 +13,7 @@ $(BIN)/gebench: pyproject.toml
 	touch $@
 
 bench: $(BIN)/gebench
-	$(BIN)/gebench run quick --results results
+	$(BIN)/gebench run quick --workers 2 --results results
 
 test: $(BIN)/gebench
 	$(BIN)/python -m pytest -q --benchmark-disable

@@ -17,6 +17,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from markets import InputError
+
 from solvers import Solver, create
 from solvers.registry import available
 
@@ -211,15 +213,31 @@ def _drop_torn_line(path: Path) -> None:
             handle.truncate(data.rfind(b"\n") + 1)
 
 
+RECORD_FIELDS = {"ladder": str, "seed": int, "solver": str, "status": str}
+
+
 def read_runs(run_dir: Path) -> list[dict]:
-    """The records of a run directory (a truncated last line from a kill is ignored)."""
+    """The records of a run directory. A last line left half-written by a kill is ignored;
+    any other line that is not a run record is an `InputError` naming the file and line."""
     records = []
     path = Path(run_dir) / RUNS_FILE
     if not path.exists():
         return records
-    for line in path.read_text(encoding="utf-8").splitlines():
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read: {exc}") from None
+    for number, line in enumerate(lines, 1):
         try:
-            records.append(json.loads(line))
+            record = json.loads(line)
         except json.JSONDecodeError:
-            continue
+            if number == len(lines):
+                break
+            raise InputError(f"{path}: line {number}: not a JSON record") from None
+        for key, kind in RECORD_FIELDS.items():
+            if not isinstance(record, dict) or not isinstance(record.get(key), kind):
+                raise InputError(f"{path}: line {number}: {key}: missing or not a {kind.__name__}")
+        if "size" not in record and "agents" not in record:
+            raise InputError(f"{path}: line {number}: size: missing")
+        records.append(record)
     return records

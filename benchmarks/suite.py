@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from markets import InputError
+from markets.errors import field_name
 from markets.generators import FAMILIES, build
 
 SUITES_DIR = Path(__file__).with_name("suites")
@@ -74,7 +75,7 @@ def parse_suite(text: str, where: str = "suite") -> Suite:
     known = {"name", "description", "tolerance", "time_budget", "memory_budget", "seeds", "solvers", "family"}
     unknown = sorted(set(doc) - known)
     if unknown:
-        raise InputError(f"{where}: {unknown[0]}: unknown field (known: {sorted(known)})")
+        raise InputError(f"{where}: {field_name(unknown[0])}: unknown field (known: {sorted(known)})")
     tol = float(_require(doc, "tolerance", (int, float), where))
     budget = float(_require(doc, "time_budget", (int, float), where))
     if not tol > 0 or not budget > 0:
@@ -99,7 +100,7 @@ def parse_suite(text: str, where: str = "suite") -> Suite:
             raise InputError(f"{at}: sizes: expected increasing integers >= 1")
         extra = sorted(set(fam) - {"family", "sizes", "goods_per_agent", "density", "rho", "solvers"})
         if extra:
-            raise InputError(f"{at}: {extra[0]}: unknown field")
+            raise InputError(f"{at}: {field_name(extra[0])}: unknown field")
         if FAMILIES[name].size_name == "d" and set(fam) & {"goods_per_agent", "density", "rho"}:
             raise InputError(f"{at}: {name} is a game family: goods_per_agent, density and rho do not apply")
         own = fam.get("solvers")

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .economy import CES, UTILITY_CODES, UTILITY_NAMES, Economy
-from .errors import EconomyError, InputError
+from .errors import EconomyError, InputError, field_name
 
 FORMAT = "economy/1"
 _TOP_KEYS = {"format", "model", "name", "goods", "agents", "supply", "meta"}
@@ -31,6 +31,10 @@ def parse_json(text: str, what: str = "document"):
         return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise InputError(f"{what}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    except InputError as exc:
+        raise InputError(f"{what}: {exc}") from None
+    except RecursionError:
+        raise InputError(f"{what}: JSON nested too deeply") from None
 
 
 def _number(value, where: str) -> float:
@@ -56,7 +60,7 @@ def economy_from_dict(doc) -> Economy:
         raise EconomyError("economy: expected a JSON object")
     unknown = sorted(set(doc) - _TOP_KEYS)
     if unknown:
-        raise EconomyError(f"{unknown[0]}: unknown field (known: {sorted(_TOP_KEYS)})")
+        raise EconomyError(f"{field_name(unknown[0])}: unknown field (known: {sorted(_TOP_KEYS)})")
     if doc.get("format") != FORMAT:
         raise EconomyError(f"format: expected {FORMAT!r}, got {doc.get('format')!r}")
     model = doc.get("model")
@@ -91,7 +95,7 @@ def economy_from_dict(doc) -> Economy:
             raise EconomyError(f"{where}: expected an object")
         unknown = sorted(set(agent) - _AGENT_KEYS)
         if unknown:
-            raise EconomyError(f"{where}: {unknown[0]}: unknown field")
+            raise EconomyError(f"{where}: {field_name(unknown[0])}: unknown field")
         if other in agent:
             raise EconomyError(f"{where}: {other}: not allowed in a {model} economy (use {own})")
         if own not in agent:
@@ -104,12 +108,12 @@ def economy_from_dict(doc) -> Economy:
         if not isinstance(utility, dict):
             raise EconomyError(f"{where}: utility: missing or not an object")
         kind = utility.get("type")
-        if kind not in UTILITY_CODES:
+        if not isinstance(kind, str) or kind not in UTILITY_CODES:
             raise EconomyError(f"{where}: utility.type: unknown {kind!r}; expected one of {list(UTILITY_NAMES)}")
         allowed = {"type", "a", "rho"} if kind == "ces" else {"type", "a"}
         extra = sorted(set(utility) - allowed)
         if extra:
-            raise EconomyError(f"{where}: utility.{extra[0]}: not a field of a {kind} utility")
+            raise EconomyError(f"{where}: utility.{field_name(extra[0])}: not a field of a {kind} utility")
         if "a" not in utility:
             raise EconomyError(f"{where}: utility.a: missing")
         rows.append(_numbers(utility["a"], m, f"{where}: utility.a"))

@@ -8,6 +8,7 @@ converged. The split follows benchopt: `skip` and `warm_up` are untimed, only
 """
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -15,6 +16,7 @@ from typing import ClassVar
 import numpy as np
 
 from markets import Certificate, Economy, InputError, certify
+from markets.units import unit_supply
 
 STATUSES = ("converged", "max_iter", "timeout", "diverged", "no_equilibrium", "failed")
 
@@ -64,14 +66,35 @@ class Result:
 
 
 class Solver:
-    """Base class of every equilibrium solver.
+    """Base class of every equilibrium solver: the whole contract of a plugin is here.
 
-    Subclasses set `name`, the `models` and `utilities` they support, `exact`
-    (a method with a guarantee, as opposed to a market heuristic) and
-    `parameters` (name -> default), and implement `run`. `run` receives the
-    economy, the target tolerance on the certificate's worst measure, an
-    absolute deadline on the `time.perf_counter` clock, which it must check in
-    its loops, and a seed for any randomness.
+    Declare (class attributes):
+      `name`       the registry name, one word (``my-dynamic``);
+      `models`     the subset of {"fisher", "exchange"} it handles;
+      `utilities`  the subset of {"linear", "cobb-douglas", "ces", "leontief"};
+      `exact`      True for a method with a guarantee, False for a heuristic;
+      `parameters` name -> default; ``name[key=value]`` on the command line sets them,
+                   and the instance holds the merged values in `self.params`.
+
+    Implement:
+      `run(economy, tol, deadline, seed) -> Outcome` (timed). `economy` is a
+        read-only `markets.Economy`: numpy arrays `a` (agents x goods), `kinds`,
+        `rho`, and `endowment` (exchange) or `budget` and `total_supply` (Fisher).
+        `tol` is the target for the certificate's worst measure; `deadline` an
+        absolute `time.perf_counter()` time to check between steps of work (the
+        harness kills a run that overstays 1.5 x its budget + 2 s); `seed` seeds
+        any randomness, so one seed gives one answer. Return an `Outcome`: the
+        reason for stopping (`converged`, `max_iter`, `timeout`, `diverged`,
+        `no_equilibrium`, `failed`), prices and allocation when there is a point,
+        `iterations`, and anything else worth keeping in `extra` (pivots, say).
+        A run's progress is what it returns: the harness records one line per run.
+      `skip(economy) -> str | None` (untimed), optional: call `super().skip` for the
+        declared models and families, then add limits of your own, with a reason.
+      `warm_up()` (untimed), optional: compile kernels with the dtypes of a real call.
+
+    `solve` calls `skip`, times `run`, and has the certificate judge the point:
+    its status, not the solver's, is the one recorded. `solvers.testing.check_solver`
+    checks a class against this contract.
     """
 
     name: ClassVar[str] = ""
@@ -113,6 +136,22 @@ class Solver:
     def __repr__(self) -> str:
         params = ",".join(f"{k}={v}" for k, v in self.params.items() if self.parameters.get(k) != v)
         return f"{self.name}[{params}]" if params else self.name
+
+
+def in_unit_supply(run):
+    """Decorate `Solver.run` for a method whose numerics depend on units (an interior point's
+    tolerances, a price grid): it runs on the economy in units where every quantity is of
+    order one (`markets.units.unit_supply`), and its point is mapped back to the caller's units."""
+    @functools.wraps(run)
+    def unit_free(self, economy: Economy, tol: float, deadline: float, seed: int) -> Outcome:
+        unit, scale = unit_supply(economy)
+        outcome = run(self, unit, tol, deadline, seed)
+        if outcome.prices is not None:
+            outcome.prices = np.asarray(outcome.prices, dtype=np.float64) * scale
+        if outcome.allocation is not None:
+            outcome.allocation = np.asarray(outcome.allocation, dtype=np.float64) / scale
+        return outcome
+    return unit_free
 
 
 def finished(economy: Economy, tol: float, prices, allocation, iterations: int, message: str = "") -> Outcome:

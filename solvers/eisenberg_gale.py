@@ -20,7 +20,7 @@ import numpy as np
 from markets import CES, COBB_DOUGLAS, LEONTIEF, LINEAR, Economy, make_economy
 
 from ._conic import selector, solve_program
-from .base import Outcome, Solver, finished
+from .base import Outcome, Solver, finished, in_unit_supply
 
 
 def build_program(economy: Economy):
@@ -97,6 +97,7 @@ class EisenbergGale(Solver):
                             np.ones((4, 2)), rho=0.5, budget=np.ones(4))
         self.run(tiny, 1e-6, np.inf, 0)
 
+    @in_unit_supply
     def run(self, economy, tol, deadline, seed):
         problem, supply, allocation = build_program(economy)
         stop, iterations, message = solve_program(problem, self.params["solver"], self.params["accuracy"], deadline)

@@ -32,7 +32,7 @@ from markets import Economy, certify, make_economy
 
 from ._conic import selector, solve_program
 from ._excess import allocation_at
-from .base import Outcome, Solver, finished
+from .base import Outcome, Solver, finished, in_unit_supply
 
 
 def build_program(economy: Economy, spread: float):
@@ -87,6 +87,7 @@ class LinearExchangeCP(Solver):
         tiny = make_economy("exchange", "linear", np.array([[1.0, 2.0], [2.0, 1.0]]), endowment=np.eye(2))
         self.run(tiny, 1e-6, np.inf, 0)
 
+    @in_unit_supply
     def run(self, economy, tol, deadline, seed):
         problem, answer = build_program(economy, float(self.params["spread"]))
         stop, iterations, message = solve_program(problem, self.params["solver"], self.params["accuracy"], deadline)

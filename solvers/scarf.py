@@ -33,7 +33,7 @@ from markets import Economy, certify
 
 from ._excess import ExcessDemand, allocation_at, excess_kernel
 from ._loop import warm_up_on_tiny
-from .base import Outcome, Solver
+from .base import Outcome, Solver, in_unit_supply
 
 _RUNNING, _DONE, _ERROR = 0, 1, 2
 
@@ -156,6 +156,7 @@ class Scarf(Solver):
     def warm_up(self) -> None:
         warm_up_on_tiny(self, ["cobb-douglas", "ces", "leontief"])
 
+    @in_unit_supply
     def run(self, economy: Economy, tol: float, deadline: float, seed: int) -> Outcome:
         m = economy.n_goods
         rng = np.random.default_rng(seed)
