@@ -101,12 +101,24 @@ def _cmd_run(args) -> int:
     if args.dry_run:
         print(_dry_run(suite, Path(args.estimate_from) if args.estimate_from else None, extra))
         return 0
-    out = run_suite(suite, Path(args.results), extra, resume=Path(args.resume) if args.resume else None,
-                    isolate=not args.in_process, workers=args.workers, executor=args.executor,
-                    scheduler=args.scheduler)
-    records = read_runs(out)
-    if not args.no_plot and any(r["status"] != "skipped" for r in records):
-        _draw(records, out, suite.time_budget, f"suite {suite.name}")
+    if args.profile and not args.in_process:
+        raise InputError("--profile: goes with --in-process (runs in worker processes are not profiled)")
+
+    def sweep() -> Path:
+        out = run_suite(suite, Path(args.results), extra, resume=Path(args.resume) if args.resume else None,
+                        isolate=not args.in_process, workers=args.workers, executor=args.executor,
+                        scheduler=args.scheduler)
+        records = read_runs(out)
+        if not args.no_plot and any(r["status"] != "skipped" for r in records):
+            _draw(records, out, suite.time_budget, f"suite {suite.name}")
+        return out
+
+    if args.profile:
+        from .profiling import profiled
+        out, summary = profiled(sweep, args.profile)
+        print(summary, file=sys.stderr)
+    else:
+        out = sweep()
     print(out)
     return 0
 
@@ -240,6 +252,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --executor dask: an existing cluster's scheduler (default: a LocalCluster of --workers)")
     p.add_argument("--in-process", action="store_true",
                    help="run solvers in this process: no hard budgets, no crash protection (for profiling)")
+    p.add_argument("--profile", metavar="FILE",
+                   help="with --in-process: profile the sweep into FILE and print where the time went")
     p.add_argument("--estimate-from", metavar="RUN_DIR",
                    help="with --dry-run: a run directory whose seconds estimate the plan's")
     p.set_defaults(func=_cmd_run)

@@ -10,7 +10,7 @@ import os
 import platform
 import subprocess
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -66,7 +66,7 @@ def make_plan(suite: Suite, extra_solvers: list[Solver] = ()) -> Plan:
 def environment() -> dict:
     """Provenance recorded once per run directory."""
     versions = {}
-    for dist in ("gebench", "numpy", "scipy", "cvxpy", "clarabel", "numba", "matplotlib"):
+    for dist in ("gebench", "numpy", "scipy", "cvxpy", "clarabel", "numba", "matplotlib", "distributed", "gamspy"):
         try:
             versions[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
@@ -160,7 +160,8 @@ def _sweep(suite: Suite, plan: Plan, pool, results: Path, resume: Path | None, p
 
     bar = tqdm(total=len(plan.runs) - len(done), desc=suite.name, unit="run",
                disable=None if progress is None else not progress)
-    with open(out / RUNS_FILE, "a", encoding="utf-8") as handle, ThreadPoolExecutor(pool.slots) as threads:
+    with open(out / RUNS_FILE, "a", encoding="utf-8") as handle, \
+            (ThreadPoolExecutor(pool.slots) if pool.slots > 1 else _Inline()) as threads:
         for ladder in suite.ladders:
             walled: dict[str, int] = {}      # solver -> size at which it hit the budget
             for size in ladder.sizes:
@@ -196,6 +197,25 @@ def _sweep(suite: Suite, plan: Plan, pool, results: Path, resume: Path | None, p
                     bar.update()
     bar.close()
     return out
+
+
+class _Inline:
+    """An executor that runs each task as it is submitted, in the caller's thread: with one
+    slot there is nothing to overlap, and profilers and debuggers see the runs."""
+
+    def submit(self, fn, *args) -> Future:
+        future = Future()
+        try:
+            future.set_result(fn(*args))
+        except BaseException as exc:
+            future.set_exception(exc)
+        return future
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
 
 
 def run_key(record: dict) -> tuple:

@@ -430,3 +430,37 @@ def test_a_cluster_whose_workers_are_daemons_is_refused_with_the_setting_that_fi
                      "--scheduler", cluster.scheduler_address]) == 2
     assert "DASK_DISTRIBUTED__WORKER__DAEMON=False" in capsys.readouterr().err
     assert not list(tmp_path.glob("*/runs.jsonl"))
+
+
+def test_a_profiled_sweep_says_where_its_time_went(tmp_path, capsys):
+    suite = tmp_path / "tiny.toml"
+    suite.write_text(DASKED.replace('"tatonnement"', '"tatonnement", "eisenberg-gale"'))
+    assert main(["run", str(suite), "--results", str(tmp_path), "--profile", str(tmp_path / "p.prof")]) == 2
+    assert "--in-process" in capsys.readouterr().err
+    assert main(["run", str(suite), "--results", str(tmp_path), "--in-process", "--no-plot",
+                 "--profile", str(tmp_path / "p.prof")]) == 0
+    err = capsys.readouterr().err
+    solving = float(re.search(r"solvers' own work \(run\)\s+([0-9.]+) s", err).group(1))
+    assert solving > 0 and "certifying each answer" in err and (tmp_path / "p.prof").stat().st_size > 1000
+
+
+def test_the_kernel_report_reads_ratios_from_one_benchmark_file(tmp_path, capsys):
+    from benchmarks.perf.report import main as report
+    doc = {"benchmarks": [{"name": "test_pr_step_numba", "stats": {"median": 0.002}},
+                          {"name": "test_pr_step_numpy", "stats": {"median": 0.012}},
+                          {"name": "test_copy_of_the_same_bytes[pr-6000000]", "stats": {"median": 0.0016}}]}
+    (tmp_path / "b.json").write_text(json.dumps(doc))
+    assert report([str(tmp_path / "b.json")]) == 0
+    assert capsys.readouterr().out.strip() == ("pr step: Numba 2.00 ms, NumPy 12.00 ms (6.0x slower); "
+                                               "a copy of the same bytes 1.60 ms: 80% of copy bandwidth")
+
+
+def test_a_run_file_with_a_broken_line_is_refused_with_its_line_number(tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    good = json.dumps({"ladder": "f", "size": 1, "seed": 0, "solver": "s", "status": "converged", "seconds": 1.0})
+    (run_dir / "runs.jsonl").write_text(good + "\n" + '{"ladder": 3}\n' + good + "\n")
+    assert main(["results", str(run_dir)]) == 2
+    assert "line 2: ladder" in capsys.readouterr().err
+    (run_dir / "runs.jsonl").write_text(good + "\n" + good[:20])         # a torn last line is a kill's
+    assert len(read_runs(run_dir)) == 1
