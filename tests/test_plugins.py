@@ -1,6 +1,7 @@
 """The extension point: plugins by entry point or by file, and the conformance kit."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -173,8 +174,10 @@ def test_a_file_solver_survives_pickling_by_its_path(tmp_path):
 def installed(tmp_path_factory):
     """The template plugin installed into a folder of its own, and a broken plugin beside it."""
     target = tmp_path_factory.mktemp("site")
+    source = tmp_path_factory.mktemp("source") / "plugin-template"
+    shutil.copytree(TEMPLATE, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-                    "--target", str(target), str(TEMPLATE)], check=True, capture_output=True)
+                    "--target", str(target), str(source)], check=True, capture_output=True)
     broken = target / "gebench_broken-0.1.dist-info"
     broken.mkdir()
     (broken / "METADATA").write_text("Metadata-Version: 2.1\nName: gebench-broken\nVersion: 0.1\n")
