@@ -23,13 +23,16 @@ from ._loop import income_inputs, iterate, warm_up_on_tiny
 from .base import Outcome, Solver
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath={"reassoc", "contract"})
 def _pr_steps(a, r, income_fixed, endowment, w, bids, spend, steps):
     """Advance `steps` rounds in place; `spend` holds the column sums of `bids`.
 
     income_fixed (n,) is used when endowment has no rows (Fisher); otherwise
     incomes are the endowments' value at the current prices. Returns False if
-    the state stops being finite.
+    the state stops being finite. Each row is two passes, each without a branch:
+    the new bids and their sum (a reduction that `reassoc` lets LLVM vectorise;
+    a dynamic without guarantee, it needs no bit-exact order), then their
+    scaling while the row is still in cache; so a round streams a and bids once.
     """
     n, m = a.shape
     fisher = endowment.shape[0] == 0
@@ -42,38 +45,38 @@ def _pr_steps(a, r, income_fixed, endowment, w, bids, spend, steps):
             price[j] = spend[j] / w[j]
             nxt[j] = 0.0
         for i in range(n):
-            if fisher:
-                income = income_fixed[i]
-            else:
+            ai, bi, ri = a[i], bids[i], r[i]
+            income = income_fixed[i]
+            if not fisher:
                 income = 0.0
                 for j in range(m):
                     income += endowment[i, j] * price[j]
-            ri = r[i]
             total = 0.0
-            for j in range(m):
-                aij = a[i, j]
-                if aij > 0.0:
-                    if ri == 1.0:
-                        v = aij * bids[i, j] * ratio[j]
-                    elif ri == 0.0:
-                        v = aij
-                    else:
-                        x = bids[i, j] * ratio[j]
-                        v = aij * x ** ri if x > 0.0 else 0.0
-                    bids[i, j] = v
+            if ri == 1.0:
+                for j in range(m):
+                    v = ai[j] * bi[j] * ratio[j]
+                    bi[j] = v
                     total += v
-            if total > 0.0:
-                scale = income / total
+            elif ri == 0.0:
                 for j in range(m):
-                    bids[i, j] *= scale
-                    nxt[j] += bids[i, j]
-            else:  # every bid underflowed: restart from the agent's coefficients
-                norm = 0.0
+                    bi[j] = ai[j]
+                    total += ai[j]
+            else:
                 for j in range(m):
-                    norm += a[i, j]
+                    x = bi[j] * ratio[j]
+                    v = ai[j] * x ** ri if x > 0.0 else 0.0
+                    bi[j] = v
+                    total += v
+            if not total > 0.0:  # every bid underflowed: restart from the agent's coefficients
+                total = 0.0
                 for j in range(m):
-                    bids[i, j] = income * a[i, j] / norm
-                    nxt[j] += bids[i, j]
+                    bi[j] = ai[j]
+                    total += ai[j]
+            scale = income / total
+            for j in range(m):
+                v = bi[j] * scale
+                bi[j] = v
+                nxt[j] += v
         for j in range(m):
             spend[j] = nxt[j]
             if not np.isfinite(nxt[j]):

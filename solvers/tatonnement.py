@@ -39,26 +39,22 @@ def _ces_weights(kinds, a, rho):
     return weights
 
 
-@njit(cache=True)
-def _ces_row_from_weights(weights, q, p, income, x):
-    """CES demand x_j = income W_j q_j / sum_k W_k q_k p_k with q_j = (p_min / p_j)^sigma.
-
-    Costs one multiply-add per good. Returns False where the row underflowed,
-    and the caller then uses the overflow-safe `demand_row`.
-    """
-    m = p.shape[0]
+@njit(cache=True, fastmath={"reassoc", "contract"})
+def _add_ces_row(weights, q, qp, income, total):
+    """Add one CES agent's demand x_j = income W_j q_j / sum_k W_k q_k p_k, with
+    q_j = (p_min / p_j)^sigma and qp_j = q_j p_j, to `total`: a dot product, then
+    an axpy while the row is in cache, each without a branch (`reassoc` lets LLVM
+    vectorise the sum; tatonnement needs no bit-exact order). Returns False where
+    the row underflowed, and the caller then uses the overflow-safe `demand_row`."""
+    m = q.shape[0]
     cost = 0.0
-    top = 0.0
     for j in range(m):
-        v = weights[j] * q[j]
-        x[j] = v
-        cost += v * p[j]
-        top = max(top, v)
-    if not top > 1e-250:
+        cost += weights[j] * qp[j]
+    if not cost > 1e-250:
         return False
     scale = income / cost
     for j in range(m):
-        x[j] *= scale
+        total[j] += weights[j] * q[j] * scale
     return True
 
 
@@ -69,6 +65,7 @@ def _tatonnement_steps(kinds, a, log_a, rho, weights, budget_share, endowment, w
     total = np.empty(m)
     log_p = np.empty(m)
     q = np.empty(m)
+    qp = np.empty(m)
     for _ in range(steps):
         value = 0.0
         p_min = math.inf
@@ -80,16 +77,16 @@ def _tatonnement_steps(kinds, a, log_a, rho, weights, budget_share, endowment, w
         q_sigma = math.nan
         for i in range(n):
             b = income(i, budget_share, endowment, p, value)
-            done = False
             if kinds[i] == CES and p_min > 0.0:
                 sigma = 1.0 / (1.0 - rho[i])
                 if sigma != q_sigma:
                     for j in range(m):
                         q[j] = (p_min / p[j]) ** sigma
+                        qp[j] = q[j] * p[j]
                     q_sigma = sigma
-                done = _ces_row_from_weights(weights[i], q, p, b, x)
-            if not done:
-                demand_row(kinds[i], a[i], log_a[i], rho[i], p, log_p, b, x)
+                if _add_ces_row(weights[i], q, qp, b, total):
+                    continue
+            demand_row(kinds[i], a[i], log_a[i], rho[i], p, log_p, b, x)
             for j in range(m):
                 total[j] += x[j]
         norm = 0.0
