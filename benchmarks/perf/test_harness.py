@@ -53,4 +53,4 @@ def test_one_record_appended_and_synced(benchmark, tmp_path):
     with open(tmp_path / "runs.jsonl", "a", encoding="utf-8") as handle:
         benchmark.pedantic(_append, args=(handle, record), rounds=50, warmup_rounds=1)
     records = read_runs(tmp_path)
-    assert len(records) >= 50 and records[0] == json.loads(json.dumps(record))
+    assert records and all(r == json.loads(json.dumps(record)) for r in records)
