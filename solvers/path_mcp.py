@@ -129,7 +129,8 @@ class PathMCP(Solver):
         levels = p.records.set_index("j")["level"] if p.records is not None else None
         if levels is None:
             return Outcome("failed", message=status)
-        prices = np.array([levels.get(f"g{q}", 0.0) for q in range(m)], dtype=np.float64)
+        # PATH meets bounds to its own tolerance: a level of -1e-11 is a price of 0
+        prices = np.maximum(np.array([levels.get(f"g{q}", 0.0) for q in range(m)], dtype=np.float64), 0.0)
         iterations = int(model.num_iterations or 0)
         if not np.all(np.isfinite(prices)) or prices.sum() <= 0:
             return Outcome("failed", iterations=iterations, message=status + ": no finite prices")
