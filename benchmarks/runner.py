@@ -18,7 +18,6 @@ from pathlib import Path
 from tqdm import tqdm
 
 from markets import InputError
-
 from solvers import Solver, create
 from solvers.registry import available
 

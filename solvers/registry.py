@@ -26,7 +26,7 @@ def _discover() -> tuple[dict[str, type[Solver]], dict[str, str], tuple[str, ...
         dist = ep.dist.name if ep.dist else "?"
         try:
             cls = ep.load()
-            if not (isinstance(cls, type) and issubclass(cls, Solver) and cls.name):
+            if not (isinstance(cls, type) and issubclass(cls, Solver) and cls.name and cls.__module__ == module_name):
                 raise TypeError(f"{ep.value} is not a named Solver subclass")
         except Exception as exc:  # a broken plugin must not take the others down
             errors.append(f"{ep.name} (from {dist}): {type(exc).__name__}: {exc}")
@@ -82,7 +82,7 @@ def from_file(path: str, class_name: str) -> type[Solver]:
             del sys.modules[module_name]
             raise InputError(f"solver: {path}: failed to import: {type(exc).__name__}: {exc}") from None
     cls = getattr(module, class_name, None)
-    if not (isinstance(cls, type) and issubclass(cls, Solver) and cls.name):
+    if not (isinstance(cls, type) and issubclass(cls, Solver) and cls.name and cls.__module__ == module_name):
         raise InputError(f"solver: {path}: {class_name!r} is not a named Solver subclass defined there")
     cls._source_file = (str(where), class_name)
     return cls

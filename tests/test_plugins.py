@@ -157,6 +157,9 @@ def test_a_solver_given_by_path_runs_in_a_suite_in_worker_processes_and_in_solve
     assert main(["solve", str(economy), "--solver", f"{path}:Missing"]) == 2
     assert "Missing" in capsys.readouterr().err
     assert main(["solve", str(economy), "--solver", f"{tmp_path / 'nowhere.py'}:Slow"]) == 2
+    capsys.readouterr()
+    assert main(["solve", str(economy), "--solver", f"{path}:Tatonnement"]) == 2     # imported, not defined there
+    assert "Tatonnement" in capsys.readouterr().err
 
 
 def test_a_file_solver_survives_pickling_by_its_path(tmp_path):
