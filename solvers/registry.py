@@ -26,7 +26,7 @@ def _discover() -> tuple[dict[str, type[Solver]], dict[str, str], tuple[str, ...
         dist = ep.dist.name if ep.dist else "?"
         try:
             cls = ep.load()
-            if not (isinstance(cls, type) and issubclass(cls, Solver) and cls.name and cls.__module__ == module_name):
+            if not (isinstance(cls, type) and issubclass(cls, Solver) and cls.name):
                 raise TypeError(f"{ep.value} is not a named Solver subclass")
         except Exception as exc:  # a broken plugin must not take the others down
             errors.append(f"{ep.name} (from {dist}): {type(exc).__name__}: {exc}")
