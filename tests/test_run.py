@@ -231,7 +231,7 @@ def test_results_summarises_a_run_directory(capsys):
 def test_dry_run_lists_the_plan_and_runs_nothing(tmp_path, capsys):
     assert main(["run", "--dry-run", "--results", str(tmp_path), "--estimate-from", REFERENCE]) == 0
     out = capsys.readouterr().out
-    assert "480 runs" in out and "declined by homotopy" in out and "estimate from" in out
+    assert "537 runs" in out and "declined by homotopy" in out and "estimate from" in out
     assert not any(tmp_path.iterdir())
     assert main(["run", "quick", "--resume", str(tmp_path)]) == 2
 
