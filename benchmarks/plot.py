@@ -1,4 +1,4 @@
-"""Scaling curves: time against size per family, one line per solver.
+"""Scaling curves: time (and iterations) against size per family, one line per solver.
 
 Random families (sized by agents) are drawn log-log with a fitted polynomial
 exponent; game families (sized by the dimension d) on a log scale against d
@@ -51,8 +51,8 @@ def exponential_ladders(records: list[dict]) -> set[str]:
 
 
 def scaling_series(records: list[dict], value: str = "seconds") -> dict:
-    """{ladder: {solver: {"converged": [(size, median)], "timeout": [sizes], "other": [(size, v)]}}}
-    of `value` ("seconds" or "iterations") per run."""
+    """{ladder: {solver: {"converged": [(size, median)], "timeout": [sizes], "timeout_values":
+    [(size, v)], "other": [(size, v)]}}} of `value` ("seconds" or "iterations") per run."""
     grouped = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
     for r in records:
         grouped[r["ladder"]][r["solver"]][(r["status"], size_of(r))].append(r[value])
@@ -63,16 +63,21 @@ def scaling_series(records: list[dict], value: str = "seconds") -> dict:
             sizes = sorted({size for _, size in cells})
             converged = [(n, float(np.median(cells[("converged", n)]))) for n in sizes if cells[("converged", n)]]
             timeout = [n for n in sizes if cells[("timeout", n)]]
+            timeout_values = [(n, v) for n in timeout for v in cells[("timeout", n)] if v is not None]
             other = [(n, s) for (status, n), times in cells.items()
                      if status not in ("converged", "timeout", "skipped") for s in times if s is not None]
-            series[ladder][solver] = {"converged": converged, "timeout": timeout, "other": sorted(other)}
+            series[ladder][solver] = {"converged": converged, "timeout": timeout,
+                                      "timeout_values": timeout_values, "other": sorted(other)}
     return series
 
 
 def plot_scaling(records: list[dict], out_dir: Path, budget: float | None = None,
-                 title: str = "") -> list[Path]:
-    """Draw scaling.png and scaling.svg into out_dir; returns the files written."""
-    series = scaling_series(records)
+                 title: str = "", value: str = "seconds") -> list[Path]:
+    """Draw scaling.png and .svg (seconds against size), or with value="iterations"
+    iterations.png and .svg (iterations or pivots against size, timeouts at the count they
+    reached), into out_dir; returns the files written."""
+    series = scaling_series(records, value)
+    seconds = value == "seconds"
     if not series:
         raise ValueError("no runs to plot")
     exponential = exponential_ladders(records)
@@ -92,28 +97,31 @@ def plot_scaling(records: list[dict], out_dir: Path, budget: float | None = None
                 ax.plot(xs, ys, style, marker="o", color=colour, label=label)
             else:
                 ax.plot([], [], style, color=colour, label=label + ", never converged")
-            if data["timeout"] and budget:
+            if seconds and data["timeout"] and budget:
                 ax.plot(data["timeout"], [budget] * len(data["timeout"]), "x", color=colour, ms=10, mew=2)
+            if not seconds and data["timeout_values"]:
+                ax.plot(*zip(*data["timeout_values"]), "x", color=colour, ms=10, mew=2)
             if data["other"]:
                 xs, ys = zip(*data["other"])
                 ax.plot(xs, ys, "^", mfc="none", color=colour, ms=7)
-        if budget:
+        if seconds and budget:
             ax.axhline(budget, color="grey", ls=":", lw=1)
         ax.set_xscale("linear" if ladder in exponential else "log")
         ax.set_yscale("log")
         ax.set_title(ladder, fontsize=10)
         ax.set_xlabel("game dimension d (2d agents and goods)" if ladder in exponential
                       else "agents (= goods unless the suite says otherwise)")
-        ax.set_ylabel("seconds to an equilibrium")
+        ax.set_ylabel("seconds to an equilibrium" if seconds else "iterations (pivots for pivoting methods)")
         ax.legend(fontsize=7, loc="upper left")
         ax.grid(True, which="both", alpha=0.25)
     for ax in list(axes.flat)[len(series):]:
         ax.set_visible(False)
     fig.suptitle((title + "\n" if title else "") +
-                 "median over seeds; x = out of budget (dotted line), hollow triangle = stopped unconverged",
-                 fontsize=9)
+                 ("median over seeds; x = out of budget (dotted line), hollow triangle = stopped unconverged"
+                  if seconds else "median over seeds; x = out of budget, at the count reached; "
+                                  "hollow triangle = stopped unconverged"), fontsize=9)
     fig.tight_layout()
-    return _save(fig, out_dir, "scaling")
+    return _save(fig, out_dir, "scaling" if seconds else "iterations")
 
 
 def better_fit(sizes, values, exponential_default: bool) -> str | None:

@@ -337,7 +337,7 @@ def test_every_plot_is_drawn_from_a_stored_run_and_two_runs_overlay(tmp_path, ca
             if json.loads(line)["ladder"] in ("exchange-cobb-douglas", "leontief-game-hard")]
     (run_dir / "runs.jsonl").write_text("\n".join(keep) + "\n")
     assert main(["plot", str(run_dir)]) == 0
-    for name in ("scaling", "hard", "accuracy_size", "accuracy_time", "profile"):
+    for name in ("scaling", "iterations", "hard", "accuracy_size", "accuracy_time", "profile"):
         for ext in ("png", "svg"):
             assert (run_dir / f"{name}.{ext}").stat().st_size > 1000
     other = tmp_path / "other"
