@@ -35,6 +35,7 @@ import numpy as np
 from markets import CES, COBB_DOUGLAS, LEONTIEF, Economy, demand
 
 from .base import Outcome, Solver, finished
+from .tatonnement import _ces_weights
 
 
 def _gamspy():
@@ -143,18 +144,14 @@ class PathMCP(Solver):
 
 
 def _elasticities(economy: Economy) -> tuple[np.ndarray, np.ndarray]:
-    """(sigma_i, W) of the unified demand formula, per agent's family."""
-    a = np.asarray(economy.a)
-    sigma = np.empty(economy.n_agents)
-    weights = np.zeros_like(a)
-    for r in range(economy.n_agents):
-        kind = economy.kinds[r]
-        if kind == COBB_DOUGLAS:
-            sigma[r], weights[r] = 1.0, a[r] / a[r].sum()
-        elif kind == CES:
-            sigma[r] = 1.0 / (1.0 - economy.rho[r])
-            scale = a[r].max()
-            weights[r] = (a[r] / scale) ** sigma[r]     # scaling a row leaves its demand unchanged
-        elif kind == LEONTIEF:
-            sigma[r], weights[r] = 0.0, a[r]
+    """(sigma_i, W) of the unified demand formula, per agent's family; CES rows take the
+    weights tatonnement uses, (a_ij / max_k a_ik)^sigma_i (scaling a row leaves its demand
+    unchanged)."""
+    a, kinds = economy.a, economy.kinds
+    weights = _ces_weights(kinds, a, economy.rho)
+    sigma = np.where(kinds == CES, 1.0 / (1.0 - economy.rho), 0.0)
+    cobb_douglas, leontief = kinds == COBB_DOUGLAS, kinds == LEONTIEF
+    sigma[cobb_douglas] = 1.0
+    weights[cobb_douglas] = a[cobb_douglas] / a[cobb_douglas].sum(axis=1, keepdims=True)
+    weights[leontief] = a[leontief]
     return sigma, weights
