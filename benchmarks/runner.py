@@ -175,7 +175,7 @@ def _sweep(suite: Suite, plan: Plan, pool, results: Path, resume: Path | None, p
                             continue
                         record = {"run_id": out.name, "family": ladder.family, "ladder": ladder.label,
                                   "size": size, "size_name": ladder.size_name, "agents": agents, "goods": goods,
-                                  "seed": seed, "density": ladder.density,
+                                  "seed": seed, "density": ladder.density, "sparse": ladder.sparse,
                                   "rho": ladder.rho, "solver": name, "exact": plan.solvers[name].exact,
                                   "tolerance": suite.tolerance, "time_budget": suite.time_budget}
                         if name in walled and size > walled[name]:

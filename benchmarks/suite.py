@@ -24,6 +24,7 @@ class FamilyLadder:
     density: float = 1.0
     rho: float | None = None
     solvers: tuple[str, ...] | None = None
+    sparse: bool = False                  # economies drawn and held as CSR matrices
 
     @property
     def size_name(self) -> str:
@@ -36,12 +37,13 @@ class FamilyLadder:
         return size, max(1, round(self.goods_per_agent * size))
 
     def economy(self, size: int, seed: int):
-        return build(self.family, size, seed, self.goods_per_agent, self.density, self.rho)
+        return build(self.family, size, seed, self.goods_per_agent, self.density, self.rho, self.sparse)
 
     @property
     def label(self) -> str:
         extra = [f"rho={self.rho:g}"] if self.rho is not None else []
         extra += [f"density={self.density:g}"] if self.density != 1.0 else []
+        extra += ["sparse"] if self.sparse else []
         return f"{self.family}[{','.join(extra)}]" if extra else self.family
 
 
@@ -98,18 +100,21 @@ def parse_suite(text: str, where: str = "suite") -> Suite:
         sizes = _require(fam, "sizes", list, at)
         if not sizes or not all(isinstance(s, int) and s >= 1 for s in sizes) or sizes != sorted(set(sizes)):
             raise InputError(f"{at}: sizes: expected increasing integers >= 1")
-        extra = sorted(set(fam) - {"family", "sizes", "goods_per_agent", "density", "rho", "solvers"})
+        extra = sorted(set(fam) - {"family", "sizes", "goods_per_agent", "density", "rho", "solvers", "sparse"})
         if extra:
             raise InputError(f"{at}: {field_name(extra[0])}: unknown field")
-        if FAMILIES[name].size_name == "d" and set(fam) & {"goods_per_agent", "density", "rho"}:
-            raise InputError(f"{at}: {name} is a game family: goods_per_agent, density and rho do not apply")
+        if FAMILIES[name].size_name == "d" and set(fam) & {"goods_per_agent", "density", "rho", "sparse"}:
+            raise InputError(f"{at}: {name} is a game family: goods_per_agent, density, rho and sparse do not apply")
+        sparse = fam.get("sparse", False)
+        if not isinstance(sparse, bool):
+            raise InputError(f"{at}: sparse: expected true or false, got {sparse!r}")
         own = fam.get("solvers")
         if own is not None and not (isinstance(own, list) and own and all(isinstance(s, str) for s in own)):
             raise InputError(f"{at}: solvers: expected a list of solver names")
         rho = fam.get("rho")
         ladders.append(FamilyLadder(name, tuple(sizes), float(fam.get("goods_per_agent", 1.0)),
                                     float(fam.get("density", 1.0)), None if rho is None else float(rho),
-                                    None if own is None else tuple(own)))
+                                    None if own is None else tuple(own), sparse))
     if not ladders:
         raise InputError(f"{where}: family: at least one [[family]] table is needed")
     return Suite(name=str(doc.get("name", where)), ladders=tuple(ladders),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 from .economy import Economy
 from .errors import InputError
@@ -37,12 +38,20 @@ class Certificate:
         return asdict(self)
 
 
-def check_point(economy: Economy, prices, allocation) -> tuple[np.ndarray, np.ndarray]:
-    """Validate and convert a candidate answer; raise `InputError` naming the field."""
+def check_point(economy: Economy, prices, allocation):
+    """Validate and convert a candidate answer; raise `InputError` naming the field.
+
+    The allocation comes back as a float64 array, or as a canonical CSR matrix when the
+    economy is sparse (a dense allocation is accepted there too, and stored sparse)."""
     n, m = economy.n_agents, economy.n_goods
     try:
         p = np.asarray(prices, dtype=np.float64)
-        x = np.asarray(allocation, dtype=np.float64)
+        if economy.sparse:
+            x = sp.csr_array(allocation, dtype=np.float64, copy=True)
+            x.sum_duplicates()
+        else:
+            x = allocation.toarray() if sp.issparse(allocation) else allocation
+            x = np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise InputError(f"prices/allocation: not numeric: {exc}") from None
     if p.shape != (m,):
@@ -54,6 +63,13 @@ def check_point(economy: Economy, prices, allocation) -> tuple[np.ndarray, np.nd
         raise InputError(f"prices[{bad[0]}]: must be a finite number >= 0, got {p[bad[0]]}")
     if not p.sum() > 0:
         raise InputError("prices: must not be all zero")
+    if economy.sparse:
+        bad = np.flatnonzero(~np.isfinite(x.data) | (x.data < 0))
+        if bad.size:
+            i = int(np.searchsorted(x.indptr, bad[0], side="right")) - 1
+            raise InputError(f"allocation[{i}][{x.indices[bad[0]]}]: must be a finite number >= 0, "
+                             f"got {x.data[bad[0]]}")
+        return p, x
     bad_rows, bad_cols = np.nonzero(~np.isfinite(x) | (x < 0))
     if bad_rows.size:
         i, j = bad_rows[0], bad_cols[0]

@@ -18,6 +18,7 @@ def cobb_douglas_prices(economy: Economy) -> np.ndarray:
     """
     if not np.all(economy.kinds == COBB_DOUGLAS):
         raise InputError("utility.type: closed-form prices need every agent to be Cobb-Douglas")
+    economy = economy.to_dense()
     alpha = economy.a / economy.a.sum(axis=1, keepdims=True)
     w = economy.total_supply
     if economy.model == "exchange":

@@ -2,6 +2,11 @@
 
 Every numeric rule of ``economy-format.md`` is checked here, once, before an
 `Economy` exists; the JSON reader in `markets.io` only checks structure.
+
+An economy is dense (numpy arrays) or sparse: utility coefficients, and an
+exchange economy's endowments, as CSR matrices, so that a market with 10^7
+nonzero coefficients among 10^10 pairs fits in memory and the dynamics that
+accept it (`Solver.sparse`) spend O(nonzeros) per step.
 """
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
+import scipy.sparse as sp
 
 from .errors import EconomyError
 
@@ -24,6 +30,29 @@ def _frozen(values, dtype=np.float64) -> np.ndarray:
     return array
 
 
+def _frozen_csr(matrix, shape: tuple[int, int], where: str) -> sp.csr_array:
+    """A read-only canonical float64 CSR copy (sorted indices, no duplicates, no stored
+    zeros, int64 indices), after checking every stored value is finite and >= 0."""
+    if matrix.shape != shape:
+        raise EconomyError(f"{where}: expected shape {shape}, got {matrix.shape}")
+    csr = sp.csr_array(matrix, dtype=np.float64, copy=True)
+    csr.sum_duplicates()
+    bad = np.flatnonzero(~np.isfinite(csr.data) | (csr.data < 0))
+    if bad.size:
+        k = bad[0]
+        i = int(np.searchsorted(csr.indptr, k, side="right")) - 1
+        raise EconomyError(f"agent {i}: {where}[{csr.indices[k]}]: must be a finite number >= 0, got {csr.data[k]}")
+    csr.eliminate_zeros()
+    empty = np.flatnonzero(np.diff(csr.indptr) == 0)
+    if empty.size:
+        raise EconomyError(f"agent {empty[0]}: {where}: must not be all zero")
+    out = sp.csr_array((csr.data, csr.indices.astype(np.int64), csr.indptr.astype(np.int64)), shape=shape)
+    out.has_sorted_indices = out.has_canonical_format = True
+    for array in (out.data, out.indices, out.indptr):
+        array.setflags(write=False)
+    return out
+
+
 @dataclass(frozen=True, eq=False)
 class Economy:
     """An exchange (Arrow-Debreu) or Fisher market.
@@ -32,14 +61,16 @@ class Economy:
     ----------
     model : ``"exchange"`` or ``"fisher"``.
     kinds : (n,) int8 utility family codes (`LINEAR`, `COBB_DOUGLAS`, `CES`, `LEONTIEF`).
-    a : (n, m) utility coefficients, >= 0, each row not all zero.
+    a : (n, m) utility coefficients, >= 0, each row not all zero: an array, or a
+        `scipy.sparse` matrix, which makes the economy sparse (`sparse`).
     rho : (n,) CES exponent, NaN for the other families.
-    endowment : (n, m) for exchange economies, else None.
+    endowment : (n, m) for exchange economies, else None; CSR in a sparse economy.
     budget : (n,) money for Fisher markets, else None.
     supply : (m,) Fisher supply as given in the file (None means one unit of each good).
     goods_names, name : optional labels kept for a lossless round trip.
 
     Arrays are read-only: solvers cannot change the economy they are given.
+    A sparse economy holds `scipy.sparse.csr_array` matrices in canonical form.
     """
 
     model: str
@@ -57,33 +88,41 @@ class Economy:
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731 (frozen dataclass)
         if self.model not in MODELS:
             raise EconomyError(f"model: must be one of {MODELS}, got {self.model!r}")
-        a = np.asarray(self.a, dtype=np.float64)
+        sparse = sp.issparse(self.a)
+        a = self.a if sparse else np.asarray(self.a, dtype=np.float64)
         if a.ndim != 2 or a.shape[0] == 0 or a.shape[1] == 0:
             raise EconomyError(f"utility.a: expected a non-empty (agents, goods) matrix, got shape {a.shape}")
         n, m = a.shape
+        if sparse:
+            a = _frozen_csr(a, (n, m), "utility.a")
         kinds = np.asarray(self.kinds)
         if kinds.shape != (n,) or not np.all(np.isin(kinds, range(len(UTILITY_NAMES)))):
             raise EconomyError("utility.type: expected one known family code per agent")
         rho = np.asarray(self.rho, dtype=np.float64)
         if rho.shape != (n,):
             raise EconomyError(f"utility.rho: expected {n} values, got shape {rho.shape}")
-        for i in range(n):
+        for i in range(0 if sparse else n):
             _check_vector(a[i], f"agent {i}: utility.a", allow_zero=False)
-            if kinds[i] == CES:
-                r = rho[i]
-                if not np.isfinite(r) or r >= 1 or r == 0:
-                    raise EconomyError(f"agent {i}: utility.rho: must be finite, < 1 and != 0, got {r}")
+        for i in np.flatnonzero(kinds == CES):
+            r = rho[i]
+            if not np.isfinite(r) or r >= 1 or r == 0:
+                raise EconomyError(f"agent {i}: utility.rho: must be finite, < 1 and != 0, got {r}")
         rho = np.where(kinds == CES, rho, np.nan)
         if self.model == "exchange":
             if self.endowment is None or self.budget is not None or self.supply is not None:
                 raise EconomyError("exchange economy: every agent needs an endowment; budget and supply are Fisher-only")
-            e = np.asarray(self.endowment, dtype=np.float64)
-            if e.shape != (n, m):
-                raise EconomyError(f"endowment: expected shape {(n, m)}, got {e.shape}")
-            for i in range(n):
-                _check_vector(e[i], f"agent {i}: endowment", allow_zero=False)
-            total = e.sum(axis=0)
-            set_("endowment", _frozen(e))
+            if sparse:
+                e = _frozen_csr(sp.csr_array(self.endowment), (n, m), "endowment")
+                total = e.sum(axis=0)
+            else:
+                e = np.asarray(self.endowment, dtype=np.float64)
+                if e.shape != (n, m):
+                    raise EconomyError(f"endowment: expected shape {(n, m)}, got {e.shape}")
+                for i in range(n):
+                    _check_vector(e[i], f"agent {i}: endowment", allow_zero=False)
+                total = e.sum(axis=0)
+                e = _frozen(e)
+            set_("endowment", e)
         else:
             if self.budget is None or self.endowment is not None:
                 raise EconomyError("fisher market: every agent needs a budget; endowments are exchange-only")
@@ -111,7 +150,7 @@ class Economy:
             if len(names) != m or not all(isinstance(g, str) for g in names):
                 raise EconomyError(f"goods: expected {m} names (strings)")
             set_("goods_names", names)
-        set_("a", _frozen(a))
+        set_("a", a if sparse else _frozen(a))
         set_("kinds", _frozen(kinds, np.int8))
         set_("rho", _frozen(rho))
         set_("_total_supply", _frozen(total))
@@ -129,11 +168,31 @@ class Economy:
         """w: the sum of endowments (exchange) or the Fisher supply (default 1 each)."""
         return self._total_supply
 
+    @property
+    def sparse(self) -> bool:
+        """True when `a` (and an exchange economy's endowment) are CSR matrices."""
+        return sp.issparse(self.a)
+
     @cached_property
     def log_a(self) -> np.ndarray:
-        """log of the coefficients (-inf where a_ij = 0), computed once for the demand kernels."""
+        """log of the coefficients, computed once for the demand kernels: (n, m) with -inf
+        where a_ij = 0, or in a sparse economy the logs of the stored values (`a.data`)."""
         with np.errstate(divide="ignore"):
-            return _frozen(np.log(self.a))
+            return _frozen(np.log(self.a.data if self.sparse else self.a))
+
+    def to_sparse(self) -> Economy:
+        """The same economy with CSR coefficients (and endowments)."""
+        return self if self.sparse else self._with(sp.csr_array(self.a), self.endowment)
+
+    def to_dense(self) -> Economy:
+        """The same economy with dense arrays."""
+        if not self.sparse:
+            return self
+        return self._with(self.a.toarray(), None if self.endowment is None else self.endowment.toarray())
+
+    def _with(self, a, endowment) -> Economy:
+        return Economy(self.model, self.kinds, a, self.rho, endowment=endowment, budget=self.budget,
+                       supply=self.supply, goods_names=self.goods_names, name=self.name, meta=dict(self.meta))
 
     @property
     def families(self) -> frozenset[str]:

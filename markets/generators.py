@@ -17,6 +17,7 @@ import hashlib
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 from .economy import UTILITY_CODES, Economy
 from .errors import InputError
@@ -43,6 +44,36 @@ def sparsity_pattern(rng: np.random.Generator, n: int, m: int, density: float) -
     return mask
 
 
+def sparse_pattern(rng: np.random.Generator, n: int, m: int, density: float) -> sp.csr_array:
+    """`sparsity_pattern` as a CSR matrix of ones, drawn in O(nonzeros) time and memory: each
+    agent wants round(density * m) distinct goods (at least one), and a good nobody drew goes
+    to one random agent. Patterns denser than a quarter are drawn densely."""
+    k = min(m, max(1, int(round(density * m))))
+    if 4 * k > m:
+        return sp.csr_array(sparsity_pattern(rng, n, m, density).astype(np.float64))
+    cols = np.sort(rng.integers(0, m, size=(n, k)), axis=1)
+    while True:   # redraw repeats within a row; about k^2 / 2m of them per row
+        repeat = np.zeros((n, k), dtype=bool)
+        repeat[:, 1:] = cols[:, 1:] == cols[:, :-1]
+        if not repeat.any():
+            break
+        cols[repeat] = rng.integers(0, m, size=int(repeat.sum()))
+        cols.sort(axis=1)
+    wanted = np.zeros(m, dtype=bool)
+    wanted[cols.ravel()] = True
+    missing = np.flatnonzero(~wanted)
+    rows = np.concatenate([np.repeat(np.arange(n), k), rng.integers(n, size=missing.size)])
+    cols = np.concatenate([cols.ravel(), missing])
+    return sp.csr_array((np.ones(rows.size), (rows, cols)), shape=(n, m))
+
+
+def _draw_on(rng: np.random.Generator, pattern: sp.csr_array) -> sp.csr_array:
+    """The pattern with uniform values on (0, 1] in place of its ones."""
+    pattern = sp.csr_array(pattern)
+    pattern.sort_indices()
+    return sp.csr_array((1.0 - rng.random(pattern.nnz), pattern.indices, pattern.indptr), shape=pattern.shape)
+
+
 @dataclass(frozen=True)
 class RandomFamily:
     """A random family: the market model and one utility family for every agent.
@@ -55,11 +86,13 @@ class RandomFamily:
     size_name = "agents"
 
     def build(self, size: int, seed: int, goods_per_agent: float = 1.0, density: float = 1.0,
-              rho: float | None = None, name: str | None = None) -> Economy:
-        return self(size, max(1, round(goods_per_agent * size)), seed, density, rho, name)
+              rho: float | None = None, name: str | None = None, sparse: bool = False) -> Economy:
+        return self(size, max(1, round(goods_per_agent * size)), seed, density, rho, name, sparse)
 
     def __call__(self, agents: int, goods: int, seed: int, density: float = 1.0,
-                 rho: float | None = None, name: str | None = None) -> Economy:
+                 rho: float | None = None, name: str | None = None, sparse: bool = False) -> Economy:
+        """The economy of these sizes; `sparse` draws it as CSR matrices in O(nonzeros), and
+        exchange endowments then get a sparse pattern of the same density (its own draw)."""
         if agents < 1 or goods < 1:
             raise InputError(f"agents, goods: must be >= 1, got {agents}, {goods}")
         if not 0 < density <= 1:
@@ -72,16 +105,25 @@ class RandomFamily:
                 raise InputError(f"rho: must be < 1 and != 0, got {rho}")
             if self.max_rho < 1 and not rho <= self.max_rho:
                 raise InputError(f"rho: {name} needs rho <= {self.max_rho:g}, got {rho}")
-        rng = np.random.default_rng(stable_seed(name, agents, goods, seed, density))
-        mask = sparsity_pattern(rng, agents, goods, density)
-        a = np.where(mask, 1.0 - rng.random((agents, goods)), 0.0)   # uniform on (0, 1]
+        if sparse:
+            rng = np.random.default_rng(stable_seed(name, agents, goods, seed, density, "csr"))
+            a = _draw_on(rng, sparse_pattern(rng, agents, goods, density))
+        else:
+            rng = np.random.default_rng(stable_seed(name, agents, goods, seed, density))
+            mask = sparsity_pattern(rng, agents, goods, density)
+            a = np.where(mask, 1.0 - rng.random((agents, goods)), 0.0)   # uniform on (0, 1]
         kinds = np.full(agents, UTILITY_CODES[self.utility])
         rho_arr = np.full(agents, rho if self.utility == "ces" else np.nan)
         meta = {"family": name, "agents": agents, "goods": goods, "seed": seed, "density": density}
+        if sparse:
+            meta["sparse"] = True
         if self.utility == "ces":
             meta["rho"] = rho
         if self.model == "exchange":
-            endowment = 1.0 - rng.random((agents, goods))
+            if sparse:
+                endowment = _draw_on(rng, sparse_pattern(rng, agents, goods, density))
+            else:
+                endowment = 1.0 - rng.random((agents, goods))
             return Economy("exchange", kinds, a, rho_arr, endowment=endowment, name=name, meta=meta)
         budget = 1.0 + rng.random(agents)
         return Economy("fisher", kinds, a, rho_arr, budget=budget, name=name, meta=meta)
@@ -97,9 +139,9 @@ class GameFamily:
     size_name = "d"
 
     def build(self, size: int, seed: int, goods_per_agent: float = 1.0, density: float = 1.0,
-              rho: float | None = None, name: str | None = None) -> Economy:
-        if goods_per_agent != 1.0 or density != 1.0 or rho is not None:
-            raise InputError(f"{name}: game families take no goods_per_agent, density or rho")
+              rho: float | None = None, name: str | None = None, sparse: bool = False) -> Economy:
+        if goods_per_agent != 1.0 or density != 1.0 or rho is not None or sparse:
+            raise InputError(f"{name}: game families take no goods_per_agent, density, rho or sparse")
         if size < 1:
             raise InputError(f"size: d must be >= 1, got {size}")
         if self.hard:
@@ -127,15 +169,16 @@ def _family(family: str):
 
 
 def generate(family: str, agents: int, goods: int, seed: int = 0, density: float = 1.0,
-             rho: float | None = None) -> Economy:
-    """A random economy of a family sized by agents and goods (see `FAMILIES`)."""
+             rho: float | None = None, sparse: bool = False) -> Economy:
+    """A random economy of a family sized by agents and goods (see `FAMILIES`); `sparse`
+    draws it as CSR matrices (another draw than the dense economy of the same seed)."""
     fam = _family(family)
     if not isinstance(fam, RandomFamily):
         raise InputError(f"family: {family} is sized by d, not by agents and goods; use build()")
-    return fam(agents, goods, seed, density, rho, name=family)
+    return fam(agents, goods, seed, density, rho, name=family, sparse=sparse)
 
 
 def build(family: str, size: int, seed: int = 0, goods_per_agent: float = 1.0, density: float = 1.0,
-          rho: float | None = None) -> Economy:
+          rho: float | None = None, sparse: bool = False) -> Economy:
     """An economy of any family from its one size parameter (agents, or d for game families)."""
-    return _family(family).build(size, seed, goods_per_agent, density, rho, name=family)
+    return _family(family).build(size, seed, goods_per_agent, density, rho, name=family, sparse=sparse)

@@ -143,8 +143,17 @@ def _plain(x: float):
     return int(x) if float(x).is_integer() and abs(x) < 2**53 else float(x)
 
 
+MAX_DENSE_WRITE = 10**8
+
+
 def economy_to_dict(economy: Economy) -> dict:
-    """The format-1 document of an economy; `economy_from_dict` inverts it exactly."""
+    """The format-1 document of an economy; `economy_from_dict` inverts it exactly (a sparse
+    economy comes back dense: format 1 stores every agent's m coefficients)."""
+    if economy.sparse:
+        if economy.n_agents * economy.n_goods > MAX_DENSE_WRITE:
+            raise InputError(f"economy: {economy.n_agents} x {economy.n_goods} is too large to write: format 1 "
+                             f"stores dense rows, at most {MAX_DENSE_WRITE:.0e} coefficients")
+        economy = economy.to_dense()
     doc: dict = {"format": FORMAT, "model": economy.model}
     if economy.name is not None:
         doc["name"] = economy.name

@@ -10,6 +10,7 @@ grids) solve the economy in `unit_supply` form and map the answer back.
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
 from .economy import CES, LEONTIEF, LINEAR, Economy
 
@@ -18,12 +19,24 @@ def in_units(economy: Economy, scale, money: float = 1.0) -> Economy:
     """Good j counted in units 1/scale_j as large, and every endowment (exchange) or budget
     (Fisher) times `money`. Prices in the new units are p_j / scale_j."""
     scale = np.asarray(scale, dtype=np.float64)
-    a = np.array(economy.a)
-    linear, ces, leontief = (economy.kinds == k for k in (LINEAR, CES, LEONTIEF))
-    a[linear] /= scale
-    a[ces] *= scale[None, :] ** (-economy.rho[ces, None])
-    a[leontief] *= scale
-    owned = ({"endowment": economy.endowment * scale * money} if economy.model == "exchange"
+    kinds, rho = economy.kinds, economy.rho
+    if economy.sparse:  # the same rule on the stored values, each at its (agent, good)
+        rows = np.repeat(np.arange(economy.n_agents), np.diff(economy.a.indptr))
+        cols, data = economy.a.indices, economy.a.data
+        factor = np.ones_like(data)
+        factor = np.where(kinds[rows] == LINEAR, 1.0 / scale[cols], factor)
+        factor = np.where(kinds[rows] == CES, scale[cols] ** -np.nan_to_num(rho[rows]), factor)
+        factor = np.where(kinds[rows] == LEONTIEF, scale[cols], factor)
+        a = sp.csr_array((data * factor, cols, economy.a.indptr), shape=economy.a.shape)
+    else:
+        a = np.array(economy.a)
+        linear, ces, leontief = (kinds == k for k in (LINEAR, CES, LEONTIEF))
+        a[linear] /= scale
+        a[ces] *= scale[None, :] ** (-rho[ces, None])
+        a[leontief] *= scale
+    owned = ({"endowment": (economy.endowment * scale if not economy.sparse
+                            else economy.endowment.multiply(scale[None, :]).tocsr()) * money}
+             if economy.model == "exchange"
              else {"budget": economy.budget * money, "supply": economy.total_supply * scale})
     return Economy(economy.model, economy.kinds, a, economy.rho, name=economy.name, meta=dict(economy.meta),
                    goods_names=economy.goods_names, **owned)

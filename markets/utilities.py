@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import scipy.sparse as sp
 from numba import njit
 
 from .economy import CES, COBB_DOUGLAS, LEONTIEF, LINEAR, Economy
@@ -213,26 +214,93 @@ def _log_indirect_all(kinds, a, rho, p, b, out):
         out[i] = log_indirect_row(kinds[i], a[i], rho[i], p, b[i]) if b[i] > 0.0 else -_INF
 
 
+# Sparse economies: the row kernels above only look at goods with a_j > 0 (a good with
+# a_j = 0 adds 0 to every sum), so a CSR row is handled by calling them on its stored
+# values, with the prices gathered at the row's column indices.
+
+@njit(cache=True)
+def _demand_all_csr(kinds, data, log_data, indptr, indices, rho, p, b, out):
+    log_p = np.log(p)
+    p_row = np.empty(p.shape[0])
+    log_p_row = np.empty(p.shape[0])
+    for i in range(indptr.shape[0] - 1):
+        lo, hi = indptr[i], indptr[i + 1]
+        for k in range(lo, hi):
+            p_row[k - lo] = p[indices[k]]
+            log_p_row[k - lo] = log_p[indices[k]]
+        demand_row(kinds[i], data[lo:hi], log_data[lo:hi], rho[i], p_row[:hi - lo], log_p_row[:hi - lo],
+                   b[i], out[lo:hi])
+
+
+@njit(cache=True)
+def _log_utility_all_csr(kinds, data, indptr, rho, x_data, out):
+    for i in range(indptr.shape[0] - 1):
+        lo, hi = indptr[i], indptr[i + 1]
+        out[i] = log_utility_row(kinds[i], data[lo:hi], rho[i], x_data[lo:hi])
+
+
+@njit(cache=True)
+def _log_indirect_all_csr(kinds, data, indptr, indices, rho, p, b, out):
+    p_row = np.empty(p.shape[0])
+    for i in range(indptr.shape[0] - 1):
+        lo, hi = indptr[i], indptr[i + 1]
+        for k in range(lo, hi):
+            p_row[k - lo] = p[indices[k]]
+        out[i] = log_indirect_row(kinds[i], data[lo:hi], rho[i], p_row[:hi - lo], b[i]) if b[i] > 0.0 else -_INF
+
+
 def _f64(x) -> np.ndarray:
     return np.ascontiguousarray(x, dtype=np.float64)
 
 
-def demand(economy: Economy, prices, incomes) -> np.ndarray:
-    """(n, m) optimal bundles: each agent's demand at prices with its income."""
+def on_pattern(economy: Economy, allocation) -> np.ndarray:
+    """The entries of a sparse allocation at the stored positions of `economy.a`, in its order
+    (the only entries a utility looks at)."""
+    a = economy.a
+    if sp.issparse(allocation):
+        x = sp.csr_array(allocation)
+        if x.has_canonical_format and np.array_equal(x.indptr, a.indptr) and np.array_equal(x.indices, a.indices):
+            return _f64(x.data)
+    else:
+        x = np.asarray(allocation)
+    rows = np.repeat(np.arange(economy.n_agents), np.diff(a.indptr))
+    return _f64(np.asarray(x[rows, a.indices]).ravel())
+
+
+def demand(economy: Economy, prices, incomes):
+    """(n, m) optimal bundles: each agent's demand at prices with its income; in a sparse
+    economy a CSR matrix with the pattern of `economy.a` (nobody demands an unwanted good)."""
+    p, b = _f64(prices), _f64(incomes)
+    if economy.sparse:
+        a = economy.a
+        out = np.empty(a.nnz)
+        _demand_all_csr(economy.kinds, a.data, economy.log_a, a.indptr, a.indices, economy.rho, p, b, out)
+        return sp.csr_array((out, a.indices.copy(), a.indptr.copy()), shape=a.shape)
     out = np.empty((economy.n_agents, economy.n_goods))
-    _demand_all(economy.kinds, economy.a, economy.log_a, economy.rho, _f64(prices), _f64(incomes), out)
+    _demand_all(economy.kinds, economy.a, economy.log_a, economy.rho, p, b, out)
     return out
 
 
 def log_utility(economy: Economy, allocation) -> np.ndarray:
-    """(n,) log u_i(x_i); -inf where a bundle gives zero utility."""
+    """(n,) log u_i(x_i); -inf where a bundle gives zero utility. `allocation` may be
+    dense or sparse in either kind of economy."""
     out = np.empty(economy.n_agents)
-    _log_utility_all(economy.kinds, economy.a, economy.rho, _f64(allocation), out)
+    if economy.sparse:
+        a = economy.a
+        _log_utility_all_csr(economy.kinds, a.data, a.indptr, economy.rho, on_pattern(economy, allocation), out)
+    else:
+        x = allocation.toarray() if sp.issparse(allocation) else allocation
+        _log_utility_all(economy.kinds, economy.a, economy.rho, _f64(x), out)
     return out
 
 
 def log_indirect_utility(economy: Economy, prices, incomes) -> np.ndarray:
     """(n,) log u_i(d_i(p)); +inf where utility is unbounded, -inf where income is 0."""
     out = np.empty(economy.n_agents)
-    _log_indirect_all(economy.kinds, economy.a, economy.rho, _f64(prices), _f64(incomes), out)
+    p, b = _f64(prices), _f64(incomes)
+    if economy.sparse:
+        a = economy.a
+        _log_indirect_all_csr(economy.kinds, a.data, a.indptr, a.indices, economy.rho, p, b, out)
+    else:
+        _log_indirect_all(economy.kinds, economy.a, economy.rho, p, b, out)
     return out

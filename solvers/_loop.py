@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 
 import numpy as np
+import scipy.sparse as sp
 from numba import njit
 
 from markets import Economy, certify, make_economy
@@ -30,7 +31,8 @@ def iterate(economy: Economy, advance: Callable[[int], bool], point: Callable[[]
             return Outcome("diverged", iterations=done + k, message="state became non-finite")
         done += k
         prices, allocation = point()
-        if not (np.all(np.isfinite(prices)) and np.all(np.isfinite(allocation))):
+        values = allocation.data if sp.issparse(allocation) else allocation
+        if not (np.all(np.isfinite(prices)) and np.all(np.isfinite(values))):
             return Outcome("diverged", iterations=done, message="prices or allocation not finite")
         if certify(economy, prices, allocation).within(tol):
             return Outcome("converged", prices, allocation, done)
@@ -62,10 +64,32 @@ def income(i, share, endowment, p, value):
     return b
 
 
+def csr_income_inputs(economy: Economy) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """`income_inputs` of a sparse economy: (budget shares, endowment data, indices, indptr);
+    a Fisher market passes an endowment with no rows (indptr of length 1)."""
+    if economy.model == "fisher":
+        return (economy.budget / economy.budget.sum(), np.zeros(0), np.zeros(0, np.int64),
+                np.zeros(1, np.int64))
+    e = economy.endowment
+    return np.zeros(economy.n_agents), e.data, e.indices, e.indptr
+
+
+@njit(cache=True)
+def csr_income(i, share, e_data, e_indices, e_indptr, p, value):
+    """Agent i's income from `csr_income_inputs`, as `income` computes it from dense inputs."""
+    if e_indptr.shape[0] == 1:
+        return share[i] * value
+    b = 0.0
+    for k in range(e_indptr[i], e_indptr[i + 1]):
+        b += e_data[k] * p[e_indices[k]]
+    return b
+
+
 def warm_up_on_tiny(solver, families: list[str]) -> None:
     """Compile a dynamic's kernels by running it on a 3-agent Fisher and exchange economy,
-    with the dtypes and layouts of a real run."""
+    with the dtypes and layouts of a real run (dense, and sparse for a solver that takes it)."""
     n = len(families)
     for model, owned in (("fisher", {"budget": np.ones(n)}), ("exchange", {"endowment": np.ones((n, 2))})):
         tiny = make_economy(model, families, np.ones((n, 2)), rho=0.5, **owned)
-        solver.run(tiny, 1e-6, np.inf, 0)
+        for economy in (tiny, tiny.to_sparse()) if solver.sparse else (tiny,):
+            solver.run(economy, 1e-6, np.inf, 0)

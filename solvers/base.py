@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
+import scipy.sparse as sp
 
 from markets import Certificate, Economy, InputError, certify
 from markets.units import unit_supply
@@ -55,7 +56,8 @@ class Result:
         doc = {"solver": self.solver, "status": self.status,
                "prices": None if self.prices is None else self.prices.tolist()}
         if with_allocation:
-            doc["allocation"] = None if self.allocation is None else self.allocation.tolist()
+            x = self.allocation.toarray() if sp.issparse(self.allocation) else self.allocation
+            doc["allocation"] = None if x is None else x.tolist()
         doc.update(iterations=int(self.iterations), seconds=float(self.seconds),
                    certificate=None if self.certificate is None else self.certificate.to_dict())
         if self.message:
@@ -74,7 +76,10 @@ class Solver:
       `utilities`  the subset of {"linear", "cobb-douglas", "ces", "leontief"};
       `exact`      True for a method with a guarantee, False for a heuristic;
       `parameters` name -> default; ``name[key=value]`` on the command line sets them,
-                   and the instance holds the merged values in `self.params`.
+                   and the instance holds the merged values in `self.params`;
+      `sparse`     True if `run` accepts sparse economies (`a`, and `endowment` in
+                   exchange, as `scipy.sparse.csr_array`), and then returns a CSR
+                   allocation for them; others are never handed one.
 
     Implement:
       `run(economy, tol, deadline, seed) -> Outcome` (timed). `economy` is a
@@ -102,6 +107,7 @@ class Solver:
     utilities: ClassVar[frozenset[str]] = frozenset()
     exact: ClassVar[bool] = False
     parameters: ClassVar[dict] = {}
+    sparse: ClassVar[bool] = False
 
     def __init__(self, **params):
         unknown = sorted(set(params) - set(self.parameters))
@@ -118,6 +124,8 @@ class Solver:
         if missing:
             return (f"{', '.join(sorted(missing))} utilities are not supported "
                     f"(supports: {', '.join(sorted(self.utilities))})")
+        if economy.sparse and not self.sparse:
+            return "sparse (CSR) economies are not supported: this solver needs dense arrays"
         return None
 
     def warm_up(self) -> None:
@@ -198,7 +206,9 @@ def certified(name: str, economy: Economy, outcome: Outcome, tol: float, seconds
             if np.isfinite(total) and total > 0:
                 prices = prices / total
             certificate = certify(economy, prices, outcome.allocation)
-            allocation = np.asarray(outcome.allocation, dtype=np.float64)
+            allocation = outcome.allocation
+            allocation = (sp.csr_array(allocation, dtype=np.float64) if sp.issparse(allocation)
+                          else np.asarray(allocation, dtype=np.float64))
         except InputError as exc:
             prices = allocation = certificate = None
             status, message = "failed", f"invalid answer: {exc}"

@@ -15,72 +15,119 @@ with r = 1 (linear), rho (CES) and 0 (Cobb-Douglas, whose bids are fixed shares)
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 from numba import njit
 
 from markets import CES, COBB_DOUGLAS, Economy
 
-from ._loop import income_inputs, iterate, warm_up_on_tiny
+from ._loop import csr_income, csr_income_inputs, income_inputs, iterate, warm_up_on_tiny
 from .base import Outcome, Solver
 
 
-@njit(cache=True, fastmath={"reassoc", "contract"})
+_FAST = {"reassoc", "contract"}   # a dynamic without guarantee needs no bit-exact summation order
+
+
+@njit(cache=True, fastmath=_FAST)
+def _respond(a, bids, ratio, r):
+    """One buyer's new bids before scaling, b_j <- a_j (b_j ratio_j)^r, in place; returns their
+    sum. A branch-free pass whose sum `reassoc` lets LLVM vectorise."""
+    m = a.shape[0]
+    total = 0.0
+    if r == 1.0:
+        for j in range(m):
+            v = a[j] * bids[j] * ratio[j]
+            bids[j] = v
+            total += v
+    elif r == 0.0:
+        for j in range(m):
+            bids[j] = a[j]
+            total += a[j]
+    else:
+        for j in range(m):
+            x = bids[j] * ratio[j]
+            v = a[j] * x ** r if x > 0.0 else 0.0
+            bids[j] = v
+            total += v
+    if not total > 0.0:  # every bid underflowed: restart from the agent's coefficients
+        total = 0.0
+        for j in range(m):
+            bids[j] = a[j]
+            total += a[j]
+    return total
+
+
+@njit(cache=True)
+def _market(w, spend, ratio, price, nxt):
+    """Prices pi_j = spend_j / w_j and units per unit of money w_j / spend_j; clears `nxt`."""
+    for j in range(w.shape[0]):
+        ratio[j] = w[j] / spend[j] if spend[j] > 0.0 else 0.0
+        price[j] = spend[j] / w[j]
+        nxt[j] = 0.0
+
+
+@njit(cache=True)
+def _settle(spend, nxt):
+    """spend <- nxt; False if the new spending is not finite."""
+    for j in range(spend.shape[0]):
+        spend[j] = nxt[j]
+        if not np.isfinite(nxt[j]):
+            return False
+    return True
+
+
+@njit(cache=True, fastmath=_FAST)
 def _pr_steps(a, r, income_fixed, endowment, w, bids, spend, steps):
     """Advance `steps` rounds in place; `spend` holds the column sums of `bids`.
 
     income_fixed (n,) is used when endowment has no rows (Fisher); otherwise
     incomes are the endowments' value at the current prices. Returns False if
-    the state stops being finite. Each row is two passes, each without a branch:
-    the new bids and their sum (a reduction that `reassoc` lets LLVM vectorise;
-    a dynamic without guarantee, it needs no bit-exact order), then their
-    scaling while the row is still in cache; so a round streams a and bids once.
+    the state stops being finite. Each row is two passes: the new bids and their
+    sum, then their scaling while the row is still in cache; so a round streams
+    a and bids once.
     """
     n, m = a.shape
     fisher = endowment.shape[0] == 0
-    ratio = np.empty(m)   # w_j / spend_j: units per unit of money
-    price = np.empty(m)
-    nxt = np.empty(m)
+    ratio, price, nxt = np.empty(m), np.empty(m), np.empty(m)
     for _ in range(steps):
-        for j in range(m):
-            ratio[j] = w[j] / spend[j] if spend[j] > 0.0 else 0.0
-            price[j] = spend[j] / w[j]
-            nxt[j] = 0.0
+        _market(w, spend, ratio, price, nxt)
         for i in range(n):
-            ai, bi, ri = a[i], bids[i], r[i]
+            bi = bids[i]
             income = income_fixed[i]
             if not fisher:
                 income = 0.0
                 for j in range(m):
                     income += endowment[i, j] * price[j]
-            total = 0.0
-            if ri == 1.0:
-                for j in range(m):
-                    v = ai[j] * bi[j] * ratio[j]
-                    bi[j] = v
-                    total += v
-            elif ri == 0.0:
-                for j in range(m):
-                    bi[j] = ai[j]
-                    total += ai[j]
-            else:
-                for j in range(m):
-                    x = bi[j] * ratio[j]
-                    v = ai[j] * x ** ri if x > 0.0 else 0.0
-                    bi[j] = v
-                    total += v
-            if not total > 0.0:  # every bid underflowed: restart from the agent's coefficients
-                total = 0.0
-                for j in range(m):
-                    bi[j] = ai[j]
-                    total += ai[j]
-            scale = income / total
+            scale = income / _respond(a[i], bi, ratio, r[i])
             for j in range(m):
                 v = bi[j] * scale
                 bi[j] = v
                 nxt[j] += v
-        for j in range(m):
-            spend[j] = nxt[j]
-            if not np.isfinite(nxt[j]):
-                return False
+        if not _settle(spend, nxt):
+            return False
+    return True
+
+
+@njit(cache=True, fastmath=_FAST)
+def _pr_steps_csr(data, indices, indptr, r, income_fixed, e_data, e_indices, e_indptr, w, bids, spend, steps):
+    """`_pr_steps` on a sparse economy: `bids` holds one bid per stored coefficient (the
+    pattern of a), the endowment comes as in `csr_income_inputs`, and a round costs
+    O(nonzeros): each row gathers its goods' ratios, then scatters its bids."""
+    m = w.shape[0]
+    ratio, price, nxt, ratio_row = np.empty(m), np.empty(m), np.empty(m), np.empty(m)
+    for _ in range(steps):
+        _market(w, spend, ratio, price, nxt)
+        for i in range(indptr.shape[0] - 1):
+            lo, hi = indptr[i], indptr[i + 1]
+            for k in range(lo, hi):
+                ratio_row[k - lo] = ratio[indices[k]]
+            income = csr_income(i, income_fixed, e_data, e_indices, e_indptr, price, 1.0)
+            scale = income / _respond(data[lo:hi], bids[lo:hi], ratio_row[:hi - lo], r[i])
+            for k in range(lo, hi):
+                v = bids[k] * scale
+                bids[k] = v
+                nxt[indices[k]] += v
+        if not _settle(spend, nxt):
+            return False
     return True
 
 
@@ -99,6 +146,7 @@ class ProportionalResponse(Solver):
     models = frozenset({"fisher", "exchange"})
     utilities = frozenset({"linear", "cobb-douglas", "ces"})
     exact = False
+    sparse = True
     parameters = {"max_iter": 1_000_000}
 
     def skip(self, economy):
@@ -111,6 +159,8 @@ class ProportionalResponse(Solver):
         warm_up_on_tiny(self, ["linear", "cobb-douglas", "ces"])
 
     def run(self, economy, tol, deadline, seed):
+        if economy.sparse:
+            return self._run_csr(economy, tol, deadline)
         a = np.ascontiguousarray(economy.a)
         w = economy.total_supply
         income, endowment = income_inputs(economy)
@@ -126,5 +176,24 @@ class ProportionalResponse(Solver):
         def point():
             ratio = np.divide(w, spend, out=np.zeros_like(spend), where=spend > 0)
             return spend / w, bids * ratio
+
+        return iterate(economy, advance, point, tol, deadline, self.params["max_iter"])
+
+    def _run_csr(self, economy, tol, deadline):
+        a, w = economy.a, economy.total_supply
+        share, e_data, e_indices, e_indptr = csr_income_inputs(economy)
+        money = share if economy.model == "fisher" else economy.endowment @ np.full(economy.n_goods, 1.0 / w.sum())
+        rows = np.repeat(np.arange(economy.n_agents), np.diff(a.indptr))
+        bids = a.data * (money / a.sum(axis=1))[rows]
+        r = exponents(economy)
+        spend = np.bincount(a.indices, weights=bids, minlength=economy.n_goods)
+
+        def advance(k):
+            return _pr_steps_csr(a.data, a.indices, a.indptr, r, share, e_data, e_indices, e_indptr, w,
+                                 bids, spend, k)
+
+        def point():
+            ratio = np.divide(w, spend, out=np.zeros_like(spend), where=spend > 0)
+            return spend / w, sp.csr_array((bids * ratio[a.indices], a.indices, a.indptr), shape=a.shape)
 
         return iterate(economy, advance, point, tol, deadline, self.params["max_iter"])

@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 
 import numpy as np
+import scipy.sparse as sp
 
 from markets import UTILITY_NAMES, Economy, certify, make_economy
 from markets.closed_form import cobb_douglas_prices
@@ -204,9 +205,38 @@ def check_no_mutation(cls: type[Solver], params: dict) -> None:
     assert not changed, f"{economy.name}: the run changed {', '.join(changed)}"
 
 
+def check_sparse(cls: type[Solver], params: dict) -> None:
+    """A solver that declares `sparse` gives, on the CSR form of each known economy it accepts,
+    the status and (within PRICE_TOL) the prices it gives on the dense form, with a CSR
+    allocation, and leaves the sparse economy as it was; any other solver refuses sparse
+    economies in `skip`."""
+    solver = _ready(cls, params)
+    accepted = _accepted(solver, known_economies())
+    if not cls.sparse:
+        for economy, _ in accepted:
+            reason = solver.skip(economy.to_sparse())
+            assert isinstance(reason, str) and reason, \
+                f"{economy.name}: sparse is not declared, yet skip accepted its sparse form"
+        return
+    for economy, _ in accepted:
+        csr = economy.to_sparse()
+        dense, sparse = solve(solver, economy, TOL, 10.0, 0), solve(solver, csr, TOL, 10.0, 0)
+        assert sparse.status == dense.status, f"{economy.name}: {dense.status} dense, {sparse.status} sparse"
+        if dense.status == "converged":
+            error = np.max(np.abs(dense.prices - sparse.prices))
+            assert error <= PRICE_TOL, f"{economy.name}: sparse prices differ from dense ones by {error:.3g}"
+        if sparse.allocation is not None:
+            assert sp.issparse(sparse.allocation) and sparse.allocation.shape == (csr.n_agents, csr.n_goods), \
+                f"{economy.name}: a sparse economy needs a CSR allocation, got {type(sparse.allocation).__name__}"
+        before = _snapshot(csr)
+        solve(solver, csr, TOL, 10.0, 0)
+        changed = [k for k, v in _snapshot(csr).items() if not _equal(before[k], v)]
+        assert not changed, f"{economy.name}: the sparse run changed {', '.join(changed)}"
+
+
 CHECKS: tuple[Callable[[type[Solver], dict], None], ...] = (
     check_declarations, check_result_schema, check_honest_status, check_declared_support,
-    check_deadline, check_same_seed_same_answer, check_equilibria, check_no_mutation)
+    check_deadline, check_same_seed_same_answer, check_equilibria, check_no_mutation, check_sparse)
 
 
 def solver_checks(cls: type[Solver], **params) -> list[tuple[str, Callable[[], None]]]:
@@ -254,11 +284,16 @@ def _large(solver: Solver) -> Economy:
 
 
 def _snapshot(economy: Economy) -> dict:
-    return {k: (np.array(v, copy=True) if isinstance(v, np.ndarray) else repr(v))
-            for k, v in vars(economy).items() if not k.startswith("_")}
+    def copy(v):
+        if sp.issparse(v):
+            return tuple(np.array(part, copy=True) for part in (v.data, v.indices, v.indptr))
+        return np.array(v, copy=True) if isinstance(v, np.ndarray) else repr(v)
+    return {k: copy(v) for k, v in vars(economy).items() if not k.startswith("_")}
 
 
 def _equal(a, b) -> bool:
+    if isinstance(a, tuple):
+        return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b))
     if isinstance(a, np.ndarray):
         return a.shape == b.shape and np.array_equal(a, b, equal_nan=a.dtype.kind == "f")
     return a == b

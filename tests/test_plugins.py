@@ -84,10 +84,21 @@ class Mutates(Good):
         return super().run(economy, tol, deadline, seed)
 
 
+class DenseOnly(Good):
+    """Declares sparse (inherited), yet reads the coefficients as a dense array."""
+    def warm_up(self):
+        pass   # compiles on first use
+
+    def run(self, economy, tol, deadline, seed):
+        if not np.all(np.asarray(economy.a, dtype=np.float64) >= 0):   # fails on a CSR matrix
+            raise ValueError("negative coefficients")
+        return super().run(economy, tol, deadline, seed)
+
+
 FLAWS = {"check_declarations": BadDeclaration, "check_result_schema": BadSchema,
          "check_honest_status": Dishonest, "check_declared_support": Overreaches,
          "check_deadline": IgnoresDeadline, "check_same_seed_same_answer": Unseeded,
-         "check_equilibria": NeverConverges, "check_no_mutation": Mutates}
+         "check_equilibria": NeverConverges, "check_no_mutation": Mutates, "check_sparse": DenseOnly}
 
 
 def test_a_correct_solver_passes_every_check():
@@ -210,7 +221,7 @@ def test_the_template_passes_its_own_conformance_test(installed):
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(TEMPLATE / "tests")],
                           env=env, cwd=TEMPLATE, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-2000:]
-    assert "9 passed" in done.stdout
+    assert f"{len(CHECKS) + 1} passed" in done.stdout
 
 
 def test_a_suite_runs_the_installed_plugin_and_plots_it(installed, tmp_path):
