@@ -18,8 +18,18 @@ from numba import njit
 from markets import CES, LINEAR, Economy, InputError
 from markets.utilities import demand, demand_row
 
-from ._loop import income, income_inputs, iterate, warm_up_on_tiny
+from ._loop import csr_income, csr_income_inputs, income, income_inputs, iterate, warm_up_on_tiny
 from .base import Solver
+
+
+@njit(cache=True)
+def _ces_weights_row(a, sigma, out):
+    """out_j = (a_j / max_k a_k)^sigma where a_j > 0, else 0."""
+    top = 0.0
+    for j in range(a.shape[0]):
+        top = max(top, a[j])
+    for j in range(a.shape[0]):
+        out[j] = (a[j] / top) ** sigma if a[j] > 0.0 else 0.0
 
 
 @njit(cache=True)
@@ -29,75 +39,186 @@ def _ces_weights(kinds, a, rho):
     weights = np.zeros((n, m))
     for i in range(n):
         if kinds[i] == CES:
-            sigma = 1.0 / (1.0 - rho[i])
-            top = 0.0
-            for j in range(m):
-                top = max(top, a[i, j])
-            for j in range(m):
-                if a[i, j] > 0.0:
-                    weights[i, j] = (a[i, j] / top) ** sigma
+            _ces_weights_row(a[i], 1.0 / (1.0 - rho[i]), weights[i])
     return weights
 
 
-@njit(cache=True, fastmath={"reassoc", "contract"})
-def _add_ces_row(weights, q, qp, income, total):
-    """Add one CES agent's demand x_j = income W_j q_j / sum_k W_k q_k p_k, with
-    q_j = (p_min / p_j)^sigma and qp_j = q_j p_j, to `total`: a dot product, then
-    an axpy while the row is in cache, each without a branch (`reassoc` lets LLVM
-    vectorise the sum; tatonnement needs no bit-exact order). Returns False where
-    the row underflowed, and the caller then uses the overflow-safe `demand_row`."""
-    m = q.shape[0]
-    cost = 0.0
+@njit(cache=True)
+def _ces_weights_csr(kinds, data, indptr, rho):
+    """`_ces_weights` at the stored coefficients of a CSR matrix."""
+    weights = np.zeros(data.shape[0])
+    for i in range(indptr.shape[0] - 1):
+        if kinds[i] == CES:
+            _ces_weights_row(data[indptr[i]:indptr[i + 1]], 1.0 / (1.0 - rho[i]), weights[indptr[i]:indptr[i + 1]])
+    return weights
+
+
+_FAST = {"reassoc", "contract"}   # tatonnement needs no bit-exact summation order
+_UNDERFLOW = 1e-250               # a CES row whose cost sum is below this falls back to `demand_row`
+
+
+@njit(cache=True, fastmath=_FAST)
+def _ces_block(weights, lo, hi, qp, income, t, fallback):
+    """Add income_i W_i / (W_i . qp) to t for the CES rows lo..hi-1 that share one sigma (the
+    caller multiplies t by q: demand is x_ij = income_i W_ij q_j / sum_k W_ik q_k p_k).
+
+    The dot products of rows i and i+1 stream from memory in the same loop as the axpy of
+    the two rows before them, which are still in cache, so the arithmetic of the second
+    pass hides under the memory traffic of the first: W is read from memory once. Rows
+    whose dot product underflowed add nothing; they are listed in `fallback` for the
+    overflow-safe `demand_row`, and their number is returned.
+    """
+    m = qp.shape[0]
+    s0 = s1 = 0.0
+    prev0 = prev1 = lo
+    fallen = 0
+    for i in range(lo, hi, 2):
+        i1 = min(i + 1, hi - 1)            # an odd last row is read twice and counted once
+        w0, w1, v0, v1 = weights[i], weights[i1], weights[prev0], weights[prev1]
+        c0 = c1 = 0.0
+        for j in range(m):
+            c0 += w0[j] * qp[j]
+            c1 += w1[j] * qp[j]
+            t[j] += v0[j] * s0 + v1[j] * s1
+        s0 = s1 = 0.0
+        if c0 > _UNDERFLOW:
+            s0 = income[i] / c0
+        else:
+            fallback[fallen] = i
+            fallen += 1
+        if i1 != i:
+            if c1 > _UNDERFLOW:
+                s1 = income[i1] / c1
+            else:
+                fallback[fallen] = i1
+                fallen += 1
+        prev0, prev1 = i, i1
+    v0, v1 = weights[prev0], weights[prev1]
     for j in range(m):
-        cost += weights[j] * qp[j]
-    if not cost > 1e-250:
+        t[j] += v0[j] * s0 + v1[j] * s1
+    return fallen
+
+
+@njit(cache=True, fastmath=_FAST)
+def _add_ces_row_csr(weights, cols, q, qp, income, total):
+    """Add one CES agent's demand x_j = income W_j q_j / sum_k W_k q_k p_k at the goods `cols`
+    (q_j = (p_min / p_j)^sigma, qp_j = q_j p_j) to `total`. Returns False where the row
+    underflowed, and the caller then uses the overflow-safe `demand_row`."""
+    cost = 0.0
+    for k in range(cols.shape[0]):
+        cost += weights[k] * qp[cols[k]]
+    if not cost > _UNDERFLOW:
         return False
     scale = income / cost
-    for j in range(m):
-        total[j] += weights[j] * q[j] * scale
+    for k in range(cols.shape[0]):
+        total[cols[k]] += weights[k] * q[cols[k]] * scale
+    return True
+
+
+@njit(cache=True)
+def _start_step(p, w, log_p, total):
+    """Clear `total`, fill log p; return (p . w, min p)."""
+    value = 0.0
+    p_min = math.inf
+    for j in range(p.shape[0]):
+        total[j] = 0.0
+        value += p[j] * w[j]
+        log_p[j] = math.log(p[j]) if p[j] > 0.0 else -math.inf
+        p_min = min(p_min, p[j])
+    return value, p_min
+
+
+@njit(cache=True)
+def _q_weights(p, p_min, sigma, q, qp):
+    """q_j = (p_min / p_j)^sigma and qp_j = q_j p_j: the price half of CES demand for one sigma."""
+    for j in range(p.shape[0]):
+        q[j] = (p_min / p[j]) ** sigma
+        qp[j] = q[j] * p[j]
+
+
+@njit(cache=True)
+def _move_prices(p, total, w, step):
+    """p_j <- p_j (1 + step min(z_j, 1)), renormalised to sum 1; False once not finite."""
+    norm = 0.0
+    for j in range(p.shape[0]):
+        z = (total[j] - w[j]) / w[j]
+        p[j] *= 1.0 + step * min(z, 1.0)
+        norm += p[j]
+    if not (np.isfinite(norm) and norm > 0.0):
+        return False
+    for j in range(p.shape[0]):
+        p[j] /= norm
     return True
 
 
 @njit(cache=True)
 def _tatonnement_steps(kinds, a, log_a, rho, weights, budget_share, endowment, w, p, step, steps, x):
-    """Advance p by `steps` price updates in place; False once prices stop being finite."""
+    """Advance p by `steps` price updates in place; False once prices stop being finite.
+    Consecutive CES agents with one rho go through `_ces_block` together."""
     n, m = a.shape
-    total = np.empty(m)
-    log_p = np.empty(m)
-    q = np.empty(m)
-    qp = np.empty(m)
+    total, log_p, q, qp, t = np.empty(m), np.empty(m), np.empty(m), np.empty(m), np.empty(m)
+    incomes = np.empty(n)
+    fallback = np.empty(n, dtype=np.int64)
     for _ in range(steps):
-        value = 0.0
-        p_min = math.inf
-        for j in range(m):
-            total[j] = 0.0
-            value += p[j] * w[j]
-            log_p[j] = math.log(p[j]) if p[j] > 0.0 else -math.inf
-            p_min = min(p_min, p[j])
-        q_sigma = math.nan
+        value, p_min = _start_step(p, w, log_p, total)
         for i in range(n):
-            b = income(i, budget_share, endowment, p, value)
+            incomes[i] = income(i, budget_share, endowment, p, value)
+        i = 0
+        while i < n:
+            if kinds[i] == CES and p_min > 0.0:
+                end = i + 1
+                while end < n and kinds[end] == CES and rho[end] == rho[i]:
+                    end += 1
+                _q_weights(p, p_min, 1.0 / (1.0 - rho[i]), q, qp)
+                t[:] = 0.0
+                fallen = _ces_block(weights, i, end, qp, incomes, t, fallback)
+                for j in range(m):
+                    total[j] += q[j] * t[j]
+                rows = fallback[:fallen]
+                i = end
+            else:
+                rows = fallback[:1]
+                rows[0] = i
+                i += 1
+            for k in rows:
+                demand_row(kinds[k], a[k], log_a[k], rho[k], p, log_p, incomes[k], x)
+                for j in range(m):
+                    total[j] += x[j]
+        if not _move_prices(p, total, w, step):
+            return False
+    return True
+
+
+@njit(cache=True)
+def _tatonnement_steps_csr(kinds, data, log_data, indices, indptr, rho, weights, share, e_data, e_indices,
+                           e_indptr, w, p, step, steps):
+    """`_tatonnement_steps` on a sparse economy (endowment as in `csr_income_inputs`): a step
+    costs O(nonzeros) plus O(goods) per distinct CES exponent."""
+    m = p.shape[0]
+    total, log_p, q, qp = np.empty(m), np.empty(m), np.empty(m), np.empty(m)
+    p_row, log_p_row, x = np.empty(m), np.empty(m), np.empty(m)
+    for _ in range(steps):
+        value, p_min = _start_step(p, w, log_p, total)
+        q_sigma = math.nan
+        for i in range(indptr.shape[0] - 1):
+            lo, hi = indptr[i], indptr[i + 1]
+            b = csr_income(i, share, e_data, e_indices, e_indptr, p, value)
             if kinds[i] == CES and p_min > 0.0:
                 sigma = 1.0 / (1.0 - rho[i])
                 if sigma != q_sigma:
-                    for j in range(m):
-                        q[j] = (p_min / p[j]) ** sigma
-                        qp[j] = q[j] * p[j]
+                    _q_weights(p, p_min, sigma, q, qp)
                     q_sigma = sigma
-                if _add_ces_row(weights[i], q, qp, b, total):
+                if _add_ces_row_csr(weights[lo:hi], indices[lo:hi], q, qp, b, total):
                     continue
-            demand_row(kinds[i], a[i], log_a[i], rho[i], p, log_p, b, x)
-            for j in range(m):
-                total[j] += x[j]
-        norm = 0.0
-        for j in range(m):
-            z = (total[j] - w[j]) / w[j]
-            p[j] *= 1.0 + step * min(z, 1.0)
-            norm += p[j]
-        if not (np.isfinite(norm) and norm > 0.0):
+            k = hi - lo
+            for t in range(k):
+                p_row[t] = p[indices[lo + t]]
+                log_p_row[t] = log_p[indices[lo + t]]
+            demand_row(kinds[i], data[lo:hi], log_data[lo:hi], rho[i], p_row[:k], log_p_row[:k], b, x[:k])
+            for t in range(k):
+                total[indices[lo + t]] += x[t]
+        if not _move_prices(p, total, w, step):
             return False
-        for j in range(m):
-            p[j] /= norm
     return True
 
 
@@ -112,6 +233,7 @@ class Tatonnement(Solver):
     models = frozenset({"fisher", "exchange"})
     utilities = frozenset({"cobb-douglas", "ces", "leontief"})
     exact = False
+    sparse = True
     parameters = {"step": 0.5, "max_iter": 1_000_000, "start": "uniform"}
 
     def __init__(self, **params):
@@ -139,11 +261,20 @@ class Tatonnement(Solver):
             p = np.full(m, 1.0 / m)
         x = np.empty(m)
         step = float(self.params["step"])
-        weights = _ces_weights(economy.kinds, economy.a, economy.rho)
+        if economy.sparse:
+            a = economy.a
+            weights = _ces_weights_csr(economy.kinds, a.data, a.indptr, economy.rho)
+            share, *owned = csr_income_inputs(economy)
 
-        def advance(k):
-            return _tatonnement_steps(economy.kinds, economy.a, economy.log_a, economy.rho, weights, share,
-                                      endowment, w, p, step, k, x)
+            def advance(k):
+                return _tatonnement_steps_csr(economy.kinds, a.data, economy.log_a, a.indices, a.indptr,
+                                              economy.rho, weights, share, *owned, w, p, step, k)
+        else:
+            weights = _ces_weights(economy.kinds, economy.a, economy.rho)
+
+            def advance(k):
+                return _tatonnement_steps(economy.kinds, economy.a, economy.log_a, economy.rho, weights, share,
+                                          endowment, w, p, step, k, x)
 
         def point():
             return p.copy(), demand(economy, p, economy.incomes(p))

@@ -177,3 +177,28 @@ def test_tatonnement_kernel_step_matches_the_reference_demand(rho):
     assert _tatonnement_steps(e.kinds, e.a, e.log_a, e.rho, weights, np.zeros(12), np.ascontiguousarray(e.endowment),
                               e.total_supply, p, 0.5, 1, np.empty(9))
     np.testing.assert_allclose(p, expected, rtol=1e-9)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 7, 8])
+def test_tatonnement_kernel_step_with_mixed_agents_matches_the_reference_demand(n):
+    # CES agents go through the kernel in blocks of one rho, two rows at a time: blocks of
+    # odd and even length, split by another rho or family, and a row that underflows
+    # (sigma = 200, its favourite good the dearest) must each give the reference demand's step.
+    from markets import demand, make_economy
+    from solvers.tatonnement import _ces_weights, _tatonnement_steps
+    rng = np.random.default_rng(n)
+    families = ["ces", "ces", "ces", "cobb-douglas", "ces", "ces", "leontief", "ces"][:n]
+    rho = np.array([0.5, 0.5, 0.5, np.nan, 0.995, 0.5, np.nan, -2.0])[:n]
+    a = rng.random((8, 6)) + 0.01
+    a[4] = [1e-3] * 5 + [1.0]
+    e = make_economy("fisher", families, a[:n], rho=rho, budget=rng.random(n) + 0.5)
+    p0 = np.geomspace(0.05, 1.0, 6)
+    p0 /= p0.sum()
+    z = (demand(e, p0, e.incomes(p0)).sum(axis=0) - e.total_supply) / e.total_supply
+    expected = p0 * (1 + 0.5 * np.minimum(z, 1.0))
+    expected /= expected.sum()
+    p = p0.copy()
+    share = e.budget / e.budget.sum()
+    assert _tatonnement_steps(e.kinds, e.a, e.log_a, e.rho, _ces_weights(e.kinds, e.a, e.rho), share,
+                              np.zeros((0, 6)), e.total_supply, p, 0.5, 1, np.empty(6))
+    np.testing.assert_allclose(p, expected, rtol=1e-9)
