@@ -18,7 +18,7 @@ from numba import njit
 from markets import CES, LINEAR, Economy, InputError
 from markets.utilities import demand, demand_row
 
-from ._loop import csr_income, csr_income_inputs, income, income_inputs, iterate, warm_up_on_tiny
+from ._loop import csr_income_inputs, csr_incomes, income, income_inputs, iterate, warm_up_on_tiny
 from .base import Solver
 
 
@@ -99,33 +99,23 @@ def _ces_block(weights, lo, hi, qp, income, t, fallback):
     return fallen
 
 
-@njit(cache=True, fastmath=_FAST)
-def _add_ces_row_csr(weights, cols, q, qp, income, total):
-    """Add one CES agent's demand x_j = income W_j q_j / sum_k W_k q_k p_k at the goods `cols`
-    (q_j = (p_min / p_j)^sigma, qp_j = q_j p_j) to `total`. Returns False where the row
-    underflowed, and the caller then uses the overflow-safe `demand_row`."""
-    cost = 0.0
-    for k in range(cols.shape[0]):
-        cost += weights[k] * qp[cols[k]]
-    if not cost > _UNDERFLOW:
-        return False
-    scale = income / cost
-    for k in range(cols.shape[0]):
-        total[cols[k]] += weights[k] * q[cols[k]] * scale
-    return True
-
-
 @njit(cache=True)
-def _start_step(p, w, log_p, total):
-    """Clear `total`, fill log p; return (p . w, min p)."""
+def _start_step(p, w, total):
+    """Clear `total`; return (p . w, min p)."""
     value = 0.0
     p_min = math.inf
     for j in range(p.shape[0]):
         total[j] = 0.0
         value += p[j] * w[j]
-        log_p[j] = math.log(p[j]) if p[j] > 0.0 else -math.inf
         p_min = min(p_min, p[j])
     return value, p_min
+
+
+@njit(cache=True)
+def _logs(p, log_p):
+    """log p, -inf at a zero price: what `demand_row` takes besides p."""
+    for j in range(p.shape[0]):
+        log_p[j] = math.log(p[j]) if p[j] > 0.0 else -math.inf
 
 
 @njit(cache=True)
@@ -160,7 +150,8 @@ def _tatonnement_steps(kinds, a, log_a, rho, weights, budget_share, endowment, w
     incomes = np.empty(n)
     fallback = np.empty(n, dtype=np.int64)
     for _ in range(steps):
-        value, p_min = _start_step(p, w, log_p, total)
+        value, p_min = _start_step(p, w, total)
+        _logs(p, log_p)
         for i in range(n):
             incomes[i] = income(i, budget_share, endowment, p, value)
         i = 0
@@ -189,27 +180,41 @@ def _tatonnement_steps(kinds, a, log_a, rho, weights, budget_share, endowment, w
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=_FAST)
 def _tatonnement_steps_csr(kinds, data, log_data, indices, indptr, rho, weights, share, e_data, e_indices,
                            e_indptr, w, p, step, steps):
     """`_tatonnement_steps` on a sparse economy (endowment as in `csr_income_inputs`): a step
-    costs O(nonzeros) plus O(goods) per distinct CES exponent."""
+    costs O(nonzeros) plus O(goods) per distinct CES exponent. A CES row's demand,
+    x_j = income W_j q_j / sum_k W_k q_k p_k, is written out in place: rows are short, and
+    a call per row cost more than the row's arithmetic."""
     m = p.shape[0]
     total, log_p, q, qp = np.empty(m), np.empty(m), np.empty(m), np.empty(m)
     p_row, log_p_row, x = np.empty(m), np.empty(m), np.empty(m)
+    incomes = np.empty(indptr.shape[0] - 1)
     for _ in range(steps):
-        value, p_min = _start_step(p, w, log_p, total)
+        value, p_min = _start_step(p, w, total)
+        logs_taken = False      # O(goods) logs, taken only if a row needs `demand_row`
+        csr_incomes(share, e_data, e_indices, e_indptr, p, value, incomes)
         q_sigma = math.nan
         for i in range(indptr.shape[0] - 1):
             lo, hi = indptr[i], indptr[i + 1]
-            b = csr_income(i, share, e_data, e_indices, e_indptr, p, value)
+            b = incomes[i]
             if kinds[i] == CES and p_min > 0.0:
                 sigma = 1.0 / (1.0 - rho[i])
                 if sigma != q_sigma:
                     _q_weights(p, p_min, sigma, q, qp)
                     q_sigma = sigma
-                if _add_ces_row_csr(weights[lo:hi], indices[lo:hi], q, qp, b, total):
+                cost = 0.0
+                for k in range(lo, hi):
+                    cost += weights[k] * qp[indices[k]]
+                if cost > _UNDERFLOW:
+                    scale = b / cost
+                    for k in range(lo, hi):
+                        total[indices[k]] += weights[k] * q[indices[k]] * scale
                     continue
+            if not logs_taken:
+                _logs(p, log_p)
+                logs_taken = True
             k = hi - lo
             for t in range(k):
                 p_row[t] = p[indices[lo + t]]

@@ -12,7 +12,7 @@ import sys
 def ratios(doc: dict) -> list[str]:
     median = {b["name"]: b["stats"]["median"] for b in doc["benchmarks"]}
     lines = []
-    for step in ("pr", "tatonnement"):
+    for step in ("pr", "tatonnement", "pr_sparse", "tatonnement_sparse"):
         numba, numpy = median.get(f"test_{step}_step_numba"), median.get(f"test_{step}_step_numpy")
         copied = next((v for k, v in median.items() if k.startswith(f"test_copy_of_the_same_bytes[{step}-")), None)
         if numba is None:

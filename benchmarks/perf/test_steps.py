@@ -58,7 +58,7 @@ def tatonnement_step_numpy(weights, rho, share, w, p, step):
     return p / p.sum()
 
 
-def _copy_of(doubles: int):
+def copy_of(doubles: int):
     source = np.random.default_rng(0).random(doubles)
     target = np.empty_like(source)
     np.copyto(target, source)                      # fault the pages in before timing
@@ -68,7 +68,7 @@ def _copy_of(doubles: int):
 @pytest.mark.parametrize("name, doubles", [("pr", 3 * N * N // 2), ("tatonnement", N * N // 2)])
 def test_copy_of_the_same_bytes(benchmark, name, doubles):
     benchmark.group = f"{name} step"
-    target, source = _copy_of(doubles)
+    target, source = copy_of(doubles)
     benchmark.pedantic(np.copyto, args=(target, source), rounds=20, warmup_rounds=1)
     assert np.array_equal(target, source)
 
