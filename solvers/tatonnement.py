@@ -112,6 +112,13 @@ def _start_step(p, w, total):
 
 
 @njit(cache=True)
+def _flush(q, t, total):
+    """total += q t: the CES demand summed in t for one sigma."""
+    for j in range(q.shape[0]):
+        total[j] += q[j] * t[j]
+
+
+@njit(cache=True)
 def _logs(p, log_p):
     """log p, -inf at a zero price: what `demand_row` takes besides p."""
     for j in range(p.shape[0]):
@@ -189,7 +196,7 @@ def _tatonnement_steps_csr(kinds, data, log_data, indices, indptr, rho, weights,
     a call per row cost more than the row's arithmetic."""
     m = p.shape[0]
     total, log_p, q, qp = np.empty(m), np.empty(m), np.empty(m), np.empty(m)
-    p_row, log_p_row, x = np.empty(m), np.empty(m), np.empty(m)
+    p_row, log_p_row, x, t = np.empty(m), np.empty(m), np.empty(m), np.zeros(m)
     incomes = np.empty(indptr.shape[0] - 1)
     for _ in range(steps):
         value, p_min = _start_step(p, w, total)
@@ -202,26 +209,31 @@ def _tatonnement_steps_csr(kinds, data, log_data, indices, indptr, rho, weights,
             if kinds[i] == CES and p_min > 0.0:
                 sigma = 1.0 / (1.0 - rho[i])
                 if sigma != q_sigma:
+                    if q_sigma == q_sigma:
+                        _flush(q, t, total)
                     _q_weights(p, p_min, sigma, q, qp)
                     q_sigma = sigma
+                    t[:] = 0.0      # sum_i income_i W_ij / cost_i, times q_j when sigma changes
                 cost = 0.0
                 for k in range(lo, hi):
                     cost += weights[k] * qp[indices[k]]
                 if cost > _UNDERFLOW:
                     scale = b / cost
                     for k in range(lo, hi):
-                        total[indices[k]] += weights[k] * q[indices[k]] * scale
+                        t[indices[k]] += weights[k] * scale
                     continue
             if not logs_taken:
                 _logs(p, log_p)
                 logs_taken = True
             k = hi - lo
-            for t in range(k):
-                p_row[t] = p[indices[lo + t]]
-                log_p_row[t] = log_p[indices[lo + t]]
+            for r in range(k):
+                p_row[r] = p[indices[lo + r]]
+                log_p_row[r] = log_p[indices[lo + r]]
             demand_row(kinds[i], data[lo:hi], log_data[lo:hi], rho[i], p_row[:k], log_p_row[:k], b, x[:k])
-            for t in range(k):
-                total[indices[lo + t]] += x[t]
+            for r in range(k):
+                total[indices[lo + r]] += x[r]
+        if q_sigma == q_sigma:  # not NaN: some CES rows were summed into t
+            _flush(q, t, total)
         if not _move_prices(p, total, w, step):
             return False
     return True

@@ -446,13 +446,18 @@ def test_a_profiled_sweep_says_where_its_time_went(tmp_path, capsys):
 
 def test_the_kernel_report_reads_ratios_from_one_benchmark_file(tmp_path, capsys):
     from benchmarks.perf.report import main as report
-    doc = {"benchmarks": [{"name": "test_pr_step_numba", "stats": {"median": 0.002}},
-                          {"name": "test_pr_step_numpy", "stats": {"median": 0.012}},
-                          {"name": "test_copy_of_the_same_bytes[pr-6000000]", "stats": {"median": 0.0016}}]}
+    doc = {"benchmarks": [
+        {"group": "pr step", "name": "test_pr_step_numba", "stats": {"median": 0.002}},
+        {"group": "pr step", "name": "test_pr_step_numpy", "stats": {"median": 0.012}},
+        {"group": "pr step", "name": "test_copy_of_the_same_bytes[pr-6000000]", "stats": {"median": 0.0016}},
+        {"group": "pr_sparse[k10] step", "name": "test_pr_sparse_step_numba[k10]", "stats": {"median": 0.004}},
+        {"group": "pr_sparse[k10] step", "name": "test_pr_sparse_step_numpy[k10]", "stats": {"median": 0.006}},
+        {"group": None, "name": "test_demand_batch", "stats": {"median": 0.5}}]}
     (tmp_path / "b.json").write_text(json.dumps(doc))
     assert report([str(tmp_path / "b.json")]) == 0
-    assert capsys.readouterr().out.strip() == ("pr step: Numba 2.00 ms, NumPy 12.00 ms (6.0x slower); "
-                                               "a copy of the same bytes 1.60 ms: 80% of copy bandwidth")
+    assert capsys.readouterr().out.strip().splitlines() == [
+        "pr step: Numba 2.00 ms, NumPy 12.00 ms (6.0x slower); a copy of the same bytes 1.60 ms: 80% of copy bandwidth",
+        "pr_sparse[k10] step: Numba 4.00 ms, NumPy 6.00 ms (1.5x slower)"]
 
 
 def test_a_run_file_with_a_broken_line_is_refused_with_its_line_number(tmp_path, capsys):

@@ -10,14 +10,21 @@ import sys
 
 
 def ratios(doc: dict) -> list[str]:
-    median = {b["name"]: b["stats"]["median"] for b in doc["benchmarks"]}
+    """One line per step group: the Numba median, and its ratios to NumPy and to the copy."""
+    groups: dict[str, dict[str, float]] = {}
+    for bench in doc["benchmarks"]:
+        group = bench.get("group") or ""
+        if not group.endswith(" step"):
+            continue
+        kind = next((k for k in ("numba", "numpy", "copy") if k in bench["name"]), None)
+        if kind:
+            groups.setdefault(group, {})[kind] = bench["stats"]["median"]
     lines = []
-    for step in ("pr", "tatonnement", "pr_sparse", "tatonnement_sparse"):
-        numba, numpy = median.get(f"test_{step}_step_numba"), median.get(f"test_{step}_step_numpy")
-        copied = next((v for k, v in median.items() if k.startswith(f"test_copy_of_the_same_bytes[{step}-")), None)
+    for group, median in groups.items():
+        numba, numpy, copied = median.get("numba"), median.get("numpy"), median.get("copy")
         if numba is None:
             continue
-        line = f"{step} step: Numba {numba * 1e3:.2f} ms"
+        line = f"{group}: Numba {numba * 1e3:.2f} ms"
         if numpy is not None:
             line += f", NumPy {numpy * 1e3:.2f} ms ({numpy / numba:.1f}x slower)"
         if copied is not None:
