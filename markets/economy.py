@@ -115,7 +115,8 @@ class Economy:
                 e = _frozen_csr(sp.csr_array(self.endowment), (n, m), "endowment")
                 total = e.sum(axis=0)
             else:
-                e = np.asarray(self.endowment, dtype=np.float64)
+                e = self.endowment.toarray() if sp.issparse(self.endowment) else self.endowment
+                e = np.asarray(e, dtype=np.float64)
                 if e.shape != (n, m):
                     raise EconomyError(f"endowment: expected shape {(n, m)}, got {e.shape}")
                 for i in range(n):

@@ -67,6 +67,14 @@ def test_a_sparse_exchange_economy_needs_every_good_supplied():
         Economy("exchange", np.array([0, 0]), a, np.full(2, np.nan), endowment=endowment)
 
 
+def test_the_coefficients_decide_the_form_of_the_endowments():
+    dense, sparse = _pair("exchange-cobb-douglas")
+    mixed = Economy("exchange", dense.kinds, dense.a, dense.rho, endowment=sparse.endowment)
+    assert not mixed.sparse and np.array_equal(mixed.endowment, dense.endowment)
+    mixed = Economy("exchange", dense.kinds, sparse.a, dense.rho, endowment=dense.endowment)
+    assert mixed.sparse and sp.issparse(mixed.endowment)
+
+
 def test_format_one_files_hold_sparse_economies_as_dense_rows():
     dense, sparse = _pair("exchange-ces")
     assert dumps(sparse) == dumps(dense)
