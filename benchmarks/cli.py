@@ -95,7 +95,7 @@ def _cmd_run(args) -> int:
         if not stored.is_file():
             raise InputError(f"--resume: {args.resume} is not a run directory (no suite.toml)")
         suite = parse_suite(stored.read_text(encoding="utf-8"), str(stored))
-        extra = _stored_solvers(Path(args.resume)) + list(args.solver)
+        extra = list(dict.fromkeys(_stored_solvers(Path(args.resume)) + list(args.solver)))
     else:
         suite = load_suite(args.suite or "quick")
         extra = list(args.solver)

@@ -155,6 +155,10 @@ def _sweep(suite: Suite, plan: Plan, pool, results: Path, resume: Path | None, p
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         meta.setdefault("resumed", []).append({"at": time.strftime("%Y-%m-%dT%H:%M:%S"), **pool.describe(),
                                                "runs_already_done": len(done), "environment": environment()})
+        # solvers added at this resume are kept, so that the next resume runs them too
+        meta["extra_solvers"] = list(dict.fromkeys(meta.get("extra_solvers", []) + specs))
+        for name, solver in plan.solvers.items():
+            meta.setdefault("solvers", {}).setdefault(name, {"exact": solver.exact, "params": solver.params})
     meta_path.write_text(json.dumps(meta, indent=1, default=str), encoding="utf-8")
 
     bar = tqdm(total=len(plan.runs) - len(done), desc=suite.name, unit="run",

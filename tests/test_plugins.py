@@ -173,6 +173,26 @@ def test_a_solver_given_by_path_runs_in_a_suite_in_worker_processes_and_in_solve
     assert "Tatonnement" in capsys.readouterr().err
 
 
+def test_a_solver_added_at_a_resume_is_kept_for_the_next_resume(tmp_path, capsys):
+    first, second = tmp_path / "first.py", tmp_path / "second.py"
+    first.write_text(FILE_SOLVER)
+    second.write_text(FILE_SOLVER.replace('"from-a-file"', '"added-later"').replace("class Slow", "class Later"))
+    suite = tmp_path / "file.toml"
+    suite.write_text(FILE_SUITE)
+    spec, added = f"{first}:Slow", f"{second}:Later[step=0.3]"
+    assert main(["run", str(suite), "--results", str(tmp_path), "--no-plot", "--solver", spec]) == 0
+    run_dir = Path(capsys.readouterr().out.strip().splitlines()[-1])
+    assert main(["run", "--resume", str(run_dir), "--no-plot", "--solver", added, "--solver", spec]) == 0
+    meta = json.loads((run_dir / "meta.json").read_text())
+    assert meta["extra_solvers"] == [spec, added] and meta["solvers"]["added-later"]["params"]["step"] == 0.3
+    runs = run_dir / "runs.jsonl"
+    kept = [line for line in runs.read_text().splitlines() if '"added-later"' not in line or '"size": 4' in line]
+    runs.write_text("\n".join(kept) + "\n")                 # as if killed before its size-8 run
+    assert main(["run", "--resume", str(run_dir), "--no-plot"]) == 0
+    later = sorted((r["size"], r["status"]) for r in read_runs(run_dir) if r["solver"] == "added-later")
+    assert later == [(4, "converged"), (8, "converged")]
+
+
 def test_a_file_solver_survives_pickling_by_its_path(tmp_path):
     import pickle
     path = tmp_path / "my_solver.py"
