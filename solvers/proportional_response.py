@@ -27,35 +27,6 @@ from .base import Outcome, Solver
 _FAST = {"reassoc", "contract"}   # a dynamic without guarantee needs no bit-exact summation order
 
 
-@njit(cache=True, fastmath=_FAST)
-def _respond(a, bids, ratio, r):
-    """One buyer's new bids before scaling, b_j <- a_j (b_j ratio_j)^r, in place; returns their
-    sum. A branch-free pass whose sum `reassoc` lets LLVM vectorise."""
-    m = a.shape[0]
-    total = 0.0
-    if r == 1.0:
-        for j in range(m):
-            v = a[j] * bids[j] * ratio[j]
-            bids[j] = v
-            total += v
-    elif r == 0.0:
-        for j in range(m):
-            bids[j] = a[j]
-            total += a[j]
-    else:
-        for j in range(m):
-            x = bids[j] * ratio[j]
-            v = a[j] * x ** r if x > 0.0 else 0.0
-            bids[j] = v
-            total += v
-    if not total > 0.0:  # every bid underflowed: restart from the agent's coefficients
-        total = 0.0
-        for j in range(m):
-            bids[j] = a[j]
-            total += a[j]
-    return total
-
-
 @njit(cache=True)
 def _market(w, spend, ratio, price, nxt):
     """Prices pi_j = spend_j / w_j and units per unit of money w_j / spend_j; clears `nxt`."""
@@ -81,9 +52,11 @@ def _pr_steps(a, r, income_fixed, endowment, w, bids, spend, steps):
 
     income_fixed (n,) is used when endowment has no rows (Fisher); otherwise
     incomes are the endowments' value at the current prices. Returns False if
-    the state stops being finite. Each row is two passes: the new bids and their
-    sum, then their scaling while the row is still in cache; so a round streams
-    a and bids once.
+    the state stops being finite. Each row is two passes, each without a branch:
+    the new bids and their sum (a reduction that `reassoc` lets LLVM vectorise),
+    then their scaling while the row is still in cache; so a round streams a and
+    bids once. The row update is written out here, not called: at 80 goods a
+    call per row made a round 1.5 - 1.7x slower.
     """
     n, m = a.shape
     fisher = endowment.shape[0] == 0
@@ -91,13 +64,34 @@ def _pr_steps(a, r, income_fixed, endowment, w, bids, spend, steps):
     for _ in range(steps):
         _market(w, spend, ratio, price, nxt)
         for i in range(n):
-            bi = bids[i]
+            ai, bi, ri = a[i], bids[i], r[i]
             income = income_fixed[i]
             if not fisher:
                 income = 0.0
                 for j in range(m):
                     income += endowment[i, j] * price[j]
-            scale = income / _respond(a[i], bi, ratio, r[i])
+            total = 0.0
+            if ri == 1.0:
+                for j in range(m):
+                    v = ai[j] * bi[j] * ratio[j]
+                    bi[j] = v
+                    total += v
+            elif ri == 0.0:
+                for j in range(m):
+                    bi[j] = ai[j]
+                    total += ai[j]
+            else:
+                for j in range(m):
+                    x = bi[j] * ratio[j]
+                    v = ai[j] * x ** ri if x > 0.0 else 0.0
+                    bi[j] = v
+                    total += v
+            if not total > 0.0:  # every bid underflowed: restart from the agent's coefficients
+                total = 0.0
+                for j in range(m):
+                    bi[j] = ai[j]
+                    total += ai[j]
+            scale = income / total
             for j in range(m):
                 v = bi[j] * scale
                 bi[j] = v
@@ -111,8 +105,8 @@ def _pr_steps(a, r, income_fixed, endowment, w, bids, spend, steps):
 def _pr_steps_csr(data, indices, indptr, r, income_fixed, e_data, e_indices, e_indptr, w, bids, spend, steps):
     """`_pr_steps` on a sparse economy: `bids` holds one bid per stored coefficient (the
     pattern of a), the endowment comes as in `csr_income_inputs`, and a round costs
-    O(nonzeros). Rows are short, so each is written out in place rather than handed to
-    `_respond` (a call and a gathered copy per row doubled the time of a round)."""
+    O(nonzeros), each row written out in place (a call and a gathered copy per row
+    doubled the time of a round)."""
     m = w.shape[0]
     ratio, price, nxt = np.empty(m), np.empty(m), np.empty(m)
     incomes = np.empty(indptr.shape[0] - 1)
