@@ -202,3 +202,25 @@ def test_tatonnement_kernel_step_with_mixed_agents_matches_the_reference_demand(
     assert _tatonnement_steps(e.kinds, e.a, e.log_a, e.rho, _ces_weights(e.kinds, e.a, e.rho), share,
                               np.zeros((0, 6)), e.total_supply, p, 0.5, 1, np.empty(6))
     np.testing.assert_allclose(p, expected, rtol=1e-9)
+
+
+@pytest.mark.parametrize("n", [4, 5, 6, 9])
+def test_tatonnement_kernel_step_with_underflowing_rows_inside_a_block_matches_the_reference(n):
+    # One rho for all, so all rows form one block, four at a time; rows 0, 2 and n - 1 want
+    # most the dearest good with sigma = 200, so their cost underflows and they fall back.
+    from markets import demand, make_economy
+    from solvers.tatonnement import _ces_weights, _tatonnement_steps
+    rng = np.random.default_rng(n)
+    a = rng.random((n, 6)) + 0.5
+    for i in (0, 2, n - 1):
+        a[i] = [1e-3] * 5 + [1.0]
+    e = make_economy("fisher", "ces", a, rho=0.995, budget=rng.random(n) + 0.5)
+    p0 = np.geomspace(0.05, 1.0, 6)
+    p0 /= p0.sum()
+    z = (demand(e, p0, e.incomes(p0)).sum(axis=0) - e.total_supply) / e.total_supply
+    expected = p0 * (1 + 0.5 * np.minimum(z, 1.0))
+    expected /= expected.sum()
+    p = p0.copy()
+    assert _tatonnement_steps(e.kinds, e.a, e.log_a, e.rho, _ces_weights(e.kinds, e.a, e.rho),
+                              e.budget / e.budget.sum(), np.zeros((0, 6)), e.total_supply, p, 0.5, 1, np.empty(6))
+    np.testing.assert_allclose(p, expected, rtol=1e-9)
