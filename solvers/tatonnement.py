@@ -161,7 +161,7 @@ def _tatonnement_steps(kinds, a, log_a, rho, weights, budget_share, endowment, w
     fallback = np.empty(n, dtype=np.int64)
     for _ in range(steps):
         value, p_min = _start_step(p, w, total)
-        _logs(p, log_p)
+        logs_taken = False      # the logs of prices, taken only if a row needs `demand_row`
         for i in range(n):
             incomes[i] = income(i, budget_share, endowment, p, value)
         i = 0
@@ -181,6 +181,9 @@ def _tatonnement_steps(kinds, a, log_a, rho, weights, budget_share, endowment, w
                 rows = fallback[:1]
                 rows[0] = i
                 i += 1
+            if rows.size and not logs_taken:
+                _logs(p, log_p)
+                logs_taken = True
             for k in rows:
                 demand_row(kinds[k], a[k], log_a[k], rho[k], p, log_p, incomes[k], x)
                 for j in range(m):
@@ -203,7 +206,7 @@ def _tatonnement_steps_csr(kinds, data, log_data, indices, indptr, rho, weights,
     incomes = np.empty(indptr.shape[0] - 1)
     for _ in range(steps):
         value, p_min = _start_step(p, w, total)
-        logs_taken = False      # O(goods) logs, taken only if a row needs `demand_row`
+        logs_taken = False
         csr_incomes(share, e_data, e_indices, e_indptr, p, value, incomes)
         q_sigma = math.nan
         for i in range(indptr.shape[0] - 1):
