@@ -31,7 +31,7 @@ _cache: dict = {}
 
 
 def market(family, shape):
-    """The Fisher market of the family in that shape, built once per session."""
+    """The Fisher market of the family in that shape, built once per pytest process."""
     if (family, shape) not in _cache:
         n, density = SHAPES[shape]
         _cache[family, shape] = generate(family, n, n, seed=0, density=density, sparse=True,
