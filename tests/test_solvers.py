@@ -160,67 +160,54 @@ def test_input_economy_is_not_mutated(warm):
     np.testing.assert_array_equal(economy.endowment, before[1])
 
 
-@pytest.mark.parametrize("rho", [-50.0, -1.0, 0.5, 0.99])
-def test_tatonnement_kernel_step_matches_the_reference_demand(rho):
-    # The kernel's CES fast path (precomputed weights) must take exactly the step
-    # the overflow-safe reference demand gives, including where it falls back.
+def _assert_kernel_step_matches_the_reference(e, p0):
+    """One step of the compiled tatonnement kernel (CES fast path, blocks, fallbacks) equals
+    the step that the overflow-safe reference demand gives."""
     from markets import demand
+    from solvers._loop import income_inputs
     from solvers.tatonnement import _ces_weights, _tatonnement_steps
-    e = generate("exchange-ces", 12, 9, seed=1, rho=rho, density=0.6)
-    p0 = np.geomspace(1e-3, 1.0, 9)
-    p0 /= p0.sum()
     z = (demand(e, p0, e.incomes(p0)).sum(axis=0) - e.total_supply) / e.total_supply
     expected = p0 * (1 + 0.5 * np.minimum(z, 1.0))
     expected /= expected.sum()
     p = p0.copy()
-    weights = _ces_weights(e.kinds, e.a, e.rho)
-    assert _tatonnement_steps(e.kinds, e.a, e.log_a, e.rho, weights, np.zeros(12), np.ascontiguousarray(e.endowment),
-                              e.total_supply, p, 0.5, 1, np.empty(9))
+    share, endowment = income_inputs(e)
+    assert _tatonnement_steps(e.kinds, e.a, e.log_a, e.rho, _ces_weights(e.kinds, e.a, e.rho), share, endowment,
+                              e.total_supply, p, 0.5, 1, np.empty(e.n_goods))
     np.testing.assert_allclose(p, expected, rtol=1e-9)
+
+
+@pytest.mark.parametrize("rho", [-50.0, -1.0, 0.5, 0.99])
+def test_tatonnement_kernel_step_matches_the_reference_demand(rho):
+    p0 = np.geomspace(1e-3, 1.0, 9)
+    _assert_kernel_step_matches_the_reference(generate("exchange-ces", 12, 9, seed=1, rho=rho, density=0.6),
+                                              p0 / p0.sum())
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 7, 8])
 def test_tatonnement_kernel_step_with_mixed_agents_matches_the_reference_demand(n):
-    # CES agents go through the kernel in blocks of one rho, two rows at a time: blocks of
-    # odd and even length, split by another rho or family, and a row that underflows
-    # (sigma = 200, its favourite good the dearest) must each give the reference demand's step.
-    from markets import demand, make_economy
-    from solvers.tatonnement import _ces_weights, _tatonnement_steps
+    # CES agents go through the kernel in blocks of one rho: blocks of every length split by
+    # another rho or family, and a row that underflows (sigma = 200, its favourite good the
+    # dearest) must each give the reference demand's step.
+    from markets import make_economy
     rng = np.random.default_rng(n)
     families = ["ces", "ces", "ces", "cobb-douglas", "ces", "ces", "leontief", "ces"][:n]
     rho = np.array([0.5, 0.5, 0.5, np.nan, 0.995, 0.5, np.nan, -2.0])[:n]
     a = rng.random((8, 6)) + 0.01
     a[4] = [1e-3] * 5 + [1.0]
-    e = make_economy("fisher", families, a[:n], rho=rho, budget=rng.random(n) + 0.5)
     p0 = np.geomspace(0.05, 1.0, 6)
-    p0 /= p0.sum()
-    z = (demand(e, p0, e.incomes(p0)).sum(axis=0) - e.total_supply) / e.total_supply
-    expected = p0 * (1 + 0.5 * np.minimum(z, 1.0))
-    expected /= expected.sum()
-    p = p0.copy()
-    share = e.budget / e.budget.sum()
-    assert _tatonnement_steps(e.kinds, e.a, e.log_a, e.rho, _ces_weights(e.kinds, e.a, e.rho), share,
-                              np.zeros((0, 6)), e.total_supply, p, 0.5, 1, np.empty(6))
-    np.testing.assert_allclose(p, expected, rtol=1e-9)
+    _assert_kernel_step_matches_the_reference(
+        make_economy("fisher", families, a[:n], rho=rho, budget=rng.random(n) + 0.5), p0 / p0.sum())
 
 
 @pytest.mark.parametrize("n", [4, 5, 6, 9])
 def test_tatonnement_kernel_step_with_underflowing_rows_inside_a_block_matches_the_reference(n):
     # One rho for all, so all rows form one block, four at a time; rows 0, 2 and n - 1 want
     # most the dearest good with sigma = 200, so their cost underflows and they fall back.
-    from markets import demand, make_economy
-    from solvers.tatonnement import _ces_weights, _tatonnement_steps
+    from markets import make_economy
     rng = np.random.default_rng(n)
     a = rng.random((n, 6)) + 0.5
     for i in (0, 2, n - 1):
         a[i] = [1e-3] * 5 + [1.0]
-    e = make_economy("fisher", "ces", a, rho=0.995, budget=rng.random(n) + 0.5)
     p0 = np.geomspace(0.05, 1.0, 6)
-    p0 /= p0.sum()
-    z = (demand(e, p0, e.incomes(p0)).sum(axis=0) - e.total_supply) / e.total_supply
-    expected = p0 * (1 + 0.5 * np.minimum(z, 1.0))
-    expected /= expected.sum()
-    p = p0.copy()
-    assert _tatonnement_steps(e.kinds, e.a, e.log_a, e.rho, _ces_weights(e.kinds, e.a, e.rho),
-                              e.budget / e.budget.sum(), np.zeros((0, 6)), e.total_supply, p, 0.5, 1, np.empty(6))
-    np.testing.assert_allclose(p, expected, rtol=1e-9)
+    _assert_kernel_step_matches_the_reference(
+        make_economy("fisher", "ces", a, rho=0.995, budget=rng.random(n) + 0.5), p0 / p0.sum())
