@@ -21,7 +21,7 @@ from numba import njit
 from markets import CES, COBB_DOUGLAS, Economy
 
 from ._loop import csr_income_inputs, csr_incomes, income_inputs, iterate, warm_up_on_tiny
-from .base import Outcome, Solver
+from .base import Solver
 
 
 _FAST = {"reassoc", "contract"}   # a dynamic without guarantee needs no bit-exact summation order

@@ -1,6 +1,5 @@
 """The README's example solver is real: it passes the conformance kit."""
 import re
-import sys
 from pathlib import Path
 
 from solvers.registry import from_file
