@@ -153,7 +153,11 @@ def fit_description(xs, ys, exponential: bool) -> str:
         return ""
     if kind == "exponential":
         factor = fit_growth(xs, ys)
-        return f"x{factor:.2f} per d" if exponential else f"x{factor:.2f} per agent (exp. fits better)"
+        if exponential:
+            return f"x{factor:.2f} per d"
+        if factor > 1.0:   # per agent the factor is near 1 (x1.00 hid 100x over 3000 agents): say how fast it doubles
+            return f"x2 every {math.log(2) / math.log(factor):.3g} agents (exp. fits better)"
+        return f"x{factor:.4g} per agent (exp. fits better)"
     slope = fit_exponent(xs, ys)
     return f"~n^{slope:.2f}" if not exponential else f"~d^{slope:.2f} (power fits better)"
 

@@ -373,7 +373,7 @@ def test_the_better_of_a_power_and_an_exponential_fit_is_chosen_and_named():
     d, n = np.array([2, 4, 6, 8, 10, 12, 14]), np.array([10, 20, 40, 80, 160, 320])
     assert better_fit(d, 3 * 1.58 ** d, True) == "exponential" and better_fit(n, n ** 2.3, False) == "power"
     assert better_fit(n, 1.05 ** n, False) == "exponential" and better_fit(d, d ** 2.0, True) == "power"
-    assert "exp. fits better" in _fit_label(n, 1.05 ** n, False)
+    assert _fit_label(n, 1.05 ** n, False) == ", x2 every 14.2 agents (exp. fits better)"   # ln 2 / ln 1.05
     assert "power fits better" in _fit_label(d, d ** 2.0, True)
 
 
