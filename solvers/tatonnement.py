@@ -173,8 +173,7 @@ def _tatonnement_steps(kinds, a, log_a, rho, weights, budget_share, endowment, w
                 _q_weights(p, p_min, 1.0 / (1.0 - rho[i]), q, qp)
                 t[:] = 0.0
                 fallen = _ces_block(weights, i, end, qp, incomes, t, fallback)
-                for j in range(m):
-                    total[j] += q[j] * t[j]
+                _flush(q, t, total)
                 rows = fallback[:fallen]
                 i = end
             else:
@@ -277,12 +276,10 @@ class Tatonnement(Solver):
     def run(self, economy: Economy, tol, deadline, seed):
         m = economy.n_goods
         w = economy.total_supply
-        share, endowment = income_inputs(economy)
         if self.params["start"] == "random":
             p = np.random.default_rng(seed).dirichlet(np.ones(m))
         else:
             p = np.full(m, 1.0 / m)
-        x = np.empty(m)
         step = float(self.params["step"])
         if economy.sparse:
             a = economy.a
@@ -294,6 +291,8 @@ class Tatonnement(Solver):
                                               economy.rho, weights, share, *owned, w, p, step, k)
         else:
             weights = _ces_weights(economy.kinds, economy.a, economy.rho)
+            share, endowment = income_inputs(economy)
+            x = np.empty(m)
 
             def advance(k):
                 return _tatonnement_steps(economy.kinds, economy.a, economy.log_a, economy.rho, weights, share,
