@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from .economy import Economy
+from .economy import Economy, first_bad_value
 from .errors import InputError
 from .utilities import log_indirect_utility, log_utility
 
@@ -64,11 +64,10 @@ def check_point(economy: Economy, prices, allocation):
     if not p.sum() > 0:
         raise InputError("prices: must not be all zero")
     if economy.sparse:
-        bad = np.flatnonzero(~np.isfinite(x.data) | (x.data < 0))
-        if bad.size:
-            i = int(np.searchsorted(x.indptr, bad[0], side="right")) - 1
-            raise InputError(f"allocation[{i}][{x.indices[bad[0]]}]: must be a finite number >= 0, "
-                             f"got {x.data[bad[0]]}")
+        bad = first_bad_value(x)
+        if bad:
+            i, j, value = bad
+            raise InputError(f"allocation[{i}][{j}]: must be a finite number >= 0, got {value}")
         return p, x
     bad_rows, bad_cols = np.nonzero(~np.isfinite(x) | (x < 0))
     if bad_rows.size:

@@ -30,18 +30,32 @@ def _frozen(values, dtype=np.float64) -> np.ndarray:
     return array
 
 
+def stored_rows(matrix) -> np.ndarray:
+    """The row (agent) of each stored value of a CSR matrix, in storage order."""
+    return np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+
+
+def first_bad_value(matrix) -> tuple[int, int, float] | None:
+    """(row, column, value) of the first stored value of a CSR matrix that is not a finite
+    number >= 0, or None."""
+    bad = np.flatnonzero(~np.isfinite(matrix.data) | (matrix.data < 0))
+    if not bad.size:
+        return None
+    k = bad[0]
+    return int(np.searchsorted(matrix.indptr, k, side="right")) - 1, int(matrix.indices[k]), matrix.data[k]
+
+
 def _frozen_csr(matrix, shape: tuple[int, int], where: str) -> sp.csr_array:
     """A read-only canonical float64 CSR copy (sorted indices, no duplicates, no stored
     zeros, int64 indices), after checking every stored value is finite and >= 0."""
-    if matrix.shape != shape:
-        raise EconomyError(f"{where}: expected shape {shape}, got {matrix.shape}")
     csr = sp.csr_array(matrix, dtype=np.float64, copy=True)
+    if csr.shape != shape:
+        raise EconomyError(f"{where}: expected shape {shape}, got {csr.shape}")
     csr.sum_duplicates()
-    bad = np.flatnonzero(~np.isfinite(csr.data) | (csr.data < 0))
-    if bad.size:
-        k = bad[0]
-        i = int(np.searchsorted(csr.indptr, k, side="right")) - 1
-        raise EconomyError(f"agent {i}: {where}[{csr.indices[k]}]: must be a finite number >= 0, got {csr.data[k]}")
+    bad = first_bad_value(csr)
+    if bad:
+        i, j, value = bad
+        raise EconomyError(f"agent {i}: {where}[{j}]: must be a finite number >= 0, got {value}")
     csr.eliminate_zeros()
     empty = np.flatnonzero(np.diff(csr.indptr) == 0)
     if empty.size:
@@ -112,7 +126,7 @@ class Economy:
             if self.endowment is None or self.budget is not None or self.supply is not None:
                 raise EconomyError("exchange economy: every agent needs an endowment; budget and supply are Fisher-only")
             if sparse:
-                e = _frozen_csr(sp.csr_array(self.endowment), (n, m), "endowment")
+                e = _frozen_csr(self.endowment, (n, m), "endowment")
                 total = e.sum(axis=0)
             else:
                 e = self.endowment.toarray() if sp.issparse(self.endowment) else self.endowment

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .economy import CES, LEONTIEF, LINEAR, Economy
+from .economy import CES, LEONTIEF, LINEAR, Economy, stored_rows
 
 
 def in_units(economy: Economy, scale, money: float = 1.0) -> Economy:
@@ -21,7 +21,7 @@ def in_units(economy: Economy, scale, money: float = 1.0) -> Economy:
     scale = np.asarray(scale, dtype=np.float64)
     kinds, rho = economy.kinds, economy.rho
     if economy.sparse:  # the same rule on the stored values, each at its (agent, good)
-        rows = np.repeat(np.arange(economy.n_agents), np.diff(economy.a.indptr))
+        rows = stored_rows(economy.a)
         cols, data = economy.a.indices, economy.a.data
         factor = np.ones_like(data)
         factor = np.where(kinds[rows] == LINEAR, 1.0 / scale[cols], factor)

@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 from numba import njit
 
-from .economy import CES, COBB_DOUGLAS, LEONTIEF, LINEAR, Economy
+from .economy import CES, COBB_DOUGLAS, LEONTIEF, LINEAR, Economy, stored_rows
 
 _INF = math.inf
 
@@ -263,8 +263,7 @@ def on_pattern(economy: Economy, allocation) -> np.ndarray:
             return _f64(x.data)
     else:
         x = np.asarray(allocation)
-    rows = np.repeat(np.arange(economy.n_agents), np.diff(a.indptr))
-    return _f64(np.asarray(x[rows, a.indices]).ravel())
+    return _f64(np.asarray(x[stored_rows(a), a.indices]).ravel())
 
 
 def demand(economy: Economy, prices, incomes):

@@ -19,6 +19,7 @@ import scipy.sparse as sp
 from numba import njit
 
 from markets import CES, COBB_DOUGLAS, Economy
+from markets.economy import stored_rows
 
 from ._loop import csr_income_inputs, csr_incomes, income_inputs, iterate, warm_up_on_tiny
 from .base import Solver
@@ -198,8 +199,7 @@ class ProportionalResponse(Solver):
         a, w = economy.a, economy.total_supply
         share, e_data, e_indices, e_indptr = csr_income_inputs(economy)
         money = share if economy.model == "fisher" else economy.endowment @ np.full(economy.n_goods, 1.0 / w.sum())
-        rows = np.repeat(np.arange(economy.n_agents), np.diff(a.indptr))
-        bids = a.data * (money / a.sum(axis=1))[rows]
+        bids = a.data * (money / a.sum(axis=1))[stored_rows(a)]
         r = exponents(economy)
         spend = np.bincount(a.indices, weights=bids, minlength=economy.n_goods)
 

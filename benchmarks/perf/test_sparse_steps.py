@@ -19,6 +19,7 @@ tests that the two versions compute the same step.
 import numpy as np
 import pytest
 
+from markets.economy import stored_rows
 from markets.generators import generate
 from solvers._loop import csr_income_inputs
 from solvers.proportional_response import _pr_steps_csr, exponents
@@ -39,14 +40,10 @@ def market(family, shape):
     return _cache[family, shape]
 
 
-def _rows(a):
-    return np.repeat(np.arange(a.shape[0]), np.diff(a.indptr))
-
-
 def _pr_state(economy):
     income = economy.budget / economy.budget.sum()
     a = economy.a
-    bids = a.data * (income / a.sum(axis=1))[_rows(a)]
+    bids = a.data * (income / a.sum(axis=1))[stored_rows(a)]
     return income, bids
 
 
