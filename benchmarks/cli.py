@@ -35,7 +35,16 @@ def _cmd_solve(args) -> int:
     from solvers import create, solve
     economy = load(args.file)
     solver = create(args.solver)
-    solver.warm_up()
+    reason = solver.skip(economy)
+    if reason:
+        raise InputError(f"{solver.name}: {reason}")
+    reason = solver.unavailable()
+    if reason:
+        raise InputError(f"{solver.name}: unavailable: {reason}")
+    try:
+        solver.warm_up()
+    except Exception as exc:  # a warm-up that raises means the solver cannot run here
+        raise InputError(" ".join(f"{solver.name}: warm-up failed: {type(exc).__name__}: {exc}".split())) from None
     result = solve(solver, economy, args.tol, args.time_limit, args.seed)
     print(json.dumps(result.to_dict()))
     return 0
@@ -60,7 +69,8 @@ def _cmd_verify(args) -> int:
 def _cmd_solvers(args) -> int:
     from solvers.registry import available, load_errors, origin
     rows = [{"name": name, "exact": cls.exact, "models": sorted(cls.models), "utilities": sorted(cls.utilities),
-             "parameters": cls.parameters, "package": origin(name)} for name, cls in available().items()]
+             "parameters": cls.parameters, "package": origin(name), "available": cls.unavailable() is None,
+             "unavailable": cls.unavailable()} for name, cls in available().items()]
     errors = list(load_errors())
     if args.json:
         print(json.dumps({"solvers": rows, "errors": errors}, indent=1))
@@ -69,6 +79,8 @@ def _cmd_solvers(args) -> int:
         kind = "exact" if row["exact"] else "heuristic"
         print(f"{row['name']:<24} {kind:<9} models: {','.join(row['models']):<16} "
               f"utilities: {','.join(row['utilities'])}  [{row['package']}]")
+        if row["unavailable"]:
+            print(f"{'':<24} unavailable: {row['unavailable']}")
     for line in errors:
         print(f"failed to load: {line}", file=sys.stderr)
     return 0
@@ -108,7 +120,8 @@ def _cmd_run(args) -> int:
     def sweep() -> Path:
         out = run_suite(suite, Path(args.results), extra, resume=Path(args.resume) if args.resume else None,
                         isolate=not args.in_process, workers=args.workers, executor=args.executor,
-                        scheduler=args.scheduler)
+                        scheduler=args.scheduler, announce=lambda plan: print(*plan.describe(), sep="\n",
+                                                                              file=sys.stderr))
         records = read_runs(out)
         if not args.no_plot and any(r["status"] != "skipped" for r in records):
             _draw(records, out, suite.time_budget, f"suite {suite.name}")
@@ -142,14 +155,7 @@ def _dry_run(suite, reference: Path | None, extra: list[str] = ()) -> str:
 
     from .runner import make_plan, read_runs, run_key
     plan = make_plan(suite, [create(spec) for spec in extra])
-    lines = [f"suite {suite.name}: {len(suite.seeds)} seeds, tolerance {suite.tolerance:g}, "
-             f"budget {suite.time_budget:g} s per run"]
-    for ladder in suite.ladders:
-        runs = len(ladder.sizes) * len(suite.seeds) * len(plan.applicable[ladder.label])
-        lines.append(f"  {ladder.label}: {ladder.size_name} in {list(ladder.sizes)}; {runs} runs: "
-                     f"{', '.join(plan.applicable[ladder.label]) or 'no solver applies'}")
-        for name, reason in sorted(plan.declined[ladder.label].items()):
-            lines.append(f"      declined by {name}: {reason}")
+    lines = plan.describe()
     planned = plan.runs
     lines.append(f"{len(planned)} runs; at most {len(planned) * suite.time_budget / 60:.0f} min "
                  f"if every run used its whole budget (the wall rule skips most of that)")

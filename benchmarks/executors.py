@@ -1,9 +1,10 @@
 """Where the runs of a sweep execute: a local pool of worker processes, or a dask cluster.
 
 The sweep loop in `benchmarks.runner` (run order, the wall rule, the records)
-talks to either through the same three things: `slots` (runs at once),
+talks to either through the same four things: `slots` (runs at once),
 `run(ladder, size, seed, solver, tol, budget) -> record fields` (blocking,
-thread-safe) and `describe()` (what meta.json records). Both hand every run to
+thread-safe), `warm_up_failures()` (solver -> why its warm-up raised, so the
+sweep declines it) and `describe()` (what meta.json records). Both hand every run to
 an `IsolatedRunner`, so budgets, memory limits and crash handling are the same.
 
 With dask, cancelling a running task does not stop it (dask/distributed issues
@@ -21,7 +22,7 @@ import uuid
 from markets import InputError
 from solvers import Solver
 
-from .isolation import InProcessRunner, IsolatedRunner
+from .isolation import InProcessRunner, IsolatedRunner, warm_up_failures
 
 
 class LocalExecutor:
@@ -50,6 +51,9 @@ class LocalExecutor:
             return runner.run(ladder, size, seed, name, tol, budget)
         finally:
             self._idle.put(runner)
+
+    def warm_up_failures(self) -> dict[str, str]:
+        return warm_up_failures(self.runners[0].warm_up_seconds)
 
     def describe(self) -> dict:
         first = self.runners[0]
@@ -81,6 +85,15 @@ def _run_on_dask_worker(token: str, solvers: dict[str, Solver], memory_mb: float
         pool.put(runner)
     record["host"] = socket.gethostname()
     return record
+
+
+def _warm_up_on_dask_worker(token: str, solvers: dict[str, Solver], memory_mb: float) -> dict:
+    """Start one child of this sweep on this dask worker, keep it for the first runs, and say
+    how its warm-up went (solver -> seconds, or why it failed)."""
+    runner = IsolatedRunner(solvers, memory_mb, threads=1)
+    runner.start()
+    _POOLS.setdefault(token, queue.SimpleQueue()).put(runner)
+    return runner.warm_up_seconds
 
 
 def _close_on_dask_worker(token: str) -> int:
@@ -136,6 +149,11 @@ class DaskExecutor:
         if self.slots < 1:
             self.close()
             raise InputError(f"--scheduler: {scheduler} has no workers")
+        self.warm_up_seconds = self.client.submit(_warm_up_on_dask_worker, self.token, solvers, memory_mb,
+                                                  pure=False).result()
+
+    def warm_up_failures(self) -> dict[str, str]:
+        return warm_up_failures(self.warm_up_seconds)
 
     def run(self, ladder, size, seed, name, tol, budget) -> dict:
         future = self.client.submit(_run_on_dask_worker, self.token, self.solvers, self.memory_mb,
@@ -150,6 +168,7 @@ class DaskExecutor:
         return {"executor": self.name, "isolation": "worker process", "workers": self.slots,
                 "scheduler": self.scheduler or "LocalCluster",
                 "threads_per_run": {"numba_threads": 1, "blas_threads": "1"},
+                "warm_up_seconds": self.warm_up_seconds,
                 "dask_workers": {addr: n for addr, n in self.client.nthreads().items()}}
 
     def close(self) -> None:

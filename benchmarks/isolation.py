@@ -47,9 +47,14 @@ def warm_up_all(solvers: dict[str, Solver]) -> dict:
         try:
             solver.warm_up()
             warm[name] = time.perf_counter() - t0
-        except Exception as exc:  # its runs will fail and say why; the others must not suffer
-            warm[name] = f"warm-up failed: {type(exc).__name__}: {exc}"
+        except Exception as exc:  # the sweep declines it with this reason; the others must not suffer
+            warm[name] = " ".join(f"warm-up failed: {type(exc).__name__}: {exc}".split())
     return warm
+
+
+def warm_up_failures(warm: dict) -> dict[str, str]:
+    """Solver -> the message of its failed warm-up, from what `warm_up_all` returned."""
+    return {name: value for name, value in warm.items() if isinstance(value, str)}
 
 
 def thread_counts() -> dict:

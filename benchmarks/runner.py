@@ -10,8 +10,9 @@ import os
 import platform
 import subprocess
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
@@ -36,6 +37,32 @@ class Plan:
     solvers: dict[str, Solver]
     applicable: dict[str, list[str]]          # ladder label -> solver names
     declined: dict[str, dict[str, str]]       # ladder label -> solver name -> reason
+    unavailable: dict[str, str] = field(default_factory=dict)   # solver -> why it cannot run here
+
+    def make_unavailable(self, name: str, reason: str) -> None:
+        """Decline `name` on every ladder that would run it: it cannot work in this environment
+        (`Solver.unavailable`, or a warm-up that raised), so it runs nothing and fails nothing."""
+        self.unavailable[name] = reason
+        for label, names in self.applicable.items():
+            if name in names:
+                names.remove(name)
+                self.declined[label][name] = f"unavailable: {reason}"
+
+    def describe(self) -> list[str]:
+        """The plan as lines: per ladder its sizes, runs and solvers, and why each other solver declined."""
+        suite = self.suite
+        lines = [f"suite {suite.name}: {len(suite.seeds)} seeds, tolerance {suite.tolerance:g}, "
+                 f"budget {suite.time_budget:g} s per run"]
+        for ladder in suite.ladders:
+            runs = len(ladder.sizes) * len(suite.seeds) * len(self.applicable[ladder.label])
+            lines.append(f"  {ladder.label}: {ladder.size_name} in {list(ladder.sizes)}; {runs} runs: "
+                         f"{', '.join(self.applicable[ladder.label]) or 'no solver applies'}")
+            for name, reason in sorted(self.declined[ladder.label].items()):
+                shown = "unavailable here (below)" if name in self.unavailable else reason
+                lines.append(f"      declined by {name}: {shown}")
+        for name, reason in sorted(self.unavailable.items()):
+            lines.append(f"  {name} is unavailable here and runs nothing: {reason}")
+        return lines
 
     @property
     def runs(self) -> list[tuple]:
@@ -46,7 +73,8 @@ class Plan:
 
 def make_plan(suite: Suite, extra_solvers: list[Solver] = ()) -> Plan:
     """Each ladder's solvers (its own list, else the suite's, else all registered) that accept
-    its smallest economy; solvers passed in `extra_solvers` join every ladder."""
+    its smallest economy; solvers passed in `extra_solvers` join every ladder. A solver that
+    cannot work in this environment (`Solver.unavailable`) is declined everywhere with its reason."""
     def names_for(listed):
         return listed if listed is not None else tuple(available())
     wanted = {n for ladder in suite.ladders for n in names_for(ladder.solvers or suite.solvers)}
@@ -59,7 +87,12 @@ def make_plan(suite: Suite, extra_solvers: list[Solver] = ()) -> Plan:
         reasons = {name: solver.skip(probe) for name, solver in solvers.items() if name in candidates}
         applicable[ladder.label] = [n for n, r in reasons.items() if r is None]
         declined[ladder.label] = {n: r for n, r in reasons.items() if r is not None}
-    return Plan(suite, solvers, applicable, declined)
+    plan = Plan(suite, solvers, applicable, declined)
+    for name, solver in solvers.items():
+        reason = solver.unavailable()
+        if reason:
+            plan.make_unavailable(name, reason)
+    return plan
 
 
 def environment() -> dict:
@@ -112,7 +145,8 @@ def _append(handle, record: dict) -> None:
 
 def run_suite(suite: Suite, results: Path = Path("results"), extra_solvers: list[Solver | str] = (),
               progress: bool | None = None, resume: Path | None = None, isolate: bool = True,
-              workers: int = 1, executor: str = "local", scheduler: str | None = None) -> Path:
+              workers: int = 1, executor: str = "local", scheduler: str | None = None,
+              announce: Callable[[Plan], None] | None = None) -> Path:
     """Run the suite into a new directory under `results`, or finish the interrupted run in
     `resume` (whose stored suite file is then the suite): runs already recorded are neither
     redone nor duplicated, and budget hits already recorded keep walling larger sizes.
@@ -123,13 +157,19 @@ def run_suite(suite: Suite, results: Path = Path("results"), extra_solvers: list
     on this machine (`executor="local"`, `workers` at once) or on a dask cluster
     (`executor="dask"`: the one at `scheduler`, else a LocalCluster of `workers`); see
     `benchmarks.executors`. All runs of one size (seeds and solvers) go out at once and sizes
-    run in order, so the wall rule decides exactly as in a sequential sweep. Returns the run
-    directory."""
+    run in order, so the wall rule decides exactly as in a sequential sweep. A solver whose
+    warm-up raises is declined for the whole sweep with the warm-up's message, like one that
+    is unavailable. `announce` is called with the final plan before the first run. Returns
+    the run directory."""
     specs = [s for s in extra_solvers if isinstance(s, str)]
     plan = make_plan(suite, [create(s) if isinstance(s, str) else s for s in extra_solvers])
     used = {name: s for name, s in plan.solvers.items() if any(name in names for names in plan.applicable.values())}
     pool = make_executor(executor, used, suite.memory_budget, workers, isolate, scheduler)
     try:
+        for name, message in pool.warm_up_failures().items():
+            plan.make_unavailable(name, message)
+        if announce is not None:
+            announce(plan)
         return _sweep(suite, plan, pool, Path(results), resume, progress, specs)
     finally:
         pool.close()
@@ -150,11 +190,13 @@ def _sweep(suite: Suite, plan: Plan, pool, results: Path, resume: Path | None, p
                 "time_budget": suite.time_budget, "memory_budget_mb": suite.memory_budget,
                 **pool.describe(), "seeds": list(suite.seeds),
                 "solvers": {n: {"exact": s.exact, "params": s.params} for n, s in plan.solvers.items()},
-                "declined": plan.declined, "extra_solvers": specs, "environment": environment()}
+                "declined": plan.declined, "unavailable": plan.unavailable, "extra_solvers": specs,
+                "environment": environment()}
     else:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         meta.setdefault("resumed", []).append({"at": time.strftime("%Y-%m-%dT%H:%M:%S"), **pool.describe(),
-                                               "runs_already_done": len(done), "environment": environment()})
+                                               "runs_already_done": len(done), "unavailable": plan.unavailable,
+                                               "environment": environment()})
         # solvers added at this resume are kept, so that the next resume runs them too
         meta["extra_solvers"] = list(dict.fromkeys(meta.get("extra_solvers", []) + specs))
         for name, solver in plan.solvers.items():

@@ -1,6 +1,6 @@
 """Equilibrium solvers: the `Solver` interface, the registry, and the built-in solvers."""
-from .base import STATUSES, Outcome, Result, Solver, Unsupported, certified, finished, solve
+from .base import STATUSES, Outcome, Result, Solver, Unavailable, Unsupported, certified, finished, solve
 from .registry import available, create, get, load_errors
 
-__all__ = ["STATUSES", "Outcome", "Result", "Solver", "Unsupported", "available", "certified",
+__all__ = ["STATUSES", "Outcome", "Result", "Solver", "Unavailable", "Unsupported", "available", "certified",
            "create", "finished", "get", "load_errors", "solve"]

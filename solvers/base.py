@@ -26,6 +26,14 @@ class Unsupported(InputError):
     """The solver declines this economy; raised before any work starts."""
 
 
+class Unavailable(Unsupported):
+    """The solver cannot work in this environment at all (its extra is not installed, its
+    licence has expired): a fact about the machine, never a failed run."""
+
+
+_ENVIRONMENT: dict[type, str | None] = {}     # solver class -> why it cannot run here, or None
+
+
 @dataclass
 class Outcome:
     """What `Solver.run` returns: a candidate point and the solver's own reason for stopping."""
@@ -96,6 +104,10 @@ class Solver:
       `skip(economy) -> str | None` (untimed), optional: call `super().skip` for the
         declared models and families, then add limits of your own, with a reason.
       `warm_up()` (untimed), optional: compile kernels with the dtypes of a real call.
+      `check_environment()` (a classmethod, untimed), optional: why the solver cannot work
+        on this machine at all (an optional package missing, a licence expired), or None.
+        `unavailable()` asks it once per process; the harness then declines the solver
+        with that reason everywhere and runs nothing for it.
 
     `solve` calls `skip`, times `run`, and has the certificate judge the point:
     its status, not the solver's, is the one recorded. `solvers.testing.check_solver`
@@ -130,6 +142,25 @@ class Solver:
 
     def warm_up(self) -> None:
         """Untimed preparation, e.g. compiling Numba kernels with the dtypes of the timed call."""
+
+    @classmethod
+    def check_environment(cls) -> str | None:
+        """Why this solver cannot work in this environment, or None (the default: it can).
+        Override it for a solver that needs an optional package, a licence or a binary; keep
+        it cheap (an import, a probe model), since every process that runs the solver asks."""
+        return None
+
+    @classmethod
+    def unavailable(cls) -> str | None:
+        """`check_environment`'s answer as one line, asked once per process and class; an
+        exception it raises is itself the reason, so that a broken check never crashes a sweep."""
+        if cls not in _ENVIRONMENT:
+            try:
+                reason = cls.check_environment()
+            except Exception as exc:  # the check is about the environment: its failure is the answer
+                reason = f"its environment check failed: {type(exc).__name__}: {exc}"
+            _ENVIRONMENT[cls] = " ".join(str(reason).split()) if reason else None
+        return _ENVIRONMENT[cls]
 
     def run(self, economy: Economy, tol: float, deadline: float, seed: int) -> Outcome:
         raise NotImplementedError
@@ -178,12 +209,16 @@ def solve(solver: Solver, economy: Economy, tol: float = 1e-6, time_limit: float
           seed: int = 0) -> Result:
     """Run `solver` on `economy` and return its certified `Result`.
 
-    Raises `Unsupported` before starting if the solver declines the economy.
+    Raises `Unsupported` before starting if the solver declines the economy, and
+    `Unavailable` if it cannot work in this environment (`Solver.unavailable`).
     Any exception inside `run` becomes a `failed` result, never an exception.
     """
     reason = solver.skip(economy)
     if reason:
         raise Unsupported(f"{solver.name}: {reason}")
+    reason = solver.unavailable()
+    if reason:
+        raise Unavailable(f"{solver.name}: unavailable: {reason}")
     start = time.perf_counter()
     try:
         outcome = solver.run(economy, tol, start + time_limit, seed)

@@ -24,11 +24,20 @@ law, sum_j p_j (w_j - sum_i x_ij) = 0, then forces lambda = 0 at any solution. L
 function, and are declined. GAMSPy's free licence caps the model's size
 (rows and columns; 2n + m + 1 of each here), so larger economies are declined with
 that reason; `max_rows` sets the cap.
+
+PATH runs only with a working GAMS licence, and the demo licence inside
+`gamspy_base` is time-limited (54.6.1's expired on 2026-11-26). Whether GAMS
+works here is a fact about the machine: `check_environment` solves a one-variable
+MCP once per process and, when that fails, names the licence's expiry date if it
+has passed, so that the harness declines PATH with that reason instead of
+recording a failed run.
 """
 from __future__ import annotations
 
+import datetime
 import logging
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -47,6 +56,71 @@ def _gamspy():
     return gamspy
 
 
+LICENCE_HELP = ("install a licence with `gamspy install license ACCESS_CODE_OR_FILE`, "
+                "or leave path-mcp out: no other solver needs GAMS")
+
+
+def licence_expiry(lines: list[str]) -> datetime.date | None:
+    """The expiry date of a time-limited GAMS licence from its text lines, or None for a
+    licence without one (or text that is not a licence). The layout is GAMSPy's own reading
+    (`gamspy show license`, gamspy_cli/show.py): the licence's date as yymmdd at columns
+    48-54 of line 1, its evaluation period in months (base 62, one letter) in line 4,
+    time-limited when that field starts with 0; GAMS counts a month as 30 days and keeps
+    such a licence working for 30 days after the period."""
+    try:
+        field = lines[3][0:2]
+        if len(field) != 2 or field[0] != "0":
+            return None
+        digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+        months = digits.index(field[1])
+        issued = datetime.datetime.strptime(lines[0][48:54], "%y%m%d").date()
+    except (IndexError, ValueError):
+        return None
+    return issued + datetime.timedelta(days=(months + 1) * 30) if months > 0 else None
+
+
+def _licence() -> tuple[str, list[str]] | None:
+    """(path, lines) of the licence GAMSPy uses, or None where it cannot be read."""
+    try:
+        import gamspy_base
+        from gamspy import utils
+        path = utils._get_license_path(gamspy_base.directory)
+        return path, [line.strip() for line in Path(path).read_text(encoding="utf-8").splitlines()]
+    except Exception:  # a missing or unreadable licence only makes the explanation shorter
+        return None
+
+
+def _probe(gp) -> None:
+    """Solve x >= 1 complementary to x >= 0 with PATH; raises where GAMS cannot."""
+    c = gp.Container()
+    x = gp.Variable(c, "x", type="positive")
+    floor = gp.Equation(c, "floor")
+    floor[...] = x - 1 >= 0
+    gp.Model(c, "probe", problem=gp.Problem.MCP, matches={floor: x}).solve(solver="PATH")
+    level = float(x.records["level"].iloc[0])
+    if abs(level - 1.0) > 1e-6:
+        raise RuntimeError(f"PATH solved x >= 1 with x = {level:g}")
+
+
+def environment_problem(today: datetime.date | None = None) -> str | None:
+    """Why PATH cannot run here (GAMSPy missing, the licence expired, GAMS failing), or None."""
+    gp = _gamspy()
+    if gp is None:
+        return "GAMSPy is not installed: pip install 'gebench[gams]'"
+    try:
+        _probe(gp)
+        return None
+    except Exception as exc:  # why GAMS fails is the answer
+        failure = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    licence = _licence()
+    expiry = licence_expiry(licence[1]) if licence else None
+    if expiry is not None and expiry < (today or datetime.date.today()):
+        which = ("GAMSPy's time-limited demo licence" if "gamspy_base" in Path(licence[0]).parts
+                 else f"the GAMS licence {licence[0]}")
+        return f"{which} expired on {expiry.isoformat()}: {LICENCE_HELP}"
+    return f"GAMS cannot solve a one-variable model with PATH ({failure}): {LICENCE_HELP}"
+
+
 class PathMCP(Solver):
     """Exchange and Fisher markets with Cobb-Douglas, CES and Leontief agents as an MCP, by PATH."""
 
@@ -60,16 +134,18 @@ class PathMCP(Solver):
         reason = super().skip(economy)
         if reason is not None:
             return reason
-        if _gamspy() is None:
-            return "GAMSPy is not installed: pip install 'gebench[gams]'"
         rows = 2 * economy.n_agents + economy.n_goods + 1
         if rows > self.params["max_rows"]:
             return (f"the model has {rows} rows (2 agents + goods + 1), over the {self.params['max_rows']} "
                     "that GAMSPy's free licence solves")
         return None
 
+    @classmethod
+    def check_environment(cls) -> str | None:
+        return environment_problem()
+
     def warm_up(self) -> None:
-        if _gamspy() is None:
+        if self.unavailable():
             return
         from markets import make_economy
         a = np.array([[1.0, 2.0], [2.0, 1.0]])

@@ -17,6 +17,9 @@ and circulant linear exchange where every agent prefers its own good: uniform
 prices) and the Leontief economy of a matching-pennies
 game (prices from its unique Nash equilibrium). Each check uses those the
 solver accepts (`skip` returns None); only `check_equilibria` requires one.
+A check that must run a solver which cannot work on this machine
+(`Solver.unavailable`) raises `Unavailable`, which a test suite turns into a skip
+with that reason.
 """
 from __future__ import annotations
 
@@ -31,7 +34,7 @@ from markets.closed_form import cobb_douglas_prices
 from markets.games import equilibrium_from_nash, game_of, leontief_from_game
 from markets.generators import build, generate
 
-from .base import STATUSES, Solver, Unsupported, solve
+from .base import STATUSES, Solver, Unavailable, Unsupported, solve
 
 TOL = 1e-7                 # the certificate tolerance the checks ask for
 PRICE_TOL = 1e-3           # how close a converged answer's prices must be to the known ones
@@ -266,7 +269,12 @@ def _bound(check, cls, params):
 
 
 def _ready(cls: type[Solver], params: dict) -> Solver:
+    """An instance, warmed up; `Unavailable` where it cannot work here, so a check that needs
+    to run the solver says so instead of failing on the environment."""
     solver = cls(**params)
+    reason = cls.unavailable()
+    if reason:
+        raise Unavailable(f"{cls.name}: unavailable: {reason}")
     solver.warm_up()
     return solver
 

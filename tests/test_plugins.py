@@ -14,7 +14,7 @@ from benchmarks.cli import main
 from benchmarks.runner import read_runs
 from markets import demand, save
 from markets.generators import generate
-from solvers import Outcome, create
+from solvers import Outcome, Unavailable, create
 from solvers.registry import available
 from solvers.tatonnement import Tatonnement
 from solvers.testing import CHECKS, DEADLINE_MARGIN, TIME_LIMIT, check_solver, solver_checks
@@ -27,7 +27,10 @@ BUILT_IN = sorted(available())
 @pytest.mark.parametrize("solver", BUILT_IN)
 @pytest.mark.parametrize("check", [c.__name__ for c in CHECKS])
 def test_every_built_in_solver_passes_the_kit(solver, check):
-    dict(solver_checks(available()[solver]))[check]()
+    try:
+        dict(solver_checks(available()[solver]))[check]()
+    except Unavailable as exc:     # a fact about this machine (a licence, an extra), not the solver's flaw
+        pytest.skip(str(exc))
 
 
 # --- a deliberately broken solver, one flaw at a time -------------------------------------------

@@ -228,10 +228,16 @@ def test_results_summarises_a_run_directory(capsys):
     assert hard["largest"] == 14 and hard["fit"].startswith("x")
 
 
-def test_dry_run_lists_the_plan_and_runs_nothing(tmp_path, capsys):
+@pytest.mark.parametrize("path_reason", [None, "its licence expired"])
+def test_dry_run_lists_the_plan_and_runs_nothing(tmp_path, capsys, monkeypatch, path_reason):
+    from solvers import base
+    from solvers.path_mcp import PathMCP
+    monkeypatch.setitem(base._ENVIRONMENT, PathMCP, path_reason)
     assert main(["run", "--dry-run", "--results", str(tmp_path), "--estimate-from", REFERENCE]) == 0
     out = capsys.readouterr().out
-    assert "537 runs" in out and "declined by homotopy" in out and "estimate from" in out
+    runs = "537 runs" if path_reason is None else "480 runs"     # PATH has 57 runs in the quick suite
+    assert runs in out and "declined by homotopy" in out and "estimate from" in out
+    assert ("path-mcp is unavailable here and runs nothing: its licence expired" in out) == bool(path_reason)
     assert not any(tmp_path.iterdir())
     assert main(["run", "quick", "--resume", str(tmp_path)]) == 2
 
