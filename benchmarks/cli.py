@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import argparse
-import json
+import math
 import sys
 from pathlib import Path
 
 from markets import InputError, certify, dumps, load
 from markets.classic import CLASSICS
 from markets.generators import FAMILIES, build, generate
-from markets.io import parse_json, write_atomic
+from markets.io import load_point, to_json, write_atomic
 
 
 def _cmd_generate(args) -> int:
@@ -46,23 +46,18 @@ def _cmd_solve(args) -> int:
     except Exception as exc:  # a warm-up that raises means the solver cannot run here
         raise InputError(" ".join(f"{solver.name}: warm-up failed: {type(exc).__name__}: {exc}".split())) from None
     result = solve(solver, economy, args.tol, args.time_limit, args.seed)
-    print(json.dumps(result.to_dict()))
+    print(to_json(result.to_dict()))
     return 0
 
 
 def _cmd_verify(args) -> int:
     economy = load(args.file)
+    prices, allocation = load_point(args.result)
     try:
-        doc = parse_json(Path(args.result).read_text(encoding="utf-8"), str(args.result))
-    except OSError as exc:
-        raise InputError(f"{args.result}: cannot read: {exc}") from None
-    if not isinstance(doc, dict) or "prices" not in doc or "allocation" not in doc:
-        raise InputError(f"{args.result}: expected a result object with prices and allocation")
-    try:
-        certificate = certify(economy, doc["prices"], doc["allocation"])
+        certificate = certify(economy, prices, allocation)
     except InputError as exc:
         raise InputError(f"{args.result}: {exc}") from None
-    print(json.dumps({**certificate.to_dict(), "tolerance": args.tol, "equilibrium": certificate.within(args.tol)}))
+    print(to_json({**certificate.to_dict(), "tolerance": args.tol, "equilibrium": certificate.within(args.tol)}))
     return 0 if certificate.within(args.tol) else 1
 
 
@@ -73,7 +68,7 @@ def _cmd_solvers(args) -> int:
              "unavailable": cls.unavailable()} for name, cls in available().items()]
     errors = list(load_errors())
     if args.json:
-        print(json.dumps({"solvers": rows, "errors": errors}, indent=1))
+        print(to_json({"solvers": rows, "errors": errors}, indent=1))
         return 0
     for row in rows:
         kind = "exact" if row["exact"] else "heuristic"
@@ -98,7 +93,7 @@ def _draw(records: list[dict], run_dir: Path, budget, title: str) -> list[Path]:
 
 
 def _cmd_run(args) -> int:
-    from .runner import read_runs, run_suite
+    from .runner import read_meta, read_runs, run_suite
     from .suite import load_suite, parse_suite
     if args.resume:
         if args.suite is not None:
@@ -106,11 +101,17 @@ def _cmd_run(args) -> int:
         stored = Path(args.resume) / "suite.toml"
         if not stored.is_file():
             raise InputError(f"--resume: {args.resume} is not a run directory (no suite.toml)")
-        suite = parse_suite(stored.read_text(encoding="utf-8"), str(stored))
+        try:
+            text = stored.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"{stored}: cannot read as UTF-8 text: {exc}") from None
+        suite = parse_suite(text, str(stored), str(read_meta(Path(args.resume)).get("suite", "suite")))
         extra = list(dict.fromkeys(_stored_solvers(Path(args.resume)) + list(args.solver)))
     else:
         suite = load_suite(args.suite or "quick")
         extra = list(args.solver)
+    if args.estimate_from is not None and not (Path(args.estimate_from) / "runs.jsonl").is_file():
+        raise InputError(f"--estimate-from: {args.estimate_from} is not a run directory (no runs.jsonl)")
     if args.dry_run:
         print(_dry_run(suite, Path(args.estimate_from) if args.estimate_from else None, extra))
         return 0
@@ -139,11 +140,11 @@ def _cmd_run(args) -> int:
 
 def _stored_solvers(run_dir: Path) -> list[str]:
     """The `--solver` specs an interrupted run was started with, from its meta.json."""
-    from .runner import META_FILE
-    try:
-        return list(json.loads((run_dir / META_FILE).read_text(encoding="utf-8")).get("extra_solvers", []))
-    except (OSError, json.JSONDecodeError):
-        return []
+    from .runner import read_meta
+    specs = read_meta(run_dir).get("extra_solvers", [])
+    if not (isinstance(specs, list) and all(isinstance(spec, str) for spec in specs)):
+        raise InputError(f"{run_dir / 'meta.json'}: extra_solvers: expected a list of solver specs")
+    return specs
 
 
 def _dry_run(suite, reference: Path | None, extra: list[str] = ()) -> str:
@@ -174,7 +175,7 @@ def _dry_run(suite, reference: Path | None, extra: list[str] = ()) -> str:
 
 def _cmd_plot(args) -> int:
     from .plot import plot_overlay
-    from .runner import META_FILE, read_runs
+    from .runner import read_meta, read_runs
     runs = {}
     for run_dir in map(Path, args.run_dirs):
         runs[run_dir.name] = read_runs(run_dir)
@@ -188,10 +189,7 @@ def _cmd_plot(args) -> int:
         for path in plot_overlay(runs, first, stem):
             print(path)
         return 0
-    try:
-        meta = json.loads((first / META_FILE).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        meta = {}
+    meta = read_meta(first)
     for path in _draw(runs[first.name], first, meta.get("time_budget"), f"suite {meta.get('suite', '?')}"):
         print(path)
     return 0
@@ -204,7 +202,7 @@ def _cmd_results(args) -> int:
     if not records:
         raise InputError(f"{args.run_dir}: no runs.jsonl records to summarise")
     rows = summarise(records)
-    print(json.dumps(rows, indent=1) if args.json else format_table(rows))
+    print(to_json(rows, indent=1) if args.json else format_table(rows))
     return 0
 
 
@@ -281,8 +279,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     for name in ("tol", "time_limit"):
         value = getattr(args, name, None)
-        if value is not None and not value > 0:
-            print(f"gebench: error: --{name.replace('_', '-')}: must be > 0, got {value}", file=sys.stderr)
+        if value is not None and not (math.isfinite(value) and value > 0):
+            print(f"gebench: error: --{name.replace('_', '-')}: must be a finite number > 0, got {value}",
+                  file=sys.stderr)
             return 2
     try:
         return args.func(args)

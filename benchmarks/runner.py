@@ -19,6 +19,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from markets import InputError
+from markets.io import parse_json, to_json
 from solvers import Solver, create
 from solvers.registry import available
 
@@ -75,15 +76,23 @@ def make_plan(suite: Suite, extra_solvers: list[Solver] = ()) -> Plan:
     """Each ladder's solvers (its own list, else the suite's, else all registered) that accept
     its smallest economy; solvers passed in `extra_solvers` join every ladder. A solver that
     cannot work in this environment (`Solver.unavailable`) is declined everywhere with its reason."""
-    def names_for(listed):
+    def specs_for(listed):
         return listed if listed is not None else tuple(available())
-    wanted = {n for ladder in suite.ladders for n in names_for(ladder.solvers or suite.solvers)}
-    solvers = {s.name: s for s in [create(n) for n in sorted(wanted)] + list(extra_solvers)}
+    wanted = sorted({spec for ladder in suite.ladders for spec in specs_for(ladder.solvers or suite.solvers)})
+    created = {spec: create(spec) for spec in wanted}
+    solvers: dict[str, Solver] = {}
+    origins: dict[str, str] = {}
+    for spec, solver in [*created.items(), *((repr(s), s) for s in extra_solvers)]:
+        if solver.name in solvers and repr(solvers[solver.name]) != repr(solver):
+            raise InputError(f"solvers: {origins[solver.name]!r} and {spec!r} are both named {solver.name!r}; "
+                             "a sweep runs one solver of each name (records are keyed by it)")
+        solvers.setdefault(solver.name, solver)
+        origins.setdefault(solver.name, spec)
     extra = {s.name for s in extra_solvers}
     applicable, declined = {}, {}
     for ladder in suite.ladders:
         probe = ladder.economy(ladder.sizes[0], suite.seeds[0])
-        candidates = set(names_for(ladder.solvers or suite.solvers)) | extra
+        candidates = {created[spec].name for spec in specs_for(ladder.solvers or suite.solvers)} | extra
         reasons = {name: solver.skip(probe) for name, solver in solvers.items() if name in candidates}
         applicable[ladder.label] = [n for n, r in reasons.items() if r is None]
         declined[ladder.label] = {n: r for n, r in reasons.items() if r is not None}
@@ -126,6 +135,21 @@ def _numba_threads() -> int:
     return numba.get_num_threads()
 
 
+def read_meta(run_dir: Path) -> dict:
+    """A run directory's meta.json ({} where there is none); `InputError` naming the file
+    when it cannot be read or is not a JSON object."""
+    path = Path(run_dir) / META_FILE
+    if not path.exists():
+        return {}
+    try:
+        doc = parse_json(path.read_text(encoding="utf-8"), str(path))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read: {exc}") from None
+    if not isinstance(doc, dict):
+        raise InputError(f"{path}: expected a JSON object")
+    return doc
+
+
 def new_run_dir(results: Path, suite: Suite) -> Path:
     stamp = time.strftime("%Y%m%d-%H%M%S")
     path = results / f"{stamp}-{suite.name}"
@@ -138,7 +162,7 @@ def new_run_dir(results: Path, suite: Suite) -> Path:
 
 
 def _append(handle, record: dict) -> None:
-    handle.write(json.dumps(record) + "\n")
+    handle.write(to_json(record) + "\n")
     handle.flush()
     os.fsync(handle.fileno())
 
@@ -193,7 +217,7 @@ def _sweep(suite: Suite, plan: Plan, pool, results: Path, resume: Path | None, p
                 "declined": plan.declined, "unavailable": plan.unavailable, "extra_solvers": specs,
                 "environment": environment()}
     else:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        meta = read_meta(out)
         meta.setdefault("resumed", []).append({"at": time.strftime("%Y-%m-%dT%H:%M:%S"), **pool.describe(),
                                                "runs_already_done": len(done), "unavailable": plan.unavailable,
                                                "environment": environment()})
@@ -201,7 +225,7 @@ def _sweep(suite: Suite, plan: Plan, pool, results: Path, resume: Path | None, p
         meta["extra_solvers"] = list(dict.fromkeys(meta.get("extra_solvers", []) + specs))
         for name, solver in plan.solvers.items():
             meta.setdefault("solvers", {}).setdefault(name, {"exact": solver.exact, "params": solver.params})
-    meta_path.write_text(json.dumps(meta, indent=1, default=str), encoding="utf-8")
+    meta_path.write_text(to_json(meta, indent=1, default=str), encoding="utf-8")
 
     bar = tqdm(total=len(plan.runs) - len(done), desc=suite.name, unit="run",
                disable=None if progress is None else not progress)

@@ -1,6 +1,8 @@
 """Benchmark suites: declarative TOML files of families, size ladders, solvers and budgets."""
 from __future__ import annotations
 
+import math
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,16 +62,45 @@ class Suite:
     source: str = field(default="", repr=False)
 
 
+_KIND_NAMES = {str: "a string", list: "a list", int: "an integer", float: "a number", bool: "true or false"}
+
+
+def _kind_name(kind) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return "a number" if set(kinds) == {int, float} else " or ".join(_KIND_NAMES.get(k, k.__name__) for k in kinds)
+
+
 def _require(doc: dict, key: str, kind, where: str):
     if key not in doc:
         raise InputError(f"{where}: {key}: missing")
+    return _typed(doc, key, kind, where)
+
+
+def _typed(doc: dict, key: str, kind, where: str, default=None):
+    """doc[key] (or `default` when absent), refused unless of `kind`; a boolean is never a number."""
+    if key not in doc:
+        return default
     value = doc[key]
-    if not isinstance(value, kind) or isinstance(value, bool):
-        raise InputError(f"{where}: {key}: expected {getattr(kind, '__name__', kind)}, got {value!r}")
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        raise InputError(f"{where}: {key}: expected {_kind_name(kind)}, got {value!r}")
     return value
 
 
-def parse_suite(text: str, where: str = "suite") -> Suite:
+def _finite_positive(doc: dict, key: str, where: str, default=None) -> float:
+    value = _typed(doc, key, (int, float), where, default) if default is not None else \
+        _require(doc, key, (int, float), where)
+    if not (math.isfinite(value) and value > 0):
+        raise InputError(f"{where}: {key}: must be a finite number > 0, got {value!r}")
+    return float(value)
+
+
+_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+def parse_suite(text: str, where: str = "suite", default_name: str = "suite") -> Suite:
+    """A suite from TOML text; `where` names the file in errors, `default_name` is the
+    suite's name when the file gives none (the file's stem). Every field is checked for
+    type and range, with one line naming the file and the field."""
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -78,48 +109,64 @@ def parse_suite(text: str, where: str = "suite") -> Suite:
     unknown = sorted(set(doc) - known)
     if unknown:
         raise InputError(f"{where}: {field_name(unknown[0])}: unknown field (known: {sorted(known)})")
-    tol = float(_require(doc, "tolerance", (int, float), where))
-    budget = float(_require(doc, "time_budget", (int, float), where))
-    if not tol > 0 or not budget > 0:
-        raise InputError(f"{where}: tolerance and time_budget must be > 0")
-    memory = doc.get("memory_budget", 8192.0)
-    if not isinstance(memory, (int, float)) or isinstance(memory, bool) or not memory >= 64:
+    name = _typed(doc, "name", str, where, default_name)
+    if not _NAME.fullmatch(name):
+        raise InputError(f"{where}: name: one word of letters, digits, '.', '_' and '-' "
+                         f"(it names the run directory), got {name!r}")
+    description = _typed(doc, "description", str, where, "")
+    tol = _finite_positive(doc, "tolerance", where)
+    budget = _finite_positive(doc, "time_budget", where)
+    memory = _finite_positive(doc, "memory_budget", where, 8192.0)
+    if memory < 64:
         raise InputError(f"{where}: memory_budget: MiB per run, at least 64, got {doc.get('memory_budget')!r}")
     seeds = doc.get("seeds", [0])
-    if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and s >= 0 for s in seeds):
-        raise InputError(f"{where}: seeds: expected a list of integers >= 0")
+    if not isinstance(seeds, list) or not seeds or not all(
+            isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds):
+        raise InputError(f"{where}: seeds: expected a list of integers >= 0, got {seeds!r}")
+    if len(set(seeds)) != len(seeds):
+        twice = next(s for s in seeds if seeds.count(s) > 1)
+        raise InputError(f"{where}: seeds: seed {twice} is listed twice (each seed is one run per size and solver)")
     solvers = doc.get("solvers", "all")
     if solvers != "all" and not (isinstance(solvers, list) and all(isinstance(s, str) for s in solvers)):
         raise InputError(f"{where}: solvers: expected \"all\" or a list of solver names")
+    families = doc.get("family", [])
+    if not isinstance(families, list) or not all(isinstance(f, dict) for f in families):
+        raise InputError(f"{where}: family: expected [[family]] tables (an array of tables), "
+                         f"not a single [family] table or a value")
     ladders = []
-    for k, fam in enumerate(doc.get("family", [])):
+    for k, fam in enumerate(families):
         at = f"{where}: family[{k}]"
-        name = _require(fam, "family", str, at)
-        if name not in FAMILIES:
-            raise InputError(f"{at}: family: unknown {name!r}; known: {', '.join(sorted(FAMILIES))}")
+        name_of_family = _require(fam, "family", str, at)
+        if name_of_family not in FAMILIES:
+            raise InputError(f"{at}: family: unknown {name_of_family!r}; known: {', '.join(sorted(FAMILIES))}")
         sizes = _require(fam, "sizes", list, at)
-        if not sizes or not all(isinstance(s, int) and s >= 1 for s in sizes) or sizes != sorted(set(sizes)):
+        if not sizes or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in sizes) or sizes != sorted(set(sizes)):
             raise InputError(f"{at}: sizes: expected increasing integers >= 1")
         extra = sorted(set(fam) - {"family", "sizes", "goods_per_agent", "density", "rho", "solvers", "sparse"})
         if extra:
             raise InputError(f"{at}: {field_name(extra[0])}: unknown field")
-        if FAMILIES[name].size_name == "d" and set(fam) & {"goods_per_agent", "density", "rho", "sparse"}:
-            raise InputError(f"{at}: {name} is a game family: goods_per_agent, density, rho and sparse do not apply")
+        if FAMILIES[name_of_family].size_name == "d" and set(fam) & {"goods_per_agent", "density", "rho", "sparse"}:
+            raise InputError(f"{at}: {name_of_family} is a game family: goods_per_agent, density, rho and sparse do not apply")
         sparse = fam.get("sparse", False)
         if not isinstance(sparse, bool):
             raise InputError(f"{at}: sparse: expected true or false, got {sparse!r}")
         own = fam.get("solvers")
         if own is not None and not (isinstance(own, list) and own and all(isinstance(s, str) for s in own)):
             raise InputError(f"{at}: solvers: expected a list of solver names")
-        rho = fam.get("rho")
-        ladders.append(FamilyLadder(name, tuple(sizes), float(fam.get("goods_per_agent", 1.0)),
-                                    float(fam.get("density", 1.0)), None if rho is None else float(rho),
-                                    None if own is None else tuple(own), sparse))
+        goods_per_agent = _finite_positive(fam, "goods_per_agent", at, 1.0)
+        density = _finite_positive(fam, "density", at, 1.0)
+        if density > 1:
+            raise InputError(f"{at}: density: the share of goods each agent wants, in (0, 1], got {density!r}")
+        rho = _typed(fam, "rho", (int, float), at)
+        if rho is not None and not math.isfinite(rho):
+            raise InputError(f"{at}: rho: must be a finite number, got {rho!r}")
+        ladders.append(FamilyLadder(name_of_family, tuple(sizes), goods_per_agent, density,
+                                    None if rho is None else float(rho), None if own is None else tuple(own), sparse))
     if not ladders:
         raise InputError(f"{where}: family: at least one [[family]] table is needed")
-    return Suite(name=str(doc.get("name", where)), ladders=tuple(ladders),
+    return Suite(name=name, ladders=tuple(ladders),
                  solvers=None if solvers == "all" else tuple(solvers), seeds=tuple(seeds),
-                 tolerance=tol, time_budget=budget, memory_budget=float(memory), description=str(doc.get("description", "")),
+                 tolerance=tol, time_budget=budget, memory_budget=memory, description=description,
                  source=text)
 
 
@@ -134,4 +181,14 @@ def load_suite(name_or_path: str) -> Suite:
         path = SUITES_DIR / f"{name_or_path}.toml"
     if not path.is_file():
         raise InputError(f"suite: no shipped suite or file {name_or_path!r} (shipped: {', '.join(shipped_suites())})")
-    return parse_suite(path.read_text(encoding="utf-8"), str(path))
+    return read_suite(path)
+
+
+def read_suite(path: Path) -> Suite:
+    """The suite in a TOML file, named after the file's stem unless it sets `name`."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read as UTF-8 text: {exc}") from None
+    stem = path.stem if _NAME.fullmatch(path.stem) else "suite"
+    return parse_suite(text, str(path), stem)

@@ -6,6 +6,7 @@ is an equilibrium.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -29,13 +30,31 @@ class Certificate:
 
     @property
     def worst(self) -> float:
-        return max(self.clearing, self.waste, self.budget, self.optimality)
+        """The largest measure; NaN if any measure is NaN (Python's `max` would drop it)."""
+        values = (self.clearing, self.waste, self.budget, self.optimality)
+        return math.nan if any(math.isnan(v) for v in values) else max(values)
+
+    @property
+    def finite(self) -> bool:
+        return all(math.isfinite(v) for v in (self.clearing, self.waste, self.budget, self.optimality))
 
     def within(self, tol: float) -> bool:
-        return self.worst <= tol
+        """All four measures finite and <= tol; `tol` must be a finite number > 0."""
+        check_tolerance(tol)
+        return self.finite and self.worst <= tol
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def check_tolerance(tol, where: str = "tolerance") -> float:
+    """`tol` as a float, or `InputError`: a tolerance is a finite number > 0 (NaN or infinity
+    would let every point pass)."""
+    if isinstance(tol, bool) or not isinstance(tol, (int, float, np.floating, np.integer)):
+        raise InputError(f"{where}: must be a finite number > 0, got {tol!r}")
+    if not (math.isfinite(tol) and tol > 0):
+        raise InputError(f"{where}: must be a finite number > 0, got {tol}")
+    return float(tol)
 
 
 def check_point(economy: Economy, prices, allocation):
@@ -80,24 +99,38 @@ def certify(economy: Economy, prices, allocation) -> Certificate:
     """The certificate of (prices, allocation); prices need not be normalised.
 
     `optimality` is reported as max(0, worst shortfall): an agent that gets more
-    than it can afford shows up in `budget`, not as a negative shortfall.
+    than it can afford shows up in `budget`, not as a negative shortfall. An agent
+    whose utility is unbounded at p has shortfall 1 whatever its income: an agent with
+    no income that wants a free good demands without bound, so a quasi-equilibrium
+    (Scarf's economy at a vertex of the simplex, Gale's at p = (1, 0)) is not an
+    equilibrium. A measure that cannot be computed honestly (a utility or a bound that
+    overflows) is NaN, and a NaN is never within any tolerance.
     """
     p, x = check_point(economy, prices, allocation)
     w = economy.total_supply
-    z = (x.sum(axis=0) - w) / w
-    clearing = float(max(z.max(), 0.0))
-    waste = float(p @ (np.maximum(-z, 0.0) * w) / (p @ w))
-
-    b = economy.incomes(p)
-    spend = x @ p
-    scale = np.where(b > 0, b, b.mean())
-    budget = float(max(np.max((spend - b) / scale), 0.0))
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        z = (x.sum(axis=0) - w) / w
+        waste = float(p @ (np.maximum(-z, 0.0) * w) / (p @ w))
+        b = economy.incomes(p)
+        spend = x @ p
+        scale = np.where(b > 0, b, b.mean())
+        budget = _worst((spend - b) / scale)
 
     log_u = log_utility(economy, x)
     log_v = log_indirect_utility(economy, p, b)
     with np.errstate(invalid="ignore", over="ignore"):
-        ratio = np.exp(np.minimum(log_u - log_v, 700.0))
-    shortfall = np.where(b > 0, 1.0 - ratio, 0.0)          # no income: the optimum is 0
-    shortfall = np.where(np.isposinf(log_v) & (b > 0), 1.0, shortfall)
-    optimality = float(max(np.max(shortfall), 0.0))
-    return Certificate(clearing, waste, budget, optimality)
+        ratio = np.exp(np.minimum(log_u - log_v, 0.0))
+    shortfall = np.where(b > 0, 1.0 - ratio, 0.0)          # no income and bounded: the optimum is 0
+    shortfall = np.where(np.isposinf(log_v), 1.0, shortfall)
+    # a finite bundle cannot have infinite utility, nor a positive income a zero optimum:
+    # either is an overflow, and the measure is then unknown, never 0
+    unknown = np.isposinf(log_u) | ((b > 0) & np.isneginf(log_v)) | np.isnan(log_u) | np.isnan(log_v)
+    shortfall = np.where(unknown, np.nan, shortfall)
+    optimality = _worst(shortfall)
+    return Certificate(_worst(z), waste, budget, optimality)
+
+
+def _worst(values: np.ndarray) -> float:
+    """max(0, the largest value), NaN if any value is NaN."""
+    top = float(np.max(values)) if values.size else 0.0
+    return top if math.isnan(top) else max(top, 0.0)

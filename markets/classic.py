@@ -30,17 +30,18 @@ def scarf_1960() -> Classic:
     Rev. 1960): three agents, three goods; agent i owns one unit of good i and has utility
     min(x_i, x_(i+1)). Its only equilibrium with positive prices is p = (1/3, 1/3, 1/3), each
     agent consuming half a unit of its two goods, and continuous tatonnement circles it for
-    ever. The vertices of the price simplex are equilibria too: at p = e_j only agent j has
-    income, and it buys one unit of goods j and j+1."""
+    ever. The vertices of the price simplex are only quasi-equilibria: at p = e_j only agent j
+    has income, and agent j+1, with none, wants two goods that are both free, so its demand
+    is unbounded (the certificate's optimality is 1 there)."""
     economy = make_economy("exchange", "leontief", _SCARF_TASTES, endowment=np.eye(3), name="scarf-1960")
-    return Classic(economy, (np.full(3, 1 / 3), *np.eye(3)), "Scarf (1960)")
+    return Classic(economy, (np.full(3, 1 / 3),), "Scarf (1960)")
 
 
 def scarf_hirota(holding: float = 0.02) -> Classic:
     """Scarf's economy where every agent also holds `holding` units of every good: Hirota, "On
     the stability of competitive equilibrium and the patterns of initial holdings: an example"
     (Int. Econ. Rev. 1981). The extra holdings give every agent an income at every price, which
-    removes the boundary equilibria; p = (1/3, 1/3, 1/3) remains, by symmetry, and for small
+    removes the boundary quasi-equilibria; p = (1/3, 1/3, 1/3) remains, by symmetry, and for small
     holdings tatonnement still circles instead of converging."""
     economy = make_economy("exchange", "leontief", _SCARF_TASTES, endowment=np.eye(3) + holding,
                            name="scarf-hirota")

@@ -25,10 +25,20 @@ def _reject_constant(token: str):
     raise InputError(f"JSON: {token} is not a number (use finite numbers)")
 
 
+def _unique_keys(pairs: list) -> dict:
+    seen = {}
+    for key, value in pairs:
+        if key in seen:
+            raise InputError(f"JSON: key {json.dumps(key)} appears twice in one object")
+        seen[key] = value
+    return seen
+
+
 def parse_json(text: str, what: str = "document"):
-    """json.loads that refuses NaN and Infinity and reports the position of a syntax error."""
+    """json.loads that refuses NaN and Infinity and duplicate keys, and reports the position
+    of a syntax error."""
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
         raise InputError(f"{what}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
     except InputError as exc:
@@ -37,9 +47,36 @@ def parse_json(text: str, what: str = "document"):
         raise InputError(f"{what}: JSON nested too deeply") from None
 
 
+def json_safe(value):
+    """`value` with every non-finite float replaced by None (JSON null), so that `json.dumps`
+    writes no NaN or Infinity token, which no strict JSON reader (gebench's own included) reads."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, np.generic):
+        return json_safe(value.item())
+    return value
+
+
+def to_json(value, **kwargs) -> str:
+    """`json.dumps` of `json_safe(value)`, refusing any NaN that could remain."""
+    return json.dumps(json_safe(value), allow_nan=False, **kwargs)
+
+
 def _number(value, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise EconomyError(f"{where}: expected a number, got {json.dumps(value)[:40]}")
+    if isinstance(value, int):
+        try:
+            exact = float(value) == value
+        except OverflowError:
+            exact = False
+        if not exact:
+            raise EconomyError(f"{where}: the integer {str(value)[:30]}{'...' if len(str(value)) > 30 else ''} "
+                               "cannot be held exactly as a float (format 1 numbers are doubles)")
     value = float(value)
     if not math.isfinite(value):
         raise EconomyError(f"{where}: must be finite, got {value}")
@@ -197,6 +234,36 @@ def load(path: str | os.PathLike) -> Economy:
         return loads(text)
     except InputError as exc:
         raise type(exc)(f"{path}: {exc}") from None
+
+
+def _numeric_array(value, where: str, depth: int):
+    """A nested list of numbers (no booleans, no strings) as nested lists of floats."""
+    if depth == 0:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise InputError(f"{where}: expected a number, got {json.dumps(value)[:40]}")
+        return _number(value, where)
+    if not isinstance(value, list):
+        raise InputError(f"{where}: expected a list")
+    return [_numeric_array(v, f"{where}[{k}]", depth - 1) for k, v in enumerate(value)]
+
+
+def load_point(path: str | os.PathLike) -> tuple[list, list]:
+    """(prices, allocation) of a solver result file (the format's solver result), checked
+    for shape and type: numbers only, no booleans; every error names the file and field."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read: {exc}") from None
+    doc = parse_json(text, str(path))
+    if not isinstance(doc, dict) or "prices" not in doc or "allocation" not in doc:
+        raise InputError(f"{path}: expected a result object with prices and allocation")
+    if doc["prices"] is None or doc["allocation"] is None:
+        raise InputError(f"{path}: the result has no point (prices or allocation is null): nothing to verify")
+    try:
+        return _numeric_array(doc["prices"], "prices", 1), _numeric_array(doc["allocation"], "allocation", 2)
+    except InputError as exc:
+        raise InputError(f"{path}: {exc}") from None
 
 
 def write_atomic(path: str | os.PathLike, text: str) -> None:

@@ -22,6 +22,20 @@ _INF = math.inf
 
 
 @njit(cache=True)
+def _cd_scale(a):
+    """(top, total) with top = max_j a_j and total = sum_j a_j / top, so that the Cobb-Douglas
+    shares alpha_j = a_j / top / total never overflow, whatever the coefficients' magnitude."""
+    top = 0.0
+    for j in range(a.shape[0]):
+        if a[j] > top:
+            top = a[j]
+    total = 0.0
+    for j in range(a.shape[0]):
+        total += a[j] / top
+    return top, total
+
+
+@njit(cache=True)
 def demand_row(kind, a, log_a, rho, p, log_p, b, x):
     """Write into x the optimal bundle of one agent at prices p and income b.
 
@@ -64,12 +78,10 @@ def demand_row(kind, a, log_a, rho, p, log_p, b, x):
             if a[j] > 0.0 and a[j] / p[j] >= best * (1.0 - 1e-12):
                 x[j] = b / ties / p[j]
     elif kind == COBB_DOUGLAS:
-        total = 0.0
-        for j in range(m):
-            total += a[j]
+        top, total = _cd_scale(a)
         for j in range(m):
             if a[j] > 0.0 and p[j] > 0.0:
-                x[j] = a[j] / total * b / p[j]
+                x[j] = a[j] / top / total * b / p[j]
     else:
         # x_j = b e_j / sum_k e_k p_k with e_j = (a_j / p_j)^sigma, shifted by max e_j
         sigma = 1.0 / (1.0 - rho)
@@ -93,24 +105,38 @@ def demand_row(kind, a, log_a, rho, p, log_p, b, x):
 
 
 @njit(cache=True)
+def _log_dot(a, v):
+    """log sum_j a_j v_j over the goods with a_j > 0 and v_j > 0, summed in logs so that
+    coefficients near the float limit cannot overflow; -inf where no term is positive."""
+    top = -_INF
+    for j in range(a.shape[0]):
+        if a[j] > 0.0 and v[j] > 0.0:
+            t = math.log(a[j]) + math.log(v[j])
+            if t > top:
+                top = t
+    if top == -_INF:
+        return -_INF
+    total = 0.0
+    for j in range(a.shape[0]):
+        if a[j] > 0.0 and v[j] > 0.0:
+            total += math.exp(math.log(a[j]) + math.log(v[j]) - top)
+    return top + math.log(total)
+
+
+@njit(cache=True)
 def log_utility_row(kind, a, rho, x):
     """log u(x) for one agent; -inf where u(x) = 0."""
     m = a.shape[0]
     if kind == LINEAR:
-        total = 0.0
-        for j in range(m):
-            total += a[j] * x[j]
-        return math.log(total) if total > 0.0 else -_INF
+        return _log_dot(a, x)
     if kind == COBB_DOUGLAS:
-        total = 0.0
-        for j in range(m):
-            total += a[j]
+        top, total = _cd_scale(a)
         acc = 0.0
         for j in range(m):
             if a[j] > 0.0:
                 if x[j] <= 0.0:
                     return -_INF
-                acc += a[j] / total * math.log(x[j])
+                acc += a[j] / top / total * math.log(x[j])
         return acc
     if kind == LEONTIEF:
         low = _INF
@@ -144,14 +170,15 @@ def log_utility_row(kind, a, rho, x):
 
 @njit(cache=True)
 def log_indirect_row(kind, a, rho, p, b):
-    """log of the best utility affordable at prices p with income b > 0; +inf where unbounded."""
+    """log of the best utility affordable at prices p with income b >= 0: +inf where it is
+    unbounded, also at b = 0 (a free wanted good that alone gives utility: any such good for
+    linear and CES with rho > 0, every wanted good for Cobb-Douglas with no income, for
+    Leontief and for CES complements), and -inf where income is 0 and it is bounded."""
     m = a.shape[0]
-    log_b = math.log(b)
+    log_b = math.log(b) if b > 0.0 else -_INF
     if kind == LEONTIEF:
-        cost = 0.0
-        for j in range(m):
-            cost += a[j] * p[j]
-        return log_b - math.log(cost) if cost > 0.0 else _INF
+        log_cost = _log_dot(a, p)
+        return log_b - log_cost if log_cost > -_INF else _INF
     if kind == LINEAR:
         best = -_INF
         for j in range(m):
@@ -163,15 +190,22 @@ def log_indirect_row(kind, a, rho, p, b):
                     best = v
         return log_b + best
     if kind == COBB_DOUGLAS:
-        total = 0.0
+        free = 0
+        wanted = 0
         for j in range(m):
-            total += a[j]
+            if a[j] > 0.0:
+                wanted += 1
+                if p[j] <= 0.0:
+                    free += 1
+        if free > 0 and (b > 0.0 or free == wanted):
+            return _INF
+        if b <= 0.0:
+            return -_INF
+        top, total = _cd_scale(a)
         acc = log_b
         for j in range(m):
             if a[j] > 0.0:
-                if p[j] <= 0.0:
-                    return _INF
-                alpha = a[j] / total
+                alpha = a[j] / top / total
                 acc += alpha * (math.log(alpha) - math.log(p[j]))
         return acc
     # CES: V = b * (sum_j a_j^sigma p_j^(1 - sigma))^(1 / (sigma - 1))
@@ -211,7 +245,7 @@ def _log_utility_all(kinds, a, rho, x, out):
 @njit(cache=True)
 def _log_indirect_all(kinds, a, rho, p, b, out):
     for i in range(a.shape[0]):
-        out[i] = log_indirect_row(kinds[i], a[i], rho[i], p, b[i]) if b[i] > 0.0 else -_INF
+        out[i] = log_indirect_row(kinds[i], a[i], rho[i], p, b[i])
 
 
 # Sparse economies: the row kernels above only look at goods with a_j > 0 (a good with
@@ -246,7 +280,7 @@ def _log_indirect_all_csr(kinds, data, indptr, indices, rho, p, b, out):
         lo, hi = indptr[i], indptr[i + 1]
         for k in range(lo, hi):
             p_row[k - lo] = p[indices[k]]
-        out[i] = log_indirect_row(kinds[i], data[lo:hi], rho[i], p_row[:hi - lo], b[i]) if b[i] > 0.0 else -_INF
+        out[i] = log_indirect_row(kinds[i], data[lo:hi], rho[i], p_row[:hi - lo], b[i])
 
 
 def _f64(x) -> np.ndarray:
@@ -294,7 +328,8 @@ def log_utility(economy: Economy, allocation) -> np.ndarray:
 
 
 def log_indirect_utility(economy: Economy, prices, incomes) -> np.ndarray:
-    """(n,) log u_i(d_i(p)); +inf where utility is unbounded, -inf where income is 0."""
+    """(n,) log u_i(d_i(p)); +inf where utility is unbounded (with or without income: a
+    free wanted good), -inf where income is 0 and utility is bounded."""
     out = np.empty(economy.n_agents)
     p, b = _f64(prices), _f64(incomes)
     if economy.sparse:

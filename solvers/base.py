@@ -17,6 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from markets import Certificate, Economy, InputError, certify
+from markets.io import json_safe
 from markets.units import unit_supply
 
 STATUSES = ("converged", "max_iter", "timeout", "diverged", "no_equilibrium", "failed")
@@ -72,7 +73,7 @@ class Result:
             doc["message"] = self.message
         if self.extra:
             doc["extra"] = self.extra
-        return doc
+        return json_safe(doc)
 
 
 class Solver:
@@ -247,7 +248,10 @@ def certified(name: str, economy: Economy, outcome: Outcome, tol: float, seconds
         except InputError as exc:
             prices = allocation = certificate = None
             status, message = "failed", f"invalid answer: {exc}"
-    if certificate is not None and certificate.within(tol):
+    if certificate is not None and not certificate.finite:
+        measures = ", ".join(f"{k} {v}" for k, v in certificate.to_dict().items() if not np.isfinite(v))
+        status, message = "failed", f"the certificate cannot judge this point ({measures}): {message or status}"
+    elif certificate is not None and certificate.within(tol):
         status = "converged"
     elif status == "converged":
         worst = "no point" if certificate is None else f"worst measure {certificate.worst:.3g}"
