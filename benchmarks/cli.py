@@ -3,16 +3,22 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
+import signal
 import sys
 from pathlib import Path
 
 from markets import InputError, certify, dumps, load
 from markets.classic import CLASSICS
-from markets.generators import FAMILIES, build, generate
-from markets.io import load_point, to_json, write_atomic
+from markets.generators import FAMILIES, build, estimate_mb, generate
+from markets.io import check_output_path, load_point, to_json, write_atomic
+
+from .suite import machine_memory_mb
 
 
 def _cmd_generate(args) -> int:
+    if args.output not in (None, "-"):
+        check_output_path(args.output)
     if args.family in CLASSICS:
         economy = CLASSICS[args.family]().economy
     elif FAMILIES[args.family].size_name == "d":
@@ -22,6 +28,12 @@ def _cmd_generate(args) -> int:
     else:
         if args.agents is None or args.goods is None:
             raise InputError(f"--agents, --goods: {args.family} needs both")
+        if args.agents < 1 or args.goods < 1:
+            raise InputError(f"--agents, --goods: must be >= 1, got {args.agents} and {args.goods}")
+        need, machine = estimate_mb(args.family, args.agents, args.goods, args.density), machine_memory_mb()
+        if machine is not None and need > machine:
+            raise InputError(f"--agents, --goods: {args.family} with {args.agents} x {args.goods} needs about "
+                             f"{need:,.0f} MiB, more than this machine's {machine:,.0f} MiB")
         economy = generate(args.family, args.agents, args.goods, args.seed, args.density, args.rho)
     text = dumps(economy) + "\n"
     if args.output in (None, "-"):
@@ -93,7 +105,7 @@ def _draw(records: list[dict], run_dir: Path, budget, title: str) -> list[Path]:
 
 
 def _cmd_run(args) -> int:
-    from .runner import read_meta, read_runs, run_suite
+    from .runner import read_meta, read_runs, run_suite, worker_cap
     from .suite import load_suite, parse_suite
     if args.resume:
         if args.suite is not None:
@@ -110,6 +122,11 @@ def _cmd_run(args) -> int:
     else:
         suite = load_suite(args.suite or "quick")
         extra = list(args.solver)
+    workers = args.workers
+    if args.executor == "local" or args.scheduler is None:
+        workers, why = worker_cap(args.workers, suite.memory_budget)
+        if why:
+            print(f"gebench: --workers {args.workers} capped at {workers}: {why}", file=sys.stderr)
     if args.estimate_from is not None and not (Path(args.estimate_from) / "runs.jsonl").is_file():
         raise InputError(f"--estimate-from: {args.estimate_from} is not a run directory (no runs.jsonl)")
     if args.dry_run:
@@ -120,7 +137,7 @@ def _cmd_run(args) -> int:
 
     def sweep() -> Path:
         out = run_suite(suite, Path(args.results), extra, resume=Path(args.resume) if args.resume else None,
-                        isolate=not args.in_process, workers=args.workers, executor=args.executor,
+                        isolate=not args.in_process, workers=workers, executor=args.executor,
                         scheduler=args.scheduler, announce=lambda plan: print(*plan.describe(), sep="\n",
                                                                               file=sys.stderr))
         records = read_runs(out)
@@ -283,14 +300,28 @@ def main(argv: list[str] | None = None) -> int:
             print(f"gebench: error: --{name.replace('_', '-')}: must be a finite number > 0, got {value}",
                   file=sys.stderr)
             return 2
+    from .runner import Interrupted, Terminated
+
+    def terminate(signum, frame):
+        raise Terminated()
+    previous = signal.signal(signal.SIGTERM, terminate)
     try:
         return args.func(args)
     except InputError as exc:
         print(f"gebench: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("gebench: interrupted", file=sys.stderr)
-        return 130
+    except Interrupted as exc:
+        print(f"gebench: {'terminated' if exc.terminated else 'interrupted'}; the records so far are in "
+              f"{exc.run_dir}\ngebench: finish the sweep with: gebench run --resume {exc.run_dir}", file=sys.stderr)
+        return 143 if exc.terminated else 130
+    except KeyboardInterrupt as exc:
+        print(f"gebench: {'terminated' if isinstance(exc, Terminated) else 'interrupted'}", file=sys.stderr)
+        return 143 if isinstance(exc, Terminated) else 130
+    except BrokenPipeError:            # the reader went away (gebench solvers --json | head)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,11 @@
 """Where the runs of a sweep execute: a local pool of worker processes, or a dask cluster.
 
 The sweep loop in `benchmarks.runner` (run order, the wall rule, the records)
-talks to either through the same four things: `slots` (runs at once),
+talks to either through the same five things: `slots` (runs at once),
 `run(ladder, size, seed, solver, tol, budget) -> record fields` (blocking,
 thread-safe), `warm_up_failures()` (solver -> why its warm-up raised, so the
-sweep declines it) and `describe()` (what meta.json records). Both hand every run to
+sweep declines it), `describe()` (what meta.json records) and `abort()` (stop
+every run in flight at once, on Ctrl-C or SIGTERM). Both hand every run to
 an `IsolatedRunner`, so budgets, memory limits and crash handling are the same.
 
 With dask, cancelling a running task does not stop it (dask/distributed issues
@@ -60,6 +61,11 @@ class LocalExecutor:
         return {"executor": self.name, "isolation": "worker process" if self.isolate else "none",
                 "workers": self.slots, "threads_per_run": first.thread_counts,
                 "warm_up_seconds": first.warm_up_seconds}
+
+    def abort(self) -> None:
+        """Kill every worker now (Ctrl-C, SIGTERM): the runs in flight end unrecorded."""
+        for runner in self.runners:
+            runner.abort()
 
     def close(self) -> None:
         for runner in self.runners:
@@ -171,7 +177,13 @@ class DaskExecutor:
                 "warm_up_seconds": self.warm_up_seconds,
                 "dask_workers": {addr: n for addr, n in self.client.nthreads().items()}}
 
+    def abort(self) -> None:
+        """Stop the sweep's children on every dask worker now, and the local cluster."""
+        self.close()
+
     def close(self) -> None:
+        if self.client.status == "closed":
+            return
         try:
             self.client.run(_close_on_dask_worker, self.token)
         except Exception:  # closing is best effort: the cluster may already be gone

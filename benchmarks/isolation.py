@@ -110,6 +110,9 @@ class InProcessRunner:
     def run(self, ladder, size, seed, name, tol, budget) -> dict:
         return execute(self.solvers, ladder, size, seed, name, tol, budget)
 
+    def abort(self) -> None:
+        pass
+
     def close(self) -> None:
         pass
 
@@ -124,6 +127,7 @@ class IsolatedRunner:
         self.solvers, self.memory_mb, self.threads = solvers, memory_mb, threads
         self.context = mp.get_context("spawn")
         self.process = self.conn = None
+        self._stopping = threading.Lock()
         self.warm_up_seconds: dict[str, float] = {}
         self.thread_counts: dict[str, int | str] = {}
         self.restarts = 0
@@ -157,21 +161,24 @@ class IsolatedRunner:
         return time.perf_counter() - t0
 
     def _stop(self, kill: bool) -> None:
-        if self.process is None:
+        # the sweep's thread and an abort (Ctrl-C, SIGTERM) may stop the same worker at once
+        with self._stopping:
+            process, conn = self.process, self.conn
+            self.process = self.conn = None
+        if process is None:
             return
         if kill:
-            self.process.kill()
+            process.kill()
         else:
             try:
-                self.conn.send(None)
+                conn.send(None)
             except (BrokenPipeError, OSError):
                 pass
-        self.process.join(timeout=5)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join()
-        self.conn.close()
-        self.process = self.conn = None
+        process.join(timeout=5)
+        if process.is_alive():
+            process.kill()
+            process.join()
+        conn.close()
 
     def run(self, ladder: FamilyLadder, size: int, seed: int, name: str, tol: float, budget: float) -> dict:
         """The record fields of one run (status, seconds, iterations, certificate, ...), and
@@ -184,14 +191,18 @@ class IsolatedRunner:
 
     def _run(self, task: tuple, budget: float) -> dict:
         start = time.perf_counter()
-        self.conn.send(task)
-        # wait on the process too: a crashed worker whose pipe stays open elsewhere still ends the wait
-        ready = mp_connection.wait([self.conn, self.process.sentinel], 1.5 * budget + GRACE_SECONDS)
-        if self.conn in ready:
-            try:
-                return self.conn.recv()
-            except EOFError:
-                pass
+        process, conn = self.process, self.conn
+        try:
+            conn.send(task)
+            # wait on the process too: a crashed worker whose pipe stays open elsewhere still ends the wait
+            ready = mp_connection.wait([conn, process.sentinel], 1.5 * budget + GRACE_SECONDS)
+            if conn in ready:
+                return conn.recv()
+        except (EOFError, OSError):
+            pass
+        if self.process is not process:      # aborted meanwhile: nobody records this run
+            return {"status": "failed", "seconds": None, "iterations": None, "certificate": None,
+                    "message": "the sweep was stopped"}
         self.process.join(timeout=0.1)
         elapsed = time.perf_counter() - start
         if self.process.is_alive():
@@ -205,6 +216,9 @@ class IsolatedRunner:
         cause = f"signal {signal.Signals(-code).name}" if code and code < 0 else f"exit code {code}"
         return {"status": "failed", "seconds": elapsed, "iterations": None, "certificate": None,
                 "message": f"the worker process died ({cause})"}
+
+    def abort(self) -> None:
+        self._stop(kill=True)
 
     def close(self) -> None:
         self._stop(kill=False)

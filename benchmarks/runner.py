@@ -19,12 +19,12 @@ from pathlib import Path
 from tqdm import tqdm
 
 from markets import InputError
-from markets.io import parse_json, to_json
+from markets.io import parse_json, to_json, write_atomic
 from solvers import Solver, create
 from solvers.registry import available
 
 from .executors import make_executor
-from .suite import Suite
+from .suite import Suite, machine_memory_mb
 
 RUNS_FILE = "runs.jsonl"
 META_FILE = "meta.json"
@@ -102,6 +102,26 @@ def make_plan(suite: Suite, extra_solvers: list[Solver] = ()) -> Plan:
         if reason:
             plan.make_unavailable(name, reason)
     return plan
+
+
+def worker_cap(requested: int, memory_budget_mb: float) -> tuple[int, str]:
+    """(workers, why they are fewer than asked, or ""): at most one per core, and no more
+    than the machine's memory holds at the memory budget each."""
+    if requested < 1:
+        raise InputError(f"--workers: must be >= 1, got {requested}")
+    cores = os.cpu_count() or 1
+    memory = machine_memory_mb()
+    by_memory = max(1, int(memory // memory_budget_mb)) if memory else requested
+    workers = min(requested, cores, by_memory)
+    if workers == requested:
+        return workers, ""
+    reasons = []
+    if workers == cores:
+        reasons.append(f"this machine has {cores} cores, and more workers would slow each other's runs")
+    if workers == by_memory:
+        reasons.append(f"{memory / 1024:.1f} GiB of memory holds {by_memory} runs at the suite's memory "
+                       f"budget of {memory_budget_mb:g} MiB")
+    return workers, "; ".join(reasons)
 
 
 def environment() -> dict:
@@ -186,27 +206,81 @@ def run_suite(suite: Suite, results: Path = Path("results"), extra_solvers: list
     is unavailable. `announce` is called with the final plan before the first run. Returns
     the run directory."""
     specs = [s for s in extra_solvers if isinstance(s, str)]
-    plan = make_plan(suite, [create(s) if isinstance(s, str) else s for s in extra_solvers])
-    used = {name: s for name, s in plan.solvers.items() if any(name in names for names in plan.applicable.values())}
-    pool = make_executor(executor, used, suite.memory_budget, workers, isolate, scheduler)
+    results = Path(results)
+    if results.exists() and not results.is_dir():
+        raise InputError(f"--results: {results} exists and is not a directory")
+    lock = RunLock(Path(resume)) if resume is not None else None
     try:
-        for name, message in pool.warm_up_failures().items():
-            plan.make_unavailable(name, message)
-        if announce is not None:
-            announce(plan)
-        return _sweep(suite, plan, pool, Path(results), resume, progress, specs)
+        plan = make_plan(suite, [create(s) if isinstance(s, str) else s for s in extra_solvers])
+        used = {name: s for name, s in plan.solvers.items()
+                if any(name in names for names in plan.applicable.values())}
+        pool = make_executor(executor, used, suite.memory_budget, workers, isolate, scheduler)
+        try:
+            for name, message in pool.warm_up_failures().items():
+                plan.make_unavailable(name, message)
+            if announce is not None:
+                announce(plan)
+            if resume is None:
+                out = new_run_dir(results, suite)
+                lock = RunLock(out)
+                write_atomic(out / "suite.toml", suite.source)
+            else:
+                out = Path(resume)
+                _drop_torn_line(out / RUNS_FILE)
+            try:
+                return _sweep(suite, plan, pool, out, progress, specs)
+            except KeyboardInterrupt as exc:      # Ctrl-C, or SIGTERM (see `Terminated`)
+                pool.abort()
+                raise Interrupted(out, exc) from None
+        finally:
+            pool.close()
     finally:
-        pool.close()
+        if lock is not None:
+            lock.release()
 
 
-def _sweep(suite: Suite, plan: Plan, pool, results: Path, resume: Path | None, progress: bool | None,
-           specs: list[str]) -> Path:
-    if resume is None:
-        out = new_run_dir(results, suite)
-        (out / "suite.toml").write_text(suite.source, encoding="utf-8")
-    else:
-        out = Path(resume)
-        _drop_torn_line(out / RUNS_FILE)
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised by the command's handler so that it stops a sweep as Ctrl-C does."""
+
+
+class Interrupted(Exception):
+    """A sweep stopped by Ctrl-C or SIGTERM: its records so far are in `run_dir`, and
+    ``gebench run --resume run_dir`` finishes it."""
+
+    def __init__(self, run_dir: Path, cause: BaseException):
+        super().__init__(f"interrupted: {run_dir}")
+        self.run_dir, self.terminated = run_dir, isinstance(cause, Terminated)
+
+
+class RunLock:
+    """The one-writer lock of a run directory: an exclusive `flock` on its `.lock` file,
+    taken at once or refused, and released by the kernel when the process dies."""
+
+    def __init__(self, run_dir: Path):
+        import fcntl
+        if not Path(run_dir).is_dir():
+            raise InputError(f"--resume: {run_dir} is not a run directory")
+        path = Path(run_dir) / ".lock"
+        self.handle = open(path, "a+", encoding="utf-8")
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self.handle.seek(0)
+            holder = self.handle.read().strip() or "?"
+            self.handle.close()
+            raise InputError(f"{run_dir}: in use by another gebench process (pid {holder}); "
+                             "a run directory has one writer at a time") from None
+        self.handle.seek(0)
+        self.handle.truncate()
+        self.handle.write(str(os.getpid()))
+        self.handle.flush()
+
+    def release(self) -> None:
+        self.handle.close()
+
+
+def _sweep(suite: Suite, plan: Plan, pool, out: Path, progress: bool | None, specs: list[str]) -> Path:
+    resume = out if (out / META_FILE).exists() else None
     done = {run_key(r): r for r in read_runs(out)}
     meta_path = out / META_FILE
     if resume is None or not meta_path.exists():
@@ -225,47 +299,56 @@ def _sweep(suite: Suite, plan: Plan, pool, results: Path, resume: Path | None, p
         meta["extra_solvers"] = list(dict.fromkeys(meta.get("extra_solvers", []) + specs))
         for name, solver in plan.solvers.items():
             meta.setdefault("solvers", {}).setdefault(name, {"exact": solver.exact, "params": solver.params})
-    meta_path.write_text(to_json(meta, indent=1, default=str), encoding="utf-8")
+    write_atomic(meta_path, to_json(meta, indent=1, default=str))
 
     bar = tqdm(total=len(plan.runs) - len(done), desc=suite.name, unit="run",
                disable=None if progress is None else not progress)
     with open(out / RUNS_FILE, "a", encoding="utf-8") as handle, \
             (ThreadPoolExecutor(pool.slots) if pool.slots > 1 else _Inline()) as threads:
-        for ladder in suite.ladders:
-            walled: dict[str, int] = {}      # solver -> size at which it hit the budget
-            for size in ladder.sizes:
-                agents, goods = ladder.shape(size)
-                pending = {}
-                for seed in suite.seeds:
-                    for name in plan.applicable[ladder.label]:
-                        key = (ladder.label, size, seed, name)
-                        if key in done:
-                            if done[key]["status"] == "timeout":
-                                walled.setdefault(name, size)
-                            continue
-                        record = {"run_id": out.name, "family": ladder.family, "ladder": ladder.label,
-                                  "size": size, "size_name": ladder.size_name, "agents": agents, "goods": goods,
-                                  "seed": seed, "density": ladder.density, "sparse": ladder.sparse,
-                                  "rho": ladder.rho, "solver": name, "exact": plan.solvers[name].exact,
-                                  "tolerance": suite.tolerance, "time_budget": suite.time_budget}
-                        if name in walled and size > walled[name]:
-                            record.update(status="skipped", seconds=None, iterations=None, certificate=None,
-                                          message=f"hit the time budget at {ladder.size_name} = {walled[name]}")
-                            _append(handle, record)
-                            bar.update()
-                        else:
-                            pending[threads.submit(pool.run, ladder, size, seed, name, suite.tolerance,
-                                                   suite.time_budget)] = record
-                bar.set_postfix_str(f"{ladder.label} {ladder.size_name}={size}", refresh=False)
-                for future in as_completed(pending):
-                    record = pending[future]
-                    record.update(future.result())
-                    if record["status"] == "timeout":
-                        walled.setdefault(record["solver"], size)
-                    _append(handle, record)
-                    bar.update()
+        try:
+            _ladders(suite, plan, pool, out, done, handle, threads, bar)
+        except KeyboardInterrupt:
+            pool.abort()                   # the runs in flight end now, so the threads can finish
+            raise
     bar.close()
     return out
+
+
+def _ladders(suite: Suite, plan: Plan, pool, out: Path, done: dict, handle, threads, bar) -> None:
+    """Every ladder in order, size by size, under the wall rule; one record per run."""
+    for ladder in suite.ladders:
+        walled: dict[str, int] = {}      # solver -> size at which it hit the budget
+        for size in ladder.sizes:
+            agents, goods = ladder.shape(size)
+            pending = {}
+            for seed in suite.seeds:
+                for name in plan.applicable[ladder.label]:
+                    key = (ladder.label, size, seed, name)
+                    if key in done:
+                        if done[key]["status"] == "timeout":
+                            walled.setdefault(name, size)
+                        continue
+                    record = {"run_id": out.name, "family": ladder.family, "ladder": ladder.label,
+                              "size": size, "size_name": ladder.size_name, "agents": agents, "goods": goods,
+                              "seed": seed, "density": ladder.density, "sparse": ladder.sparse,
+                              "rho": ladder.rho, "solver": name, "exact": plan.solvers[name].exact,
+                              "tolerance": suite.tolerance, "time_budget": suite.time_budget}
+                    if name in walled and size > walled[name]:
+                        record.update(status="skipped", seconds=None, iterations=None, certificate=None,
+                                      message=f"hit the time budget at {ladder.size_name} = {walled[name]}")
+                        _append(handle, record)
+                        bar.update()
+                    else:
+                        pending[threads.submit(pool.run, ladder, size, seed, name, suite.tolerance,
+                                               suite.time_budget)] = record
+            bar.set_postfix_str(f"{ladder.label} {ladder.size_name}={size}", refresh=False)
+            for future in as_completed(pending):
+                record = pending[future]
+                record.update(future.result())
+                if record["status"] == "timeout":
+                    walled.setdefault(record["solver"], size)
+                _append(handle, record)
+                bar.update()
 
 
 class _Inline:
@@ -276,7 +359,7 @@ class _Inline:
         future = Future()
         try:
             future.set_result(fn(*args))
-        except BaseException as exc:
+        except Exception as exc:  # Ctrl-C and SIGTERM go straight up and stop the sweep
             future.set_exception(exc)
         return future
 

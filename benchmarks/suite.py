@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -9,7 +10,7 @@ from pathlib import Path
 
 from markets import InputError
 from markets.errors import field_name
-from markets.generators import FAMILIES, build
+from markets.generators import FAMILIES, build, estimate_mb
 
 SUITES_DIR = Path(__file__).with_name("suites")
 
@@ -37,6 +38,10 @@ class FamilyLadder:
         if self.size_name == "d":
             return 2 * size, 2 * size
         return size, max(1, round(self.goods_per_agent * size))
+
+    def estimate_mb(self, size: int) -> float:
+        """The memory one economy of this size needs (`markets.generators.estimate_mb`)."""
+        return estimate_mb(self.family, *self.shape(size), self.density, self.sparse)
 
     def economy(self, size: int, seed: int):
         return build(self.family, size, seed, self.goods_per_agent, self.density, self.rho, self.sparse)
@@ -68,6 +73,14 @@ _KIND_NAMES = {str: "a string", list: "a list", int: "an integer", float: "a num
 def _kind_name(kind) -> str:
     kinds = kind if isinstance(kind, tuple) else (kind,)
     return "a number" if set(kinds) == {int, float} else " or ".join(_KIND_NAMES.get(k, k.__name__) for k in kinds)
+
+
+def machine_memory_mb() -> float | None:
+    """This machine's physical memory in MiB, where the OS says."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**20
+    except (ValueError, OSError, AttributeError):
+        return None
 
 
 def _require(doc: dict, key: str, kind, where: str):
@@ -164,6 +177,13 @@ def parse_suite(text: str, where: str = "suite", default_name: str = "suite") ->
                                     None if rho is None else float(rho), None if own is None else tuple(own), sparse))
     if not ladders:
         raise InputError(f"{where}: family: at least one [[family]] table is needed")
+    machine = machine_memory_mb()
+    for k, ladder in enumerate(ladders):
+        need = ladder.estimate_mb(ladder.sizes[-1])
+        limit, what = min((memory, "the memory_budget"), (machine or math.inf, "this machine's memory"))
+        if need > limit:
+            raise InputError(f"{where}: family[{k}]: {ladder.label} at {ladder.size_name} = {ladder.sizes[-1]} "
+                             f"needs about {need:,.0f} MiB, more than {what} ({limit:,.0f} MiB)")
     return Suite(name=name, ladders=tuple(ladders),
                  solvers=None if solvers == "all" else tuple(solvers), seeds=tuple(seeds),
                  tolerance=tol, time_budget=budget, memory_budget=memory, description=description,

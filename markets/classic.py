@@ -32,7 +32,11 @@ def scarf_1960() -> Classic:
     agent consuming half a unit of its two goods, and continuous tatonnement circles it for
     ever. The vertices of the price simplex are only quasi-equilibria: at p = e_j only agent j
     has income, and agent j+1, with none, wants two goods that are both free, so its demand
-    is unbounded (the certificate's optimality is 1 there)."""
+    is unbounded (the certificate's optimality is 1 there). Near a vertex, though, at
+    positive prices such as (2.5e-15, 1, 2.9e-25), every agent's tiny income buys its best
+    bundle and the markets clear in value: an epsilon-equilibrium by the certificate's
+    measures, which tatonnement from random starts reaches, although no exact equilibrium
+    lies near it (approximate equilibria need not be near exact ones)."""
     economy = make_economy("exchange", "leontief", _SCARF_TASTES, endowment=np.eye(3), name="scarf-1960")
     return Classic(economy, (np.full(3, 1 / 3),), "Scarf (1960)")
 

@@ -178,6 +178,20 @@ def generate(family: str, agents: int, goods: int, seed: int = 0, density: float
     return fam(agents, goods, seed, density, rho, name=family, sparse=sparse)
 
 
+DENSE_BYTES = 48       # per coefficient: a, log a, the endowment, the draw's temporaries, an allocation
+SPARSE_BYTES = 96      # per stored nonzero of a CSR economy, the same arrays and the pattern's draw
+
+
+def estimate_mb(family: str, agents: int, goods: int, density: float = 1.0, sparse: bool = False) -> float:
+    """The memory (MiB) that drawing one economy of the family and holding an allocation for
+    it needs, to refuse sizes that cannot fit before allocating anything. Game families have
+    2d agents and goods and are dense."""
+    if sparse:
+        nonzeros = agents * min(goods, max(1, int(round(density * goods)))) + goods
+        return (nonzeros * SPARSE_BYTES + 64 * (agents + goods)) / 2**20
+    return (agents * goods * DENSE_BYTES + 64 * (agents + goods)) / 2**20
+
+
 def build(family: str, size: int, seed: int = 0, goods_per_agent: float = 1.0, density: float = 1.0,
           rho: float | None = None, sparse: bool = False) -> Economy:
     """An economy of any family from its one size parameter (agents, or d for game families)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -266,15 +267,48 @@ def load_point(path: str | os.PathLike) -> tuple[list, list]:
         raise InputError(f"{path}: {exc}") from None
 
 
-def write_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write via a temporary file and rename, so a failure never leaves half a file."""
+def check_output_path(path: str | os.PathLike) -> Path:
+    """`path` if gebench may write a regular file there: its folder exists, and nothing is
+    there yet or a regular file is. A directory, a device, a FIFO or a symbolic link (even
+    to a regular file) is refused with `InputError`, so that nothing else is ever replaced."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    if path.is_symlink():
+        raise InputError(f"{path}: is a symbolic link; give the path of a regular file")
+    if path.exists() and not path.is_file():
+        raise InputError(f"{path}: exists and is not a regular file (a directory, a device or a FIFO)")
+    if not path.parent.is_dir():
+        raise InputError(f"{path}: the folder {path.parent} does not exist")
+    return path
+
+
+def write_atomic(path: str | os.PathLike, text: str) -> None:
+    """Write a regular file via a temporary file in its folder and a rename, so that a failure
+    never leaves half a file; a file that was there keeps its mode, a new one gets the
+    umask's. See `check_output_path` for what is refused."""
+    path = check_output_path(path)
+    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask()
     try:
-        tmp.write_text(text, encoding="utf-8")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write there: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write: {exc.strerror}") from None
     finally:
-        tmp.unlink(missing_ok=True)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def save(economy: Economy, path: str | os.PathLike) -> None:

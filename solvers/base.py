@@ -20,6 +20,8 @@ from markets import Certificate, Economy, InputError, certify
 from markets.io import json_safe
 from markets.units import unit_supply
 
+from .params import check_params
+
 STATUSES = ("converged", "max_iter", "timeout", "diverged", "no_equilibrium", "failed")
 
 
@@ -85,7 +87,10 @@ class Solver:
       `utilities`  the subset of {"linear", "cobb-douglas", "ces", "leontief"};
       `exact`      True for a method with a guarantee, False for a heuristic;
       `parameters` name -> default; ``name[key=value]`` on the command line sets them,
-                   and the instance holds the merged values in `self.params`;
+                   and the instance holds the merged values in `self.params`; a value
+                   must have its default's type (see `solvers.params`);
+      `rules`      optional, name -> `solvers.params.Range` or `Choice`: the values a
+                   parameter allows, checked before anything runs;
       `sparse`     True if `run` accepts sparse economies (`a`, and `endowment` in
                    exchange, as `scipy.sparse.csr_array`), and then returns a CSR
                    allocation for them; others are never handed one.
@@ -120,14 +125,11 @@ class Solver:
     utilities: ClassVar[frozenset[str]] = frozenset()
     exact: ClassVar[bool] = False
     parameters: ClassVar[dict] = {}
+    rules: ClassVar[dict] = {}
     sparse: ClassVar[bool] = False
 
     def __init__(self, **params):
-        unknown = sorted(set(params) - set(self.parameters))
-        if unknown:
-            raise InputError(f"{self.name}: unknown parameter {unknown[0]!r}; "
-                             f"known: {sorted(self.parameters) or 'none'}")
-        self.params = {**self.parameters, **params}
+        self.params = check_params(self.name, self.parameters, self.rules, params)
 
     def skip(self, economy: Economy) -> str | None:
         """Why this solver cannot handle the economy, or None. Subclasses add their own limits."""

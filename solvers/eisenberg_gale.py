@@ -21,6 +21,7 @@ from markets import CES, COBB_DOUGLAS, LEONTIEF, LINEAR, Economy, make_economy
 
 from ._conic import selector, solve_program
 from .base import Outcome, Solver, finished, in_unit_supply
+from .params import FRACTION
 
 
 def build_program(economy: Economy):
@@ -91,6 +92,7 @@ class EisenbergGale(Solver):
     utilities = frozenset({"linear", "cobb-douglas", "ces", "leontief"})
     exact = True
     parameters = {"solver": "CLARABEL", "accuracy": 1e-12}
+    rules = {"accuracy": FRACTION}
 
     def warm_up(self) -> None:
         tiny = make_economy("fisher", ["linear", "cobb-douglas", "ces", "leontief"],

@@ -22,6 +22,7 @@ from markets import CES, Economy, certify
 from ._excess import allocation_at, cobb_douglas_start, excess_kernel
 from ._loop import income_inputs, warm_up_on_tiny
 from .base import Outcome, Solver
+from .params import AT_LEAST_ONE
 from .newton import _Deadline, prices_of
 
 
@@ -143,6 +144,7 @@ class Homotopy(Solver):
     utilities = frozenset({"cobb-douglas", "ces"})
     exact = True
     parameters = {"starts": 1, "max_steps": 10000}
+    rules = {"starts": AT_LEAST_ONE, "max_steps": AT_LEAST_ONE}
 
     def warm_up(self) -> None:
         warm_up_on_tiny(self, ["cobb-douglas", "ces"])

@@ -27,6 +27,7 @@ from markets import Economy, InputError, certify
 from markets.games import equilibrium_from_nash, game_of, lcm_of_denominators
 
 from .base import Outcome, Solver
+from .params import AT_LEAST_ONE, Choice, Range
 
 _CHUNK = 256
 
@@ -250,6 +251,7 @@ class LemkeHowson(Solver):
     utilities = frozenset({"leontief"})
     exact = True
     parameters = {"dropped": 0, "arithmetic": "auto", "max_pivots": 10**8}
+    rules = {"dropped": Range(0), "arithmetic": Choice(("auto", "float", "exact")), "max_pivots": AT_LEAST_ONE}
 
     def skip(self, economy: Economy) -> str | None:
         reason = super().skip(economy)

@@ -33,6 +33,7 @@ from markets import Economy, certify, make_economy
 from ._conic import selector, solve_program
 from ._excess import allocation_at
 from .base import Outcome, Solver, finished, in_unit_supply
+from .params import FRACTION, POSITIVE
 
 
 def build_program(economy: Economy, spread: float):
@@ -73,6 +74,7 @@ class LinearExchangeCP(Solver):
     utilities = frozenset({"linear"})
     exact = True
     parameters = {"solver": "CLARABEL", "accuracy": 1e-10, "spread": 8.0, "proof": 1e-8}
+    rules = {"accuracy": FRACTION, "spread": POSITIVE, "proof": POSITIVE}
 
     def skip(self, economy: Economy) -> str | None:
         reason = super().skip(economy)

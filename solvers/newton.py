@@ -17,6 +17,7 @@ from markets import Economy, certify
 from ._excess import ExcessDemand, allocation_at, cobb_douglas_start
 from ._loop import warm_up_on_tiny
 from .base import Outcome, Solver
+from .params import AT_LEAST_ONE, Choice
 
 
 class _Deadline(Exception):
@@ -50,6 +51,9 @@ class Newton(Solver):
     utilities = frozenset({"cobb-douglas", "ces", "leontief"})
     exact = False
     parameters = {"method": "hybr", "start": "uniform", "max_iter": 2000}
+    rules = {"method": Choice(("hybr", "lm", "broyden1", "broyden2", "anderson", "linearmixing", "diagbroyden",
+                                "excitingmixing", "krylov", "df-sane")),
+             "start": Choice(("uniform", "cobb-douglas")), "max_iter": AT_LEAST_ONE}
 
     def warm_up(self) -> None:
         warm_up_on_tiny(self, ["cobb-douglas", "ces", "leontief"])

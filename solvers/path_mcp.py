@@ -44,6 +44,7 @@ import numpy as np
 from markets import CES, COBB_DOUGLAS, LEONTIEF, Economy, demand
 
 from .base import Outcome, Solver, finished
+from .params import AT_LEAST_ONE, FRACTION
 from .tatonnement import _ces_weights
 
 
@@ -129,6 +130,7 @@ class PathMCP(Solver):
     utilities = frozenset({"cobb-douglas", "ces", "leontief"})
     exact = False
     parameters = {"max_rows": 1000, "floor": 1e-10}
+    rules = {"max_rows": AT_LEAST_ONE, "floor": FRACTION}
 
     def skip(self, economy: Economy) -> str | None:
         reason = super().skip(economy)

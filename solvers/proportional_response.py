@@ -23,6 +23,7 @@ from markets.economy import stored_rows
 
 from ._loop import csr_income_inputs, csr_incomes, income_inputs, iterate, warm_up_on_tiny
 from .base import Solver
+from .params import AT_LEAST_ONE
 
 
 _FAST = {"reassoc", "contract"}   # a dynamic without guarantee needs no bit-exact summation order
@@ -164,6 +165,7 @@ class ProportionalResponse(Solver):
     exact = False
     sparse = True
     parameters = {"max_iter": 1_000_000}
+    rules = {"max_iter": AT_LEAST_ONE}
 
     def skip(self, economy):
         reason = super().skip(economy)

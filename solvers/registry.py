@@ -22,7 +22,8 @@ GROUP = "gebench.solvers"
 @functools.cache
 def _discover() -> tuple[dict[str, type[Solver]], dict[str, str], tuple[str, ...]]:
     solvers, origins, errors = {}, {}, []
-    for ep in entry_points(group=GROUP):
+    # gebench's own solvers first, so that a plugin can never take a built-in's name
+    for ep in sorted(entry_points(group=GROUP), key=lambda ep: (ep.dist is None or ep.dist.name != "gebench",)):
         dist = ep.dist.name if ep.dist else "?"
         try:
             cls = ep.load()
@@ -32,7 +33,8 @@ def _discover() -> tuple[dict[str, type[Solver]], dict[str, str], tuple[str, ...
             errors.append(f"{ep.name} (from {dist}): {type(exc).__name__}: {exc}")
             continue
         if cls.name in solvers:
-            errors.append(f"{ep.name} (from {dist}): name {cls.name!r} already registered by {origins[cls.name]}")
+            errors.append(f"{ep.name} (from {dist}): refused, its name {cls.name!r} is already taken by "
+                          f"{solvers[cls.name].__module__}.{solvers[cls.name].__qualname__} (from {origins[cls.name]})")
             continue
         solvers[cls.name], origins[cls.name] = cls, dist
     return dict(sorted(solvers.items())), origins, tuple(errors)
@@ -84,6 +86,10 @@ def from_file(path: str, class_name: str) -> type[Solver]:
     cls = getattr(module, class_name, None)
     if not (isinstance(cls, type) and issubclass(cls, Solver) and cls.name and cls.__module__ == module_name):
         raise InputError(f"solver: {path}: {class_name!r} is not a named Solver subclass defined there")
+    taken = available().get(cls.name)
+    if taken is not None:
+        raise InputError(f"solver: {path}:{class_name} is named {cls.name!r}, which is taken by "
+                         f"{taken.__module__}.{taken.__qualname__} (from {origin(cls.name)}); give it a name of its own")
     cls._source_file = (str(where), class_name)
     return cls
 

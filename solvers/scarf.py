@@ -34,6 +34,7 @@ from markets import Economy, certify
 from ._excess import ExcessDemand, allocation_at, excess_kernel
 from ._loop import warm_up_on_tiny
 from .base import Outcome, Solver, in_unit_supply
+from .params import AT_LEAST_ONE, Range
 
 _RUNNING, _DONE, _ERROR = 0, 1, 2
 
@@ -152,6 +153,7 @@ class Scarf(Solver):
     utilities = frozenset({"cobb-douglas", "ces", "leontief"})
     exact = True
     parameters = {"grid": 8, "refine": 8, "max_grid": 1e14, "max_iter": 10**9}
+    rules = {"grid": Range(2), "refine": Range(2), "max_grid": Range(2), "max_iter": AT_LEAST_ONE}
 
     def warm_up(self) -> None:
         warm_up_on_tiny(self, ["cobb-douglas", "ces", "leontief"])

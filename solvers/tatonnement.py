@@ -20,6 +20,7 @@ from markets.utilities import demand, demand_row
 
 from ._loop import csr_income_inputs, csr_incomes, income, income_inputs, iterate, warm_up_on_tiny
 from .base import Solver
+from .params import AT_LEAST_ONE, Choice, FRACTION
 
 
 @njit(cache=True)
@@ -257,6 +258,7 @@ class Tatonnement(Solver):
     exact = False
     sparse = True
     parameters = {"step": 0.5, "max_iter": 1_000_000, "start": "uniform"}
+    rules = {"step": FRACTION, "max_iter": AT_LEAST_ONE, "start": Choice(("uniform", "random"))}
 
     def __init__(self, **params):
         super().__init__(**params)
