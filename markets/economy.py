@@ -157,9 +157,14 @@ class Economy:
                     raise EconomyError(f"good {bad[0]}: supply: must be a finite number > 0, got {s[bad[0]]}")
                 set_("supply", _frozen(s))
             total = self.supply if self.supply is not None else np.ones(m)
+        total = np.asarray(total, dtype=np.float64).ravel()
         unsupplied = np.flatnonzero(total <= 0)
         if unsupplied.size:
             raise EconomyError(f"good {unsupplied[0]}: endowment: nobody supplies this good")
+        overflow = np.flatnonzero(~np.isfinite(total))
+        if overflow.size:
+            raise EconomyError(f"good {overflow[0]}: endowment: the total supply overflows a double "
+                               "(holdings near 1.8e308); rescale the good's units")
         if self.goods_names is not None:
             names = tuple(self.goods_names)
             if len(names) != m or not all(isinstance(g, str) for g in names):

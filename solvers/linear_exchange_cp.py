@@ -18,8 +18,11 @@ So log prices are kept within `spread` of their mean, the utility rows may
 fall short by a slack s >= 0, and the program minimises s: its minimum is 0
 exactly when an equilibrium with prices within a factor exp(2 spread) (about
 9e6 by default) exists. A minimum above `proof` that presses a price against
-the bound reports `no_equilibrium`; one that does not is solver inaccuracy,
-and the certificate judges the point. The allocation is then re-derived from
+the bound reports `no_equilibrium` (strictly: none with prices within that
+factor); one that does not is solver inaccuracy, and the certificate judges the
+point. On Gale's economy (`no-equilibrium-linear`) the certificate agrees: the
+limit point p = (1, 0) is only a quasi-equilibrium, where the agent without
+income wants the free good, and fails with optimality 1. The allocation is then re-derived from
 the prices by a small linear program, which clears markets to LP accuracy. Variables exist only where a_ij > 0; the
 cones are exponential, solved by Clarabel.
 """

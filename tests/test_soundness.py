@@ -3,6 +3,7 @@ could do better or some market does not clear. Each claim is checked against an 
 computation here, in 60-digit decimal arithmetic from the textbook formulas (no logs, no
 shifts), on random economies whose coefficients, holdings and prices span 10^-300 to 10^300."""
 import decimal
+import json
 import math
 from decimal import Decimal
 
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 from markets import Certificate, InputError, certify, demand, make_economy
 from markets.classic import CLASSICS
 
-CTX = decimal.Context(prec=60, Emax=10**6, Emin=-10**6)
+CTX = decimal.Context(prec=60, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
 TOL = 1e-6
 SLACK = Decimal("1e-9")       # rounding of the float inputs the certificate reads
 
@@ -75,6 +76,11 @@ def best(kind: str, a, rho, p, b) -> Decimal:
 
 def independent_violation(economy, kinds, p, x) -> str | None:
     """Why (p, x) is not a TOL-equilibrium by the textbook definition, or None."""
+    with decimal.localcontext(CTX):
+        return _violation(economy, kinds, p, x)
+
+
+def _violation(economy, kinds, p, x) -> str | None:
     n, m = x.shape
     w = economy.total_supply
     p = np.asarray(p) / p.sum()
@@ -101,7 +107,8 @@ magnitude = st.floats(-300, 300).map(lambda e: 10.0 ** e)
 def points(draw):
     n, m = draw(st.integers(1, 3)), draw(st.integers(1, 3))
     kinds = draw(st.lists(st.sampled_from(["linear", "cobb-douglas", "ces", "leontief"]), min_size=n, max_size=n))
-    rho = [draw(st.sampled_from([0.5, 0.999, -0.5, -50.0, -1e-3])) if k == "ces" else None for k in kinds]
+    rho = [draw(st.sampled_from([0.5, 0.999, 1 - 1e-12, -0.5, -50.0, -1e-3, -1e6])) if k == "ces" else None
+           for k in kinds]
     shift = draw(st.floats(-300, 300))
     spread = draw(st.sampled_from([0.0, 1.0, 20.0, 300.0]))
 
@@ -172,6 +179,28 @@ def test_quasi_equilibria_are_not_equilibria(name, p):
     certificate = certify(economy, p, x)
     assert certificate.clearing == certificate.waste == certificate.budget == 0.0
     assert certificate.optimality == 1.0 and not certificate.within(1e-6)
+
+
+def test_a_total_supply_that_overflows_is_refused_with_one_line():
+    with pytest.raises(InputError, match="good 0: endowment: the total supply overflows"):
+        make_economy("exchange", "linear", np.ones((2, 1)), endowment=np.full((2, 1), 1.5e308))
+
+
+def test_gebench_verify_passes_each_classic_published_equilibrium_and_fails_quasi_equilibria(tmp_path, capsys):
+    from benchmarks.cli import main
+    from markets import save
+    for name, make in CLASSICS.items():
+        classic = make()
+        save(classic.economy, tmp_path / "e.json")
+        economy = classic.economy
+        for p in classic.equilibria:
+            x = demand(economy, p, economy.incomes(p))
+            (tmp_path / "r.json").write_text(json.dumps({"prices": p.tolist(), "allocation": x.tolist()}))
+            assert main(["verify", str(tmp_path / "e.json"), str(tmp_path / "r.json"), "--tol", "1e-9"]) == 0, name
+    save(CLASSICS["no-equilibrium-linear"]().economy, tmp_path / "gale.json")
+    (tmp_path / "q.json").write_text(json.dumps({"prices": [1, 0], "allocation": [[1, 0], [0, 1]]}))
+    assert main(["verify", str(tmp_path / "gale.json"), str(tmp_path / "q.json")]) == 1
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["optimality"] == 1.0
 
 
 def test_coefficients_near_the_float_limit_do_not_overflow_into_a_pass():
