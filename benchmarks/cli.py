@@ -45,14 +45,10 @@ def _cmd_generate(args) -> int:
 
 def _cmd_solve(args) -> int:
     from solvers import create, solve
+    from solvers.base import check_runnable
     economy = load(args.file)
     solver = create(args.solver)
-    reason = solver.skip(economy)
-    if reason:
-        raise InputError(f"{solver.name}: {reason}")
-    reason = solver.unavailable()
-    if reason:
-        raise InputError(f"{solver.name}: unavailable: {reason}")
+    check_runnable(solver, economy)
     try:
         solver.warm_up()
     except Exception as exc:  # a warm-up that raises means the solver cannot run here

@@ -208,6 +208,17 @@ def finished(economy: Economy, tol: float, prices, allocation, iterations: int, 
                    message=f"{message + ', ' if message else ''}the answer certifies only to {worst:.3g} > tol {tol:g}")
 
 
+def check_runnable(solver: Solver, economy: Economy) -> None:
+    """Raise `Unsupported` if the solver declines the economy, `Unavailable` if it cannot
+    work in this environment; cheap, so callers ask before warming a solver up."""
+    reason = solver.skip(economy)
+    if reason:
+        raise Unsupported(f"{solver.name}: {reason}")
+    reason = solver.unavailable()
+    if reason:
+        raise Unavailable(f"{solver.name}: unavailable: {reason}")
+
+
 def solve(solver: Solver, economy: Economy, tol: float = 1e-6, time_limit: float = 60.0,
           seed: int = 0) -> Result:
     """Run `solver` on `economy` and return its certified `Result`.
@@ -216,12 +227,7 @@ def solve(solver: Solver, economy: Economy, tol: float = 1e-6, time_limit: float
     `Unavailable` if it cannot work in this environment (`Solver.unavailable`).
     Any exception inside `run` becomes a `failed` result, never an exception.
     """
-    reason = solver.skip(economy)
-    if reason:
-        raise Unsupported(f"{solver.name}: {reason}")
-    reason = solver.unavailable()
-    if reason:
-        raise Unavailable(f"{solver.name}: unavailable: {reason}")
+    check_runnable(solver, economy)
     start = time.perf_counter()
     try:
         outcome = solver.run(economy, tol, start + time_limit, seed)
