@@ -109,12 +109,13 @@ def morris_labels(d: int) -> list[int]:
 
 
 def hard_game(d: int) -> tuple[np.ndarray, np.ndarray]:
-    """Savani and von Stengel's hard-to-solve d x d game, in the imitation-game form of
-    "Unit vector games" (Savani, von Stengel 2016): (R, C) = (A + c, I + 1), where
-    {y >= 0 : A y <= 1} is the dual cyclic polytope with 2d facets, with its vertex on
-    facets 1..d moved to the origin and facet k labelled by Morris's labelling.
-    Every Lemke-Howson path, from every dropped label, is exponentially long in d.
-    Integer payoffs, computed exactly in rationals."""
+    """Morris's labelled dual cyclic polytope as a d x d imitation game, the "unit vector
+    games" form of Savani and von Stengel ("Unit vector games", 2016): (R, C) = (A + c,
+    I + 1), where {y >= 0 : A y <= 1} is the dual cyclic polytope with 2d facets, with its
+    vertex on facets 1..d moved to the origin and facet k labelled by Morris's labelling
+    ("Lemke paths on simple polytopes", 1994), whose Lemke paths are exponentially long
+    in d. These are not the square games of Savani and von Stengel, "Hard-to-solve
+    bimatrix games" (Econometrica 2006). Integer payoffs, computed exactly in rationals."""
     labels = morris_labels(d)
     ts = [Fraction(2 * k - 2 * d - 1) for k in range(1, 2 * d + 1)]   # symmetric: smaller payoffs
     curve = [[t ** e for e in range(1, d + 1)] for t in ts]
