@@ -11,6 +11,7 @@ accept it (`Solver.sparse`) spend O(nonzeros) per step.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 from functools import cached_property
 
 import numpy as np
@@ -82,6 +83,9 @@ class Economy:
     budget : (n,) money for Fisher markets, else None.
     supply : (m,) Fisher supply as given in the file (None means one unit of each good).
     goods_names, name : optional labels kept for a lossless round trip.
+    exact_a : optional (n, m) exact rational coefficients (`fractions.Fraction`, as nested
+        tuples), for solvers that pivot exactly (game economies whose payoffs exceed
+        2^53); `a` then holds their correctly rounded float values. Dense economies only.
 
     Arrays are read-only: solvers cannot change the economy they are given.
     A sparse economy holds `scipy.sparse.csr_array` matrices in canonical form.
@@ -97,6 +101,7 @@ class Economy:
     goods_names: tuple[str, ...] | None = None
     name: str | None = None
     meta: dict = field(default_factory=dict)
+    exact_a: tuple | None = None
 
     def __post_init__(self):
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731 (frozen dataclass)
@@ -170,6 +175,8 @@ class Economy:
             if len(names) != m or not all(isinstance(g, str) for g in names):
                 raise EconomyError(f"goods: expected {m} names (strings)")
             set_("goods_names", names)
+        if self.exact_a is not None:
+            set_("exact_a", _exact_matrix(self.exact_a, a, sparse))
         set_("a", a if sparse else _frozen(a))
         set_("kinds", _frozen(kinds, np.int8))
         set_("rho", _frozen(rho))
@@ -212,7 +219,8 @@ class Economy:
 
     def _with(self, a, endowment) -> Economy:
         return Economy(self.model, self.kinds, a, self.rho, endowment=endowment, budget=self.budget,
-                       supply=self.supply, goods_names=self.goods_names, name=self.name, meta=dict(self.meta))
+                       supply=self.supply, goods_names=self.goods_names, name=self.name, meta=dict(self.meta),
+                       exact_a=None if sp.issparse(a) else self.exact_a)
 
     @property
     def families(self) -> frozenset[str]:
@@ -224,6 +232,22 @@ class Economy:
         if self.model == "exchange":
             return self.endowment @ prices
         return self.budget * (prices @ self.total_supply) / self.budget.sum()
+
+
+def _exact_matrix(exact, a, sparse: bool) -> tuple:
+    """`exact` as nested tuples of Fractions, checked against the float coefficients `a`:
+    same shape, and each float the correctly rounded value of its exact coefficient."""
+    if sparse:
+        raise EconomyError("utility.a: exact coefficients are kept for dense economies only")
+    rows = tuple(tuple(Fraction(v) for v in row) for row in exact)
+    if len(rows) != a.shape[0] or any(len(row) != a.shape[1] for row in rows):
+        raise EconomyError(f"utility.a: exact coefficients must have the shape {a.shape}")
+    for i, row in enumerate(rows):
+        for j, v in enumerate(row):
+            if float(v) != a[i, j]:
+                raise EconomyError(f"agent {i}: utility.a[{j}]: the float {a[i, j]!r} is not the rounded "
+                                   f"value of the exact coefficient {v}")
+    return rows
 
 
 def _check_vector(values: np.ndarray, where: str, allow_zero: bool) -> None:

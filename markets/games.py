@@ -25,19 +25,38 @@ from .errors import InputError
 
 @dataclass(frozen=True)
 class GameForm:
-    """The game inside a Leontief economy: payoffs (R, C), and the units w of each good."""
+    """The game inside a Leontief economy: payoffs (R, C), and the units w of each good;
+    with the economy's exact coefficients, also the exact payoffs (lists of Fractions)."""
 
     R: np.ndarray          # (m, n) row player's payoffs
     C: np.ndarray          # (m, n) column player's payoffs
     units: np.ndarray      # (m + n,) each agent's endowment of its own good
+    exact_R: list | None = None
+    exact_C: list | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
         return self.R.shape
 
 
+def _is_exact(M) -> bool:
+    return not isinstance(M, np.ndarray) and all(
+        isinstance(v, (int, Fraction)) and not isinstance(v, bool) for row in M for v in row)
+
+
 def leontief_from_game(R, C, name: str | None = None, meta: dict | None = None) -> Economy:
-    """The Leontief exchange economy of the game (R, C); payoffs must be positive."""
+    """The Leontief exchange economy of the game (R, C); payoffs must be positive. Payoffs
+    given as lists of Python integers or Fractions are kept exactly (`Economy.exact_a`),
+    whatever their size; the float coefficients are their correctly rounded values."""
+    exact = _is_exact(R) and _is_exact(C)
+    if exact:
+        exact_R = [[Fraction(v) for v in row] for row in R]
+        exact_C = [[Fraction(v) for v in row] for row in C]
+        try:
+            R = np.array([[float(v) for v in row] for row in exact_R])
+            C = np.array([[float(v) for v in row] for row in exact_C])
+        except OverflowError:
+            raise InputError("game: payoffs beyond the range of a double (about 1.8e308)") from None
     R, C = np.asarray(R, dtype=np.float64), np.asarray(C, dtype=np.float64)
     if R.ndim != 2 or R.shape != C.shape:
         raise InputError(f"game: R and C must be matrices of one shape, got {R.shape} and {C.shape}")
@@ -47,9 +66,14 @@ def leontief_from_game(R, C, name: str | None = None, meta: dict | None = None) 
     a = np.zeros((m + n, m + n))
     a[:m, m:] = C
     a[m:, :m] = R.T
+    exact_a = None
+    if exact:
+        zero = Fraction(0)
+        exact_a = ([[zero] * m + exact_C[i] for i in range(m)]
+                   + [[exact_R[i][k] for i in range(m)] + [zero] * n for k in range(n)])
     kinds = np.full(m + n, LEONTIEF)
     return Economy("exchange", kinds, a, np.full(m + n, np.nan), endowment=np.eye(m + n),
-                   name=name, meta=dict(meta or {}, game=[m, n]))
+                   name=name, meta=dict(meta or {}, game=[m, n]), exact_a=exact_a)
 
 
 def game_of(economy: Economy) -> GameForm:
@@ -70,12 +94,26 @@ def game_of(economy: Economy) -> GameForm:
     if not blocks_zero or C.min() <= 0 or Rt.min() <= 0:
         raise InputError(f"not a game economy: the coefficients must form the blocks [[0, C], [R^T, 0]] "
                          f"with C, R > 0 (split after agent {m - 1})")
-    return GameForm(np.ascontiguousarray(Rt.T), np.ascontiguousarray(C), units)
+    exact_R = exact_C = None
+    if economy.exact_a is not None:
+        unit = [Fraction(float(u)) for u in units]
+        exact = [[v / unit[j] for j, v in enumerate(row)] for row in economy.exact_a]
+        exact_C = [row[m:] for row in exact[:m]]
+        exact_R = [[exact[m + k][i] for k in range(N - m)] for i in range(m)]
+    return GameForm(np.ascontiguousarray(Rt.T), np.ascontiguousarray(C), units, exact_R, exact_C)
 
 
 def equilibrium_from_nash(economy: Economy, form: GameForm, x, y) -> tuple[np.ndarray, np.ndarray]:
     """(prices, allocation) of the economy from a Lemke-Howson point (x, y):
-    x >= 0 with C^T x <= 1 and y >= 0 with R y <= 1, tight on the supports."""
+    x >= 0 with C^T x <= 1 and y >= 0 with R y <= 1, tight on the supports. Given an exact
+    point (Fractions) of an economy with exact coefficients, the prices and the allocation
+    are computed exactly and rounded once at the end: with payoffs beyond 2^53 a float
+    fixed point is too ill-conditioned to certify."""
+    exact = list(x) + list(y)
+    if economy.exact_a is not None and all(isinstance(v, Fraction) for v in exact):
+        point = _exact_equilibrium(economy, form, exact)
+        if point is not None:
+            return point
     u = np.concatenate([np.asarray(x, float), np.asarray(y, float)])
     a = economy.a / form.units[None, :]
     support = np.flatnonzero(u > 0)
@@ -88,6 +126,40 @@ def equilibrium_from_nash(economy: Economy, form: GameForm, x, y) -> tuple[np.nd
     prices = scaled / form.units
     allocation = u[:, None] * economy.a
     return prices / prices.sum(), allocation
+
+
+def _exact_equilibrium(economy: Economy, form: GameForm, u: list[Fraction]):
+    """The exact fixed point p = diag(u) a p on the support of u (normalised to sum 1), and
+    the allocation u_i a_ij, as floats; None where the fixed point is not unique."""
+    units = [Fraction(float(w)) for w in form.units]
+    a = [[v / units[j] for j, v in enumerate(row)] for row in economy.exact_a]
+    support = [i for i, v in enumerate(u) if v > 0]
+    k = len(support)
+    # (M - I) p = 0 on the support, its last equation replaced by sum(p) = 1
+    rows = [[u[i] * a[i][j] - (1 if i == j else 0) for j in support] + [Fraction(0)] for i in support[:-1]]
+    rows.append([Fraction(1)] * k + [Fraction(1)])
+    for c in range(k):
+        pivot = next((r for r in range(c, k) if rows[r][c] != 0), None)
+        if pivot is None:
+            return None
+        rows[c], rows[pivot] = rows[pivot], rows[c]
+        lead = rows[c][c]
+        rows[c] = [v / lead for v in rows[c]]
+        for r in range(k):
+            if r != c and rows[r][c] != 0:
+                f = rows[r][c]
+                rows[r] = [v - f * w for v, w in zip(rows[r], rows[c])]
+    fixed = [rows[r][-1] for r in range(k)]
+    if any(v < 0 for v in fixed):
+        return None
+    scaled = [Fraction(0)] * len(u)
+    for i, v in zip(support, fixed):
+        scaled[i] = v
+    prices = [v / units[j] for j, v in enumerate(scaled)]
+    total = sum(prices)
+    p = np.array([float(v / total) for v in prices])
+    allocation = np.array([[float(u[i] * v) for v in row] for i, row in enumerate(economy.exact_a)])
+    return p, allocation
 
 
 def random_game(d: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -115,7 +187,9 @@ def hard_game(d: int) -> tuple[np.ndarray, np.ndarray]:
     vertex on facets 1..d moved to the origin and facet k labelled by Morris's labelling
     ("Lemke paths on simple polytopes", 1994), whose Lemke paths are exponentially long
     in d. These are not the square games of Savani and von Stengel, "Hard-to-solve
-    bimatrix games" (Econometrica 2006). Integer payoffs, computed exactly in rationals."""
+    bimatrix games" (Econometrica 2006). Integer payoffs, computed exactly in rationals
+    and returned as lists of Python integers: they pass 2^53 at d = 16, so the economy
+    keeps them exactly (`Economy.exact_a`) for exact pivoting."""
     labels = morris_labels(d)
     ts = [Fraction(2 * k - 2 * d - 1) for k in range(1, 2 * d + 1)]   # symmetric: smaller payoffs
     curve = [[t ** e for e in range(1, d + 1)] for t in ts]
@@ -133,12 +207,8 @@ def hard_game(d: int) -> tuple[np.ndarray, np.ndarray]:
         A[labels[k] - 1] = row
     shift = 1 - min(min(row) for row in A)
     scale = lcm_of_denominators(v for row in A for v in row)
-    exact = [[(v + shift) * scale for v in row] for row in A]
-    if max(max(row) for row in exact) >= 2 ** 53:
-        raise InputError(f"size: the hard game of d = {d} needs payoffs beyond 2^53, which a float "
-                         f"economy cannot hold exactly; d <= 14 can")
-    R = np.array([[float(v) for v in row] for row in exact])
-    C = np.eye(d) + 1.0
+    R = [[int((v + shift) * scale) for v in row] for row in A]
+    C = [[2 if i == j else 1 for j in range(d)] for i in range(d)]
     return R, C
 
 

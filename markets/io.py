@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import tempfile
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -67,29 +69,46 @@ def to_json(value, **kwargs) -> str:
     return json.dumps(json_safe(value), allow_nan=False, **kwargs)
 
 
-def _number(value, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+_RATIONAL = re.compile(r"[+-]?[0-9]+/[0-9]+")
+
+
+def _exact(value, where: str) -> tuple[float, Fraction | None]:
+    """(the float, the exact value or None) of a format-1 number: a JSON number, an integer
+    of any size, or a string "p/q"; the float is the correctly rounded value."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise EconomyError(f"{where}: expected a number, got {json.dumps(value)[:40]}")
-    if isinstance(value, int):
-        try:
-            exact = float(value) == value
-        except OverflowError:
-            exact = False
-        if not exact:
-            raise EconomyError(f"{where}: the integer {str(value)[:30]}{'...' if len(str(value)) > 30 else ''} "
-                               "cannot be held exactly as a float (format 1 numbers are doubles)")
-    value = float(value)
-    if not math.isfinite(value):
-        raise EconomyError(f"{where}: must be finite, got {value}")
-    return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise EconomyError(f"{where}: must be finite, got {value}")
+        return value, None
+    if isinstance(value, str):
+        if not _RATIONAL.fullmatch(value) or value.endswith("/0"):
+            raise EconomyError(f"{where}: expected a number or a rational \"p/q\", got {json.dumps(value)[:40]}")
+        exact = Fraction(value)
+    else:
+        exact = Fraction(value)
+    try:
+        return float(exact), exact
+    except OverflowError:
+        text = str(value)
+        raise EconomyError(f"{where}: {text[:30]}{'...' if len(text) > 30 else ''} is beyond the range of a "
+                           "double (about 1.8e308)") from None
+
+
+def _number(value, where: str) -> float:
+    return _exact(value, where)[0]
 
 
 def _numbers(values, m: int, where: str) -> list[float]:
+    return [v for v, _ in _exact_numbers(values, m, where)]
+
+
+def _exact_numbers(values, m: int, where: str) -> list[tuple[float, Fraction | None]]:
     if not isinstance(values, list):
         raise EconomyError(f"{where}: expected a list of {m} numbers")
     if len(values) != m:
         raise EconomyError(f"{where}: expected {m} numbers, got {len(values)}")
-    return [_number(v, f"{where}[{j}]") for j, v in enumerate(values)]
+    return [_exact(v, f"{where}[{j}]") for j, v in enumerate(values)]
 
 
 def economy_from_dict(doc) -> Economy:
@@ -154,7 +173,7 @@ def economy_from_dict(doc) -> Economy:
             raise EconomyError(f"{where}: utility.{field_name(extra[0])}: not a field of a {kind} utility")
         if "a" not in utility:
             raise EconomyError(f"{where}: utility.a: missing")
-        rows.append(_numbers(utility["a"], m, f"{where}: utility.a"))
+        rows.append(_exact_numbers(utility["a"], m, f"{where}: utility.a"))
         kinds.append(UTILITY_CODES[kind])
         if kind == "ces":
             if "rho" not in utility:
@@ -168,16 +187,23 @@ def economy_from_dict(doc) -> Economy:
         if model != "fisher":
             raise EconomyError("supply: only Fisher markets have a supply (exchange supply is the endowments)")
         supply = _numbers(doc["supply"], m, "supply")
+    # exact coefficients are kept where a float would not hold one exactly
+    needs_exact = any(q is not None and Fraction(v) != q for row in rows for v, q in row)
+    exact_a = [[q if q is not None else Fraction(v) for v, q in row] for row in rows] if needs_exact else None
     return Economy(
-        model=model, kinds=np.array(kinds), a=np.array(rows), rho=np.array(rho),
+        model=model, kinds=np.array(kinds), a=np.array([[v for v, _ in row] for row in rows]), rho=np.array(rho),
+        exact_a=exact_a,
         endowment=np.array(owned) if model == "exchange" else None,
         budget=np.array(owned) if model == "fisher" else None,
         supply=supply, goods_names=goods_names, name=name, meta=meta,
     )
 
 
-def _plain(x: float):
-    """A float as JSON: integral values as ints (1 not 1.0), everything else with full precision."""
+def _plain(x):
+    """A number as JSON: integral values as ints (1 not 1.0), other floats with full precision,
+    other exact rationals as "p/q" strings."""
+    if isinstance(x, Fraction):
+        return x.numerator if x.denominator == 1 else f"{x.numerator}/{x.denominator}"
     return int(x) if float(x).is_integer() and abs(x) < 2**53 else float(x)
 
 
@@ -205,7 +231,8 @@ def economy_to_dict(economy: Economy) -> dict:
             agent["endowment"] = [_plain(v) for v in economy.endowment[i]]
         else:
             agent["budget"] = _plain(economy.budget[i])
-        utility = {"type": UTILITY_NAMES[economy.kinds[i]], "a": [_plain(v) for v in economy.a[i]]}
+        coefficients = economy.exact_a[i] if economy.exact_a is not None else economy.a[i]
+        utility = {"type": UTILITY_NAMES[economy.kinds[i]], "a": [_plain(v) for v in coefficients]}
         if economy.kinds[i] == CES:
             utility["rho"] = _plain(economy.rho[i])
         agent["utility"] = utility

@@ -153,16 +153,18 @@ def _float_path(R, C, k, deadline, max_pivots):
     return (np.maximum(x, 0), np.maximum(y, 0)), pivots, "done"
 
 
-def _integers(M: np.ndarray) -> list[list[int]]:
-    """M times the least common denominator of its (binary) fractions: the same game, in integers."""
-    fr = [[Fraction(float(v)) for v in row] for row in M]
+def _integers(M) -> list[list[int]]:
+    """M times the least common denominator of its fractions: the same game, in integers.
+    Python integers and Fractions are taken exactly, floats as the binary fractions they are."""
+    fr = [[v if isinstance(v, (int, Fraction)) else Fraction(float(v)) for v in row] for row in M]
+    fr = [[Fraction(v) for v in row] for row in fr]
     scale = lcm_of_denominators(v for row in fr for v in row)
     return [[int(v * scale) for v in row] for row in fr]
 
 
 def _exact_path(R, C, k, deadline, max_pivots):
     """The same path in exact integer arithmetic; returns x, y as Fractions."""
-    m, n = R.shape
+    m, n = len(R), len(R[0])
     Ri, Ci = _integers(R), _integers(C)
     # rows: [labels 0..m-1 | labels m..m+n-1 | rhs]
     TP = [[Ci[i][j] for i in range(m)] + [int(r == j) for r in range(n)] + [1] for j in range(n)]
@@ -225,14 +227,17 @@ def lemke_howson(R, C, dropped: int = 0, arithmetic: str = "float", deadline: fl
 
     Returns (x, y, pivots, status): x, y the unnormalised path end (C^T x <= 1, R y <= 1, tight
     on the supports; floats, or Fractions in exact arithmetic) or None; status "done",
-    "timeout", "max_iter" or "failed".
+    "timeout", "max_iter" or "failed". In exact arithmetic, payoffs given as Python
+    integers or Fractions (of any size) are used exactly.
     """
-    R, C = np.asarray(R, dtype=np.float64), np.asarray(C, dtype=np.float64)
-    m, n = R.shape
+    m, n = np.shape(R)
     if not 0 <= dropped < m + n:
         raise ValueError(f"dropped: label must be in 0..{m + n - 1}, got {dropped}")
-    path = _exact_path if arithmetic == "exact" else _float_path
-    point, pivots, status = path(R, C, dropped, deadline, max_pivots)
+    if arithmetic == "exact":
+        point, pivots, status = _exact_path(R, C, dropped, deadline, max_pivots)
+    else:
+        point, pivots, status = _float_path(np.asarray(R, dtype=np.float64), np.asarray(C, dtype=np.float64),
+                                            dropped, deadline, max_pivots)
     if point is None:
         return None, None, pivots, status
     return point[0], point[1], pivots, status
@@ -283,12 +288,14 @@ class LemkeHowson(Solver):
         max_pivots = int(self.params["max_pivots"])
         abandoned = {}
         for arithmetic in (("float", "exact") if mode == "auto" else (mode,)):
-            x, y, pivots, status = lemke_howson(form.R, form.C, k, arithmetic, deadline, max_pivots)
+            R, C = ((form.exact_R, form.exact_C) if arithmetic == "exact" and form.exact_R is not None
+                    else (form.R, form.C))
+            x, y, pivots, status = lemke_howson(R, C, k, arithmetic, deadline, max_pivots)
             extra = {"pivots": pivots, "arithmetic": arithmetic, **abandoned}
             if status != "done":
                 return Outcome(status, iterations=pivots, extra=extra,
                                message="" if status != "failed" else "unbounded ray: payoffs not positive?")
-            prices, allocation = equilibrium_from_nash(economy, form, np.asarray(x, float), np.asarray(y, float))
+            prices, allocation = equilibrium_from_nash(economy, form, x, y)
             if certify(economy, prices, allocation).within(tol):
                 return Outcome("converged", prices, allocation, pivots, extra=extra)
             message = f"{arithmetic} pivoting ended at a point that is not an equilibrium"

@@ -1,8 +1,11 @@
 """Games as Leontief economies (Codenotti et al.), hard games, and Lemke-Howson."""
+import json
+from fractions import Fraction
+
 import numpy as np
 import pytest
 
-from markets import InputError, certify, make_economy
+from markets import InputError, certify, dumps, loads, make_economy
 from markets.games import equilibrium_from_nash, game_of, hard_game, leontief_from_game, morris_labels
 from markets.generators import build
 from solvers import create, solve
@@ -114,9 +117,34 @@ def test_float_pivoting_breaks_down_on_hard_games_and_exact_arithmetic_takes_ove
     assert auto.extra["abandoned_float_pivots"] == float_pivots
 
 
-def test_hard_games_beyond_exact_float_payoffs_are_refused():
-    with pytest.raises(InputError, match="2\\^53"):
-        hard_game(16)
+def test_hard_games_past_2_to_the_53_are_built_exactly_and_solved_exactly():
+    R, C = hard_game(16)
+    assert max(map(max, R)) > 2**53 and all(isinstance(v, int) for row in R for v in row)
+    economy = build("leontief-game-hard", 16)
+    assert economy.exact_a is not None and float(economy.exact_a[16][0]) == economy.a[16, 0]
+    assert economy.exact_a[16][0] == R[0][0]                       # R^T sits in the lower-left block
+    back = loads(dumps(economy))                                   # the file holds the integers exactly
+    assert back.exact_a == economy.exact_a and np.array_equal(back.a, economy.a)
+    assert any(int(v) > 2**53 for row in json.loads(dumps(economy))["agents"] for v in row["utility"]["a"])
+    result = solve(create("lemke-howson"), economy, tol=1e-9)
+    assert result.status == "converged" and result.extra["arithmetic"] == "exact"
+    assert result.certificate.worst < 1e-12
+    assert result.iterations == result.extra["pivots"] == lemke_howson(R, C, 0, "exact")[2] == 2784
+
+
+def test_the_exact_path_lengths_of_the_hard_games_grow_by_more_than_twice_per_step():
+    lengths = [lemke_howson(*hard_game(d), 0, "exact")[2] for d in (2, 4, 6, 8, 10, 12)]
+    assert lengths[:5] == [4, 12, 32, 80, 196]
+    assert all(b > 2.3 * a for a, b in zip(lengths[1:], lengths[2:]))
+
+
+def test_rational_coefficients_are_kept_exactly_and_rounded_correctly():
+    doc = json.loads(dumps(leontief_from_game([[3, 1], [1, 3]], [[1, 3], [3, 1]])))
+    doc["agents"][0]["utility"]["a"] = [0, 0, "1/3", 3]
+    economy = loads(json.dumps(doc))
+    assert economy.exact_a[0][2] == Fraction(1, 3) and economy.a[0, 2] == 1 / 3
+    assert json.loads(dumps(economy))["agents"][0]["utility"]["a"][2] == "1/3"
+    assert game_of(economy).exact_C[0][0] == Fraction(1, 3)
 
 
 def test_lemke_howson_honours_the_deadline():
