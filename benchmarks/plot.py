@@ -42,6 +42,25 @@ def fit_growth(sizes, values) -> float | None:
     return float(np.exp(slope))
 
 
+def growth_interval(sizes, values, level: float = 0.95, draws: int = 2000) -> tuple[float, float, float] | None:
+    """(factor per unit of size, low, high): the exponential fit of `fit_growth` over the upper
+    half of the sizes, with a pairs-bootstrap interval at `level` (seeded, so a plot is
+    reproducible); None with fewer than 4 fitted points, too few for an interval."""
+    sizes, values = np.asarray(sizes, float), np.asarray(values, float)
+    keep = (sizes >= np.median(sizes)) & (values > 0)
+    x, y = sizes[keep], np.log(values[keep])
+    if len(x) < 4:
+        return None
+    rng = np.random.default_rng(0)
+    slopes = []
+    for _ in range(draws):
+        pick = rng.integers(0, len(x), len(x))
+        if np.unique(x[pick]).size >= 2:
+            slopes.append(np.polyfit(x[pick], y[pick], 1)[0])
+    low, high = np.quantile(slopes, [(1 - level) / 2, (1 + level) / 2])
+    return float(np.exp(np.polyfit(x, y, 1)[0])), float(np.exp(low)), float(np.exp(high))
+
+
 def size_of(record: dict) -> int:
     return record["size"] if "size" in record else record["agents"]
 
@@ -184,7 +203,9 @@ def growth_factors(records: list[dict]) -> list[tuple[str, str, str, float]]:
 
 def plot_hard(records: list[dict], out_dir: Path, budget: float | None = None) -> list[Path]:
     """hard.png/svg: pivots and seconds against d for the game families, log scale, with the
-    fitted growth factor per d; [] when the run has no game family."""
+    fitted growth factor per d and its bootstrap interval, the fit carried past the last size
+    run, and every run drawn: converged, out of budget, stopped unconverged; [] when the run
+    has no game family."""
     ladders = sorted(exponential_ladders(records))
     if not ladders:
         return []
@@ -194,11 +215,29 @@ def plot_hard(records: list[dict], out_dir: Path, budget: float | None = None) -
     for row, ladder in zip(axes, ladders):
         for ax, value, name in zip(row, ("iterations", "seconds"), ("pivots (iterations)", "seconds")):
             for solver, data in sorted(scaling_series(records, value)[ladder].items()):
+                colour = colours[solver]
                 if data["converged"]:
                     xs, ys = zip(*data["converged"])
-                    ax.plot(xs, ys, "-o", color=colours[solver], label=solver + _fit_label(xs, ys, True))
+                    interval = growth_interval(xs, ys)
+                    label = solver + _fit_label(xs, ys, True)
+                    if interval is not None:
+                        factor, low, high = interval
+                        label += f" (95% CI x{low:.2f}-x{high:.2f})"
+                        # the fit carried past the wall: what the next sizes would need
+                        top = max([*xs, *data["timeout"], *(n for n, _ in data["other"])]) + 4
+                        upper = [x for x in xs if x >= np.median(xs)]
+                        line = np.linspace(min(upper), top, 50)
+                        anchor = np.exp(np.mean([np.log(ys[xs.index(x)]) - x * np.log(factor) for x in upper]))
+                        ax.plot(line, anchor * factor ** line, ":", color=colour, lw=1)
+                    ax.plot(xs, ys, "-o", color=colour, label=label)
+                else:
+                    ax.plot([], [], "-o", color=colour, label=f"{solver}, never converged")
                 if value == "seconds" and data["timeout"] and budget:
-                    ax.plot(data["timeout"], [budget] * len(data["timeout"]), "x", color=colours[solver], ms=10, mew=2)
+                    ax.plot(data["timeout"], [budget] * len(data["timeout"]), "x", color=colour, ms=10, mew=2)
+                if value == "iterations" and data["timeout_values"]:
+                    ax.plot(*zip(*data["timeout_values"]), "x", color=colour, ms=10, mew=2)
+                if data["other"]:
+                    ax.plot(*zip(*data["other"]), "^", mfc="none", color=colour, ms=7)
             if value == "seconds" and budget:
                 ax.axhline(budget, color="grey", ls=":", lw=1)
             ax.set_yscale("log")
@@ -207,6 +246,9 @@ def plot_hard(records: list[dict], out_dir: Path, budget: float | None = None) -
             ax.set_title(f"{ladder}: {name}", fontsize=10)
             ax.grid(True, which="both", alpha=0.25)
             ax.legend(fontsize=7, loc="upper left")
+    fig.suptitle("o converged (median), x out of budget (at the budget, or at the count reached), "
+                 "hollow triangle stopped unconverged; dotted: the exponential fit carried past the data",
+                 fontsize=8)
     fig.tight_layout()
     return _save(fig, out_dir, "hard")
 

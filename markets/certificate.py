@@ -96,7 +96,8 @@ def check_point(economy: Economy, prices, allocation):
 
 
 def certify(economy: Economy, prices, allocation) -> Certificate:
-    """The certificate of (prices, allocation); prices need not be normalised.
+    """The certificate of (prices, allocation); prices need not be normalised (they are
+    scaled to sum 1 first, so that no income underflows or overflows).
 
     `optimality` is reported as max(0, worst shortfall): an agent that gets more
     than it can afford shows up in `budget`, not as a negative shortfall. An agent
@@ -107,6 +108,8 @@ def certify(economy: Economy, prices, allocation) -> Certificate:
     overflows) is NaN, and a NaN is never within any tolerance.
     """
     p, x = check_point(economy, prices, allocation)
+    p = p / p.max()           # scale first: prices of 1e-300 would give incomes that underflow to 0,
+    p = p / p.sum()           # and prices of 1e308 sums that overflow
     w = economy.total_supply
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         z = (x.sum(axis=0) - w) / w

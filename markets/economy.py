@@ -68,6 +68,9 @@ def _frozen_csr(matrix, shape: tuple[int, int], where: str) -> sp.csr_array:
     return out
 
 
+MIN_ABS_RHO = 1e-6      # closer to 0, a CES utility's logs lose their precision to rounding
+
+
 @dataclass(frozen=True, eq=False)
 class Economy:
     """An exchange (Arrow-Debreu) or Fisher market.
@@ -126,6 +129,9 @@ class Economy:
             r = rho[i]
             if not np.isfinite(r) or r >= 1 or r == 0:
                 raise EconomyError(f"agent {i}: utility.rho: must be finite, < 1 and != 0, got {r}")
+            if abs(r) < MIN_ABS_RHO:
+                raise EconomyError(f"agent {i}: utility.rho: {r} is Cobb-Douglas to within rounding "
+                                   f"(|rho| < {MIN_ABS_RHO:g}); give a cobb-douglas utility instead")
         rho = np.where(kinds == CES, rho, np.nan)
         if self.model == "exchange":
             if self.endowment is None or self.budget is not None or self.supply is not None:

@@ -159,7 +159,8 @@ FAMILIES: dict[str, RandomFamily | GameFamily] = {
 }
 FAMILIES["ces-complements"] = RandomFamily("exchange", "ces", default_rho=-2.0, max_rho=-1.0)
 FAMILIES["leontief-game"] = GameFamily(hard=False)
-FAMILIES["leontief-game-hard"] = GameFamily(hard=True)
+FAMILIES["leontief-game-morris"] = GameFamily(hard=True)
+FAMILIES["leontief-game-hard"] = FAMILIES["leontief-game-morris"]   # its first name, kept for stored runs
 
 
 def _family(family: str):

@@ -148,7 +148,8 @@ def log_utility_row(kind, a, rho, x):
                 if v < low:
                     low = v
         return low
-    # CES: (1/rho) log sum_j a_j x_j^rho, summed in logs
+    # CES: (1/rho) log sum_j (a_j / max a) x_j^rho, summed in logs (see `_ces_scale`)
+    la = _ces_scale(a)
     top = -_INF
     for j in range(m):
         if a[j] > 0.0:
@@ -156,7 +157,7 @@ def log_utility_row(kind, a, rho, x):
                 if rho < 0.0:
                     return -_INF
                 continue
-            t = math.log(a[j]) + rho * math.log(x[j])
+            t = math.log(a[j]) - la + rho * math.log(x[j])
             if t > top:
                 top = t
     if top == -_INF:
@@ -164,8 +165,20 @@ def log_utility_row(kind, a, rho, x):
     total = 0.0
     for j in range(m):
         if a[j] > 0.0 and x[j] > 0.0:
-            total += math.exp(math.log(a[j]) + rho * math.log(x[j]) - top)
+            total += math.exp(math.log(a[j]) - la + rho * math.log(x[j]) - top)
     return (top + math.log(total)) / rho
+
+
+@njit(cache=True)
+def _ces_scale(a):
+    """log max_j a_j. The CES utility and indirect utility are taken with a_j / max a: the
+    same preferences (u is multiplied by a constant), and it keeps log u and log V from
+    carrying a term log(max a) / rho, which for rho near 0 cancels only to rounding."""
+    top = 0.0
+    for j in range(a.shape[0]):
+        if a[j] > top:
+            top = a[j]
+    return math.log(top)
 
 
 @njit(cache=True)
@@ -208,8 +221,11 @@ def log_indirect_row(kind, a, rho, p, b):
                 alpha = a[j] / top / total
                 acc += alpha * (math.log(alpha) - math.log(p[j]))
         return acc
-    # CES: V = b * (sum_j a_j^sigma p_j^(1 - sigma))^(1 / (sigma - 1))
+    # CES: V = b * (sum_j a_j^sigma p_j^(1 - sigma))^(1 / (sigma - 1)), with a_j / max a
+    # (`_ces_scale`); sigma - 1 = rho / (1 - rho) keeps its precision for rho near 0
     sigma = 1.0 / (1.0 - rho)
+    excess = rho / (1.0 - rho)
+    la = _ces_scale(a)
     top = -_INF
     for j in range(m):
         if a[j] > 0.0:
@@ -217,7 +233,7 @@ def log_indirect_row(kind, a, rho, p, b):
                 if sigma > 1.0:
                     return _INF
                 continue
-            t = sigma * math.log(a[j]) + (1.0 - sigma) * math.log(p[j])
+            t = sigma * (math.log(a[j]) - la) - excess * math.log(p[j])
             if t > top:
                 top = t
     if top == -_INF:
@@ -225,8 +241,8 @@ def log_indirect_row(kind, a, rho, p, b):
     total = 0.0
     for j in range(m):
         if a[j] > 0.0 and p[j] > 0.0:
-            total += math.exp(sigma * math.log(a[j]) + (1.0 - sigma) * math.log(p[j]) - top)
-    return log_b + (top + math.log(total)) / (sigma - 1.0)
+            total += math.exp(sigma * (math.log(a[j]) - la) - excess * math.log(p[j]) - top)
+    return log_b + (top + math.log(total)) / excess
 
 
 @njit(cache=True)

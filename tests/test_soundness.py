@@ -107,7 +107,7 @@ magnitude = st.floats(-300, 300).map(lambda e: 10.0 ** e)
 def points(draw):
     n, m = draw(st.integers(1, 3)), draw(st.integers(1, 3))
     kinds = draw(st.lists(st.sampled_from(["linear", "cobb-douglas", "ces", "leontief"]), min_size=n, max_size=n))
-    rho = [draw(st.sampled_from([0.5, 0.999, 1 - 1e-12, -0.5, -50.0, -1e-3, -1e6])) if k == "ces" else None
+    rho = [draw(st.sampled_from([0.5, 0.999, 1 - 1e-12, 1e-6, -1e-6, -0.5, -50.0, -1e-3, -1e6])) if k == "ces" else None
            for k in kinds]
     shift = draw(st.floats(-300, 300))
     spread = draw(st.sampled_from([0.0, 1.0, 20.0, 300.0]))
@@ -179,6 +179,34 @@ def test_quasi_equilibria_are_not_equilibria(name, p):
     certificate = certify(economy, p, x)
     assert certificate.clearing == certificate.waste == certificate.budget == 0.0
     assert certificate.optimality == 1.0 and not certificate.within(1e-6)
+
+
+@pytest.mark.parametrize("rho", [1e-6, -1e-6, 1e-3])
+@pytest.mark.parametrize("scale", [1.0, 1e300])
+def test_ces_near_cobb_douglas_reports_the_true_shortfall(rho, scale):
+    """sigma - 1 for rho near 0, and log(max a) / rho, once cost this certificate its precision:
+    a bundle 56% short of the optimum passed."""
+    economy = make_economy("fisher", "ces", [[scale, scale]], rho=rho, budget=[1.0], supply=[1.9, 0.1])
+    p, x = np.array([0.5, 0.5]), np.array([[1.9, 0.1]])
+    best = demand(economy, p, economy.incomes(p))
+    with decimal.localcontext(CTX):
+        truth = 1 - utility("ces", [1, 1], rho, x[0]) / utility("ces", [1, 1], rho, best[0])
+    assert certify(economy, p, x).optimality == pytest.approx(float(truth), abs=1e-8)
+    assert float(truth) > 0.5
+
+
+@pytest.mark.parametrize("price", [1e-300, 1.0, 1e308])
+def test_prices_of_any_magnitude_give_the_same_certificate(price):
+    """Found by the property above: prices of 1e-300 made the small agent's income underflow
+    to 0, and a bundle half its optimum passed."""
+    economy = make_economy("exchange", "linear", np.ones((3, 1)), endowment=[[1.0], [1.0], [1e-24]])
+    certificate = certify(economy, [price], np.array([[1.0], [1.0], [5e-25]]))
+    assert certificate.optimality == pytest.approx(0.5) and not certificate.within(1e-6)
+
+
+def test_a_rho_closer_to_0_than_rounding_allows_is_refused():
+    with pytest.raises(InputError, match="Cobb-Douglas to within rounding"):
+        make_economy("fisher", "ces", [[1.0, 1.0]], rho=1e-9, budget=[1.0])
 
 
 def test_a_total_supply_that_overflows_is_refused_with_one_line():
