@@ -24,16 +24,14 @@ def _cmd_generate(args) -> int:
     elif FAMILIES[args.family].size_name == "d":
         if args.size is None:
             raise InputError(f"--size: {args.family} is sized by the game dimension d; give --size D")
+        _fits(args.family, 2 * args.size, 2 * args.size, 1.0, "--size")
         economy = build(args.family, args.size, args.seed)
     else:
         if args.agents is None or args.goods is None:
             raise InputError(f"--agents, --goods: {args.family} needs both")
         if args.agents < 1 or args.goods < 1:
             raise InputError(f"--agents, --goods: must be >= 1, got {args.agents} and {args.goods}")
-        need, machine = estimate_mb(args.family, args.agents, args.goods, args.density), machine_memory_mb()
-        if machine is not None and need > machine:
-            raise InputError(f"--agents, --goods: {args.family} with {args.agents} x {args.goods} needs about "
-                             f"{need:,.0f} MiB, more than this machine's {machine:,.0f} MiB")
+        _fits(args.family, args.agents, args.goods, args.density, "--agents, --goods")
         economy = generate(args.family, args.agents, args.goods, args.seed, args.density, args.rho)
     text = dumps(economy) + "\n"
     if args.output in (None, "-"):
@@ -41,6 +39,14 @@ def _cmd_generate(args) -> int:
     else:
         write_atomic(args.output, text)
     return 0
+
+
+def _fits(family: str, agents: int, goods: int, density: float, option: str) -> None:
+    """Refuse, before anything is drawn, an economy larger than this machine's memory."""
+    need, machine = estimate_mb(family, agents, goods, density), machine_memory_mb()
+    if machine is not None and need > machine:
+        raise InputError(f"{option}: {family} with {agents} x {goods} needs about {need:,.0f} MiB, "
+                         f"more than this machine's {machine:,.0f} MiB")
 
 
 def _cmd_solve(args) -> int:

@@ -22,7 +22,7 @@ import signal
 import threading
 import time
 
-from solvers import Solver, solve
+from solvers import Solver, Unsupported, solve
 
 from .suite import FamilyLadder
 
@@ -35,7 +35,7 @@ def _limit_memory(megabytes: float | None) -> None:
     """Cap the data segment at the budget, and write no core file: a crashing run must die at once."""
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if megabytes:
-        limit = int(megabytes * 2**20)
+        limit = min(int(megabytes * 2**20), 2**62)
         resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
 
 
@@ -88,6 +88,9 @@ def execute(solvers: dict[str, Solver], ladder: FamilyLadder, size: int, seed: i
         economy = ladder.economy(size, seed)
         setup = time.perf_counter() - t0
         result = solve(solvers[name], economy, tol, budget, seed)
+    except Unsupported as exc:    # declined at this size (the plan asked at the smallest one)
+        return {"status": "skipped", "seconds": None, "iterations": None, "certificate": None,
+                "message": f"declined: {exc}"}
     except MemoryError as exc:
         return {"status": "out_of_memory", "seconds": None, "iterations": None, "certificate": None,
                 "message": f"MemoryError outside the solver: {exc}"}
@@ -128,21 +131,24 @@ class IsolatedRunner:
         self.context = mp.get_context("spawn")
         self.process = self.conn = None
         self._stopping = threading.Lock()
+        self.aborted = False
         self.warm_up_seconds: dict[str, float] = {}
         self.thread_counts: dict[str, int | str] = {}
         self.restarts = 0
 
     def start(self) -> float:
         """Spawn the worker and wait until it has warmed up; returns the seconds that took."""
+        if self.aborted:
+            raise RuntimeError("the sweep was stopped: no new worker starts")
         t0 = time.perf_counter()
         parent, child = self.context.Pipe()
-        self.process = self.context.Process(target=_worker, args=(child, self.solvers, self.memory_mb), daemon=True)
+        process = self.context.Process(target=_worker, args=(child, self.solvers, self.memory_mb), daemon=True)
         with _ENVIRONMENT:
             saved = {k: os.environ.get(k) for k in THREAD_VARIABLES}
             if self.threads is not None:
                 os.environ.update({k: str(self.threads) for k in THREAD_VARIABLES})
             try:
-                self.process.start()
+                process.start()
             finally:
                 for k, v in saved.items():
                     if v is None:
@@ -150,12 +156,16 @@ class IsolatedRunner:
                     else:
                         os.environ[k] = v
         child.close()
-        self.conn = parent
+        with self._stopping:         # only a started worker with its pipe is ever visible to _stop
+            if self.aborted:
+                process.kill()
+                raise RuntimeError("the sweep was stopped: no new worker starts")
+            self.process, self.conn = process, parent
         try:
-            hello = self.conn.recv()
-        except EOFError:
-            self.process.join(timeout=5)
-            raise RuntimeError(f"the worker process died while starting (exit code {self.process.exitcode})") from None
+            hello = parent.recv()
+        except (EOFError, OSError):
+            process.join(timeout=5)
+            raise RuntimeError(f"the worker process died while starting (exit code {process.exitcode})") from None
         self.warm_up_seconds = hello.pop("warm_up_seconds")
         self.thread_counts = hello
         return time.perf_counter() - t0
@@ -203,7 +213,7 @@ class IsolatedRunner:
         if self.process is not process:      # aborted meanwhile: nobody records this run
             return {"status": "failed", "seconds": None, "iterations": None, "certificate": None,
                     "message": "the sweep was stopped"}
-        self.process.join(timeout=0.1)
+        self.process.join(timeout=1.0)       # a worker that died must not pass for one that hangs
         elapsed = time.perf_counter() - start
         if self.process.is_alive():
             self._stop(kill=True)
@@ -218,6 +228,9 @@ class IsolatedRunner:
                 "message": f"the worker process died ({cause})"}
 
     def abort(self) -> None:
+        """Kill the worker now, and start no other: the sweep is being stopped."""
+        with self._stopping:
+            self.aborted = True
         self._stop(kill=True)
 
     def close(self) -> None:

@@ -61,6 +61,13 @@ def growth_interval(sizes, values, level: float = 0.95, draws: int = 2000) -> tu
     return float(np.exp(np.polyfit(x, y, 1)[0])), float(np.exp(low)), float(np.exp(high))
 
 
+def _worst_measure(certificate: dict) -> float:
+    """The worst measure a record stores, for a log axis: a measure that could not be
+    computed (stored as null) is drawn as 1, the worst there is."""
+    values = [1.0 if v is None else v for v in certificate.values()]
+    return max(max(values), 1e-17)
+
+
 def size_of(record: dict) -> int:
     return record["size"] if "size" in record else record["agents"]
 
@@ -289,7 +296,7 @@ def plot_accuracy(records: list[dict], out_dir: Path) -> list[Path]:
             for solver in solvers:
                 mine = [r for r in runs if r["ladder"] == ladder and r["solver"] == solver]
                 for converged, marker in ((True, "o"), (False, "x")):
-                    pts = [(size_of(r) if axis == "size" else r["seconds"], max(max(r["certificate"].values()), 1e-17))
+                    pts = [(size_of(r) if axis == "size" else r["seconds"], _worst_measure(r["certificate"]))
                            for r in mine if (r["status"] == "converged") == converged]
                     if pts:
                         xs, ys = zip(*pts)

@@ -171,14 +171,21 @@ def read_meta(run_dir: Path) -> dict:
 
 
 def new_run_dir(results: Path, suite: Suite) -> Path:
+    """A fresh `<stamp>-<suite name>` directory under `results` (`-2`, `-3`, ... if taken),
+    made with one mkdir each, so that two sweeps started at once never share one."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    path = results / f"{stamp}-{suite.name}"
-    k = 1
-    while path.exists():
-        k += 1
-        path = results / f"{stamp}-{suite.name}-{k}"
-    path.mkdir(parents=True)
-    return path
+    try:
+        results.mkdir(parents=True, exist_ok=True)
+        for k in range(1, 1000):
+            path = results / (f"{stamp}-{suite.name}" + (f"-{k}" if k > 1 else ""))
+            try:
+                path.mkdir()
+                return path
+            except FileExistsError:
+                continue
+    except OSError as exc:
+        raise InputError(f"--results: cannot make a run directory in {results}: {exc.strerror}") from None
+    raise InputError(f"--results: {results} already has 999 run directories from {stamp}")
 
 
 def _append(handle, record: dict) -> None:
@@ -209,6 +216,13 @@ def run_suite(suite: Suite, results: Path = Path("results"), extra_solvers: list
     results = Path(results)
     if results.exists() and not results.is_dir():
         raise InputError(f"--results: {results} exists and is not a directory")
+    if resume is None:
+        try:
+            results.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"--results: cannot make {results}: {exc.strerror}") from None
+        if not os.access(results, os.W_OK | os.X_OK):
+            raise InputError(f"--results: {results} is not writable")
     lock = RunLock(Path(resume)) if resume is not None else None
     try:
         plan = make_plan(suite, [create(s) if isinstance(s, str) else s for s in extra_solvers])
@@ -261,7 +275,11 @@ class RunLock:
         if not Path(run_dir).is_dir():
             raise InputError(f"--resume: {run_dir} is not a run directory")
         path = Path(run_dir) / ".lock"
-        self.handle = open(path, "a+", encoding="utf-8")
+        for name in (".lock", RUNS_FILE, META_FILE, "suite.toml"):
+            if (Path(run_dir) / name).is_symlink():
+                raise InputError(f"{Path(run_dir) / name}: is a symbolic link; a run directory holds its own files")
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        self.handle = os.fdopen(fd, "r+", encoding="utf-8")
         try:
             fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -308,6 +326,7 @@ def _sweep(suite: Suite, plan: Plan, pool, out: Path, progress: bool | None, spe
         try:
             _ladders(suite, plan, pool, out, done, handle, threads, bar)
         except KeyboardInterrupt:
+            threads.shutdown(wait=False, cancel_futures=True)     # no queued run starts
             pool.abort()                   # the runs in flight end now, so the threads can finish
             raise
     bar.close()
@@ -363,6 +382,9 @@ class _Inline:
             future.set_exception(exc)
         return future
 
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+        pass
+
     def __enter__(self):
         return self
 
@@ -401,15 +423,46 @@ def read_runs(run_dir: Path) -> list[dict]:
         raise InputError(f"{path}: cannot read: {exc}") from None
     for number, line in enumerate(lines, 1):
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
+            record = parse_json(line, f"{path}: line {number}")
+        except InputError:
             if number == len(lines):
                 break
-            raise InputError(f"{path}: line {number}: not a JSON record") from None
+            raise InputError(f"{path}: line {number}: not a strict JSON record") from None
         for key, kind in RECORD_FIELDS.items():
             if not isinstance(record, dict) or not isinstance(record.get(key), kind):
-                raise InputError(f"{path}: line {number}: {key}: missing or not a {kind.__name__}")
+                raise InputError(f"{path}: line {number}: {key}: missing or not {_KINDS[kind]}")
         if "size" not in record and "agents" not in record:
             raise InputError(f"{path}: line {number}: size: missing")
+        problem = _record_problem(record)
+        if problem:
+            raise InputError(f"{path}: line {number}: {problem}")
         records.append(record)
     return records
+
+
+_KINDS = {str: "a string", int: "an integer"}
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _record_problem(record: dict) -> str | None:
+    """What is wrong with the typed fields of a record that plots and summaries read, or None."""
+    missing = [key for key in ("seconds", "iterations", "certificate") if key not in record]
+    if missing:
+        return f"{missing[0]}: missing (null where there is none)"
+    size = record.get("size", record.get("agents"))
+    if not isinstance(size, int) or isinstance(size, bool):
+        return f"size: expected an integer, got {size!r}"
+    for key in ("seconds", "setup_seconds"):
+        if record.get(key) is not None and not _is_number(record[key]):
+            return f"{key}: expected a number or null, got {record[key]!r}"
+    if record.get("iterations") is not None and not (isinstance(record["iterations"], int)
+                                                    and not isinstance(record["iterations"], bool)):
+        return f"iterations: expected an integer or null, got {record['iterations']!r}"
+    certificate = record.get("certificate")
+    if certificate is not None and not (isinstance(certificate, dict) and certificate
+                                        and all(v is None or _is_number(v) for v in certificate.values())):
+        return f"certificate: expected an object of numbers or null, got {certificate!r}"[:200]
+    return None

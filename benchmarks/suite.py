@@ -108,6 +108,7 @@ def _finite_positive(doc: dict, key: str, where: str, default=None) -> float:
 
 
 _NAME = re.compile(r"[A-Za-z0-9_.-]+")
+MAX_TIME_BUDGET = 1e6      # seconds per run: eleven days
 
 
 def parse_suite(text: str, where: str = "suite", default_name: str = "suite") -> Suite:
@@ -129,9 +130,11 @@ def parse_suite(text: str, where: str = "suite", default_name: str = "suite") ->
     description = _typed(doc, "description", str, where, "")
     tol = _finite_positive(doc, "tolerance", where)
     budget = _finite_positive(doc, "time_budget", where)
+    if budget > MAX_TIME_BUDGET:
+        raise InputError(f"{where}: time_budget: at most {MAX_TIME_BUDGET:g} s per run, got {budget:g}")
     memory = _finite_positive(doc, "memory_budget", where, 8192.0)
-    if memory < 64:
-        raise InputError(f"{where}: memory_budget: MiB per run, at least 64, got {doc.get('memory_budget')!r}")
+    if memory < 64 or memory > 2**30:
+        raise InputError(f"{where}: memory_budget: MiB per run, from 64 to 2^30, got {doc.get('memory_budget')!r}")
     seeds = doc.get("seeds", [0])
     if not isinstance(seeds, list) or not seeds or not all(
             isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds):

@@ -80,7 +80,7 @@ def check_point(economy: Economy, prices, allocation):
     bad = np.flatnonzero(~np.isfinite(p) | (p < 0))
     if bad.size:
         raise InputError(f"prices[{bad[0]}]: must be a finite number >= 0, got {p[bad[0]]}")
-    if not p.sum() > 0:
+    if not p.max() > 0:
         raise InputError("prices: must not be all zero")
     if economy.sparse:
         bad = first_bad_value(x)

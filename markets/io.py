@@ -243,6 +243,18 @@ def economy_to_dict(economy: Economy) -> dict:
     return doc
 
 
+def read_text_file(path: str | os.PathLike) -> str:
+    """The UTF-8 text of a regular file; `InputError` naming it otherwise (a device or a
+    FIFO would hang or never end)."""
+    path = Path(path)
+    if path.exists() and not path.is_file():
+        raise InputError(f"{path}: not a regular file")
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read: {exc}") from None
+
+
 def loads(text: str) -> Economy:
     return economy_from_dict(parse_json(text, "economy"))
 
@@ -253,11 +265,7 @@ def dumps(economy: Economy) -> str:
 
 def load(path: str | os.PathLike) -> Economy:
     """Read an economy file; every error names the file."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read: {exc}") from None
+    text = read_text_file(path)
     try:
         return loads(text)
     except InputError as exc:
@@ -279,11 +287,7 @@ def load_point(path: str | os.PathLike) -> tuple[list, list]:
     """(prices, allocation) of a solver result file (the format's solver result), checked
     for shape and type: numbers only, no booleans; every error names the file and field."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read: {exc}") from None
-    doc = parse_json(text, str(path))
+    doc = parse_json(read_text_file(path), str(path))
     if not isinstance(doc, dict) or "prices" not in doc or "allocation" not in doc:
         raise InputError(f"{path}: expected a result object with prices and allocation")
     if doc["prices"] is None or doc["allocation"] is None:

@@ -60,7 +60,10 @@ def _type_ok(default, value) -> bool:
     if isinstance(default, bool) or isinstance(value, bool):
         return isinstance(default, bool) and isinstance(value, bool)
     if isinstance(default, float):
-        return isinstance(value, (int, float)) and math.isfinite(value)
+        try:
+            return isinstance(value, (int, float)) and math.isfinite(value)
+        except OverflowError:     # an integer beyond every float
+            return False
     if isinstance(default, int):
         return isinstance(value, int) or (isinstance(value, float) and value.is_integer() and abs(value) < 2**53)
     return isinstance(value, type(default))

@@ -112,6 +112,8 @@ def create(spec: str) -> Solver:
             key, eq, value = item.partition("=")
             if not eq:
                 raise InputError(f"solver: expected param=value in {spec!r}, got {item!r}")
+            if key.strip() in params:
+                raise InputError(f"solver: {spec!r} sets {key.strip()} twice")
             try:
                 params[key.strip()] = ast.literal_eval(value.strip())
             except (ValueError, SyntaxError):

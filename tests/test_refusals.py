@@ -41,6 +41,8 @@ def one_line_error(capsys, *needles):
     ("linear-exchange-cp[spread=-8]", ["spread=-8", "0 < value"]),
     ("scarf[grid=[1]]", ["grid=[1]", "an integer"]),
     ("lemke-howson[arithmetic=rational]", ["arithmetic='rational'", "'exact'"]),
+    ("tatonnement[step=" + "9" * 400 + "]", ["tatonnement", "a number"]),
+    ("tatonnement[step=0.1,step=0.2]", ["sets step twice"]),
 ])
 def test_a_bad_parameter_is_refused_before_anything_runs(spec, needles, tmp_path, capsys):
     save(generate("exchange-linear", 3, 3, seed=0), tmp_path / "e.json")
@@ -130,6 +132,8 @@ def test_a_result_file_with_booleans_or_no_point_is_refused(prices, allocation, 
     (SUITE.replace('rho = 0.5', 'rho = "half"').encode(), ["family[0]: rho: expected a number"]),
     (SUITE.replace('name = "params"', 'name = "../escape"').encode(), ["name: one word"]),
     (SUITE.replace("sizes = [4, 6]", "sizes = [4, 200000]").encode(), ["at agents = 200000 needs about"]),
+    (SUITE.replace("time_budget = 5.0", "time_budget = 1e10").encode(), ["time_budget: at most"]),
+    (SUITE.replace("time_budget = 5.0", "time_budget = 5.0\nmemory_budget = 1e300").encode(), ["memory_budget"]),
 ])
 def test_a_bad_suite_file_gives_one_line_naming_the_file(text, needles, tmp_path, capsys):
     suite = tmp_path / "bad.toml"
@@ -217,6 +221,38 @@ def test_workers_are_capped_with_a_line_and_estimates_need_a_run_directory(tmp_p
 def test_generate_refuses_a_size_that_cannot_fit_before_allocating(capsys):
     assert main(["generate", "fisher-linear", "--agents", "300000", "--goods", "300000"]) == 2
     one_line_error(capsys, "300000 x 300000", "MiB")
+    assert main(["generate", "leontief-game", "--size", "100000000"]) == 2
+    one_line_error(capsys, "--size", "MiB")
+
+
+def test_devices_fifos_and_unwritable_places_are_refused_in_one_line(tmp_path, capsys):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for path in ("/dev/zero", str(fifo)):
+        assert main(["verify", path, path]) == 2
+        one_line_error(capsys, path, "not a regular file")
+    suite = tmp_path / "params.toml"
+    suite.write_text(SUITE)
+    assert main(["run", str(suite), "--results", "/proc/gebench-results", "--no-plot"]) == 2
+    one_line_error(capsys, "--results", "/proc/gebench-results")
+
+
+@pytest.mark.parametrize("record, needle", [
+    ({"size": "big"}, "size: expected an integer"),
+    ({"certificate": "x"}, "certificate: expected an object"),
+    ({"iterations": None, "drop": "iterations"}, "iterations: missing"),
+    ({"seconds": True}, "seconds: expected a number"),
+])
+def test_malformed_records_are_refused_by_results_and_plot(record, needle, tmp_path, capsys):
+    good = {"ladder": "x", "seed": 0, "solver": "s", "status": "converged", "size": 4, "seconds": 1.0,
+            "iterations": 3, "certificate": {"clearing": 0.0}}
+    bad = {**good, **record}
+    bad.pop(record.get("drop", "none"), None)
+    bad.pop("drop", None)
+    (tmp_path / "runs.jsonl").write_text(json.dumps(bad) + "\n" + json.dumps(good) + "\n")
+    for command in ("results", "plot"):
+        assert main([command, str(tmp_path)]) == 2
+        one_line_error(capsys, "runs.jsonl: line 1", needle)
 
 
 def test_a_non_finite_certificate_is_a_failed_result_written_as_strict_json(monkeypatch):
@@ -245,6 +281,44 @@ def test_a_second_writer_of_a_run_directory_is_refused_at_once(tmp_path, capsys)
     finally:
         holder.release()
     assert main(["run", "--resume", str(run_dir), "--no-plot", "--in-process"]) == 0
+
+
+def test_symbolic_links_in_a_run_directory_are_refused_and_their_targets_left_alone(tmp_path, capsys):
+    suite = tmp_path / "params.toml"
+    suite.write_text(SUITE)
+    assert main(["run", str(suite), "--results", str(tmp_path), "--no-plot", "--in-process"]) == 0
+    run_dir = Path(capsys.readouterr().out.strip().splitlines()[-1])
+    precious = tmp_path / "precious.txt"
+    precious.write_text("keep me")
+    (run_dir / ".lock").unlink(missing_ok=True)
+    (run_dir / ".lock").symlink_to(precious)
+    assert main(["run", "--resume", str(run_dir), "--no-plot", "--in-process"]) == 2
+    one_line_error(capsys, ".lock", "symbolic link")
+    assert precious.read_text() == "keep me"
+
+
+DECLINES_LATER = '''
+from solvers.tatonnement import Tatonnement
+
+class Picky(Tatonnement):
+    name = "picky"
+
+    def skip(self, economy):
+        return "only small economies" if economy.n_agents > 4 else super().skip(economy)
+'''
+
+
+@pytest.mark.parametrize("isolation", [[], ["--in-process"]])
+def test_a_solver_that_declines_a_larger_size_in_the_worker_is_skipped_there(isolation, tmp_path, capsys):
+    (tmp_path / "picky.py").write_text(DECLINES_LATER)
+    suite = tmp_path / "params.toml"
+    suite.write_text(SUITE.replace('solvers = ["tatonnement[step=0.25]"]', "solvers = []"))
+    assert main(["run", str(suite), "--results", str(tmp_path), "--no-plot", *isolation,
+                 "--solver", f"{tmp_path / 'picky.py'}:Picky"]) == 0
+    run_dir = Path(capsys.readouterr().out.strip().splitlines()[-1])
+    statuses = [(r["size"], r["status"]) for r in read_runs(run_dir)]
+    assert statuses == [(4, "converged"), (6, "skipped")]
+    assert "only small economies" in read_runs(run_dir)[1]["message"]
 
 
 SLOW = '''
@@ -299,8 +373,10 @@ def test_sigterm_and_ctrl_c_stop_the_sweep_and_say_how_to_resume(sig, code, work
         time.sleep(0.1)
     assert runs is not None, process.communicate()
     workers_before = _children(process.pid)
+    sent = time.perf_counter()
     process.send_signal(sig)
     _, err = process.communicate(timeout=60)
+    assert time.perf_counter() - sent < 8, err            # no queued run starts after the signal
     assert process.returncode == code, err
     assert f"gebench run --resume {runs.parent}" in err and "Traceback" not in err
     time.sleep(1.0)
