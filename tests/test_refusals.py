@@ -240,7 +240,7 @@ def test_devices_fifos_and_unwritable_places_are_refused_in_one_line(tmp_path, c
 @pytest.mark.parametrize("record, needle", [
     ({"size": "big"}, "size: expected an integer"),
     ({"certificate": "x"}, "certificate: expected an object"),
-    ({"iterations": None, "drop": "iterations"}, "iterations: missing"),
+    ({"iterations": 2.5}, "iterations: expected an integer"),
     ({"seconds": True}, "seconds: expected a number"),
 ])
 def test_malformed_records_are_refused_by_results_and_plot(record, needle, tmp_path, capsys):
