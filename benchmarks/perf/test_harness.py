@@ -49,7 +49,7 @@ def test_one_isolated_run(benchmark, runner):
 
 def test_one_record_appended_and_synced(benchmark, tmp_path):
     record = {"run_id": "x", "ladder": "exchange-cobb-douglas", "size": 3, "seed": 0, "solver": "instant",
-              "status": "max_iter", "seconds": 1e-4, "certificate": {"clearing": 0.0}}
+              "status": "max_iter", "seconds": 1e-4, "iterations": 7, "certificate": {"clearing": 0.0}}
     with open(tmp_path / "runs.jsonl", "a", encoding="utf-8") as handle:
         benchmark.pedantic(_append, args=(handle, record), rounds=50, warmup_rounds=1)
     records = read_runs(tmp_path)
