@@ -194,14 +194,15 @@ def _fit_label(xs, ys, exponential: bool) -> str:
 
 
 def growth_factors(records: list[dict]) -> list[tuple[str, str, str, float]]:
-    """(ladder, solver, "pivots"/"seconds", factor per d) for every game-family ladder."""
+    """(ladder, solver, "pivots"/"seconds", factor per d) for every game-family ladder with at
+    least 4 converged sizes."""
     rows = []
     for value, name in (("iterations", "pivots"), ("seconds", "seconds")):
         for ladder, by_solver in sorted(scaling_series(records, value).items()):
             if ladder not in exponential_ladders(records):
                 continue
             for solver, data in sorted(by_solver.items()):
-                if data["converged"]:
+                if len(data["converged"]) >= 4:     # fewer sizes fit anything
                     factor = fit_growth(*zip(*data["converged"]))
                     if factor is not None:
                         rows.append((ladder, solver, name, factor))
@@ -226,7 +227,8 @@ def plot_hard(records: list[dict], out_dir: Path, budget: float | None = None) -
                 if data["converged"]:
                     xs, ys = zip(*data["converged"])
                     interval = growth_interval(xs, ys)
-                    label = solver + _fit_label(xs, ys, True)
+                    label = solver + (_fit_label(xs, ys, True) if interval is not None
+                                      else f", {len(xs)} sizes: too few to fit")
                     if interval is not None:
                         factor, low, high = interval
                         label += f" (95% CI x{low:.2f}-x{high:.2f})"
