@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 $(BIN)/gebench: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,dask,gams]'
+	$(BIN)/python -m pip install --quiet -e '.[test,dask,gams,exact]'
 	touch $@
 
 bench: $(BIN)/gebench

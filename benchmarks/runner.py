@@ -127,7 +127,8 @@ def worker_cap(requested: int, memory_budget_mb: float) -> tuple[int, str]:
 def environment() -> dict:
     """Provenance recorded once per run directory."""
     versions = {}
-    for dist in ("gebench", "numpy", "scipy", "cvxpy", "clarabel", "numba", "matplotlib", "distributed", "gamspy"):
+    for dist in ("gebench", "numpy", "scipy", "cvxpy", "clarabel", "numba", "matplotlib", "distributed", "gamspy",
+                 "python-flint"):
         try:
             versions[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:

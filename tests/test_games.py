@@ -138,6 +138,20 @@ def test_the_exact_path_lengths_of_the_hard_games_grow_by_more_than_twice_per_st
     assert all(b > 2.3 * a for a, b in zip(lengths[1:], lengths[2:]))
 
 
+@pytest.mark.skipif(__import__("solvers.lemke_howson", fromlist=["_flint"])._flint() is None,
+                    reason="python-flint (the exact extra) is not installed")
+def test_flint_and_python_integers_follow_the_same_exact_path(monkeypatch):
+    import solvers.lemke_howson as lh
+    R, C = hard_game(12)
+    flint_path = lemke_howson(R, C, 0, "exact")
+    monkeypatch.setattr(lh, "_flint", lambda: None)
+    python_path = lemke_howson(R, C, 0, "exact")
+    assert flint_path[2] == python_path[2] == 476
+    assert flint_path[0] == python_path[0] and flint_path[1] == python_path[1]
+    economy = build("leontief-game-morris", 12)
+    assert solve(create("lemke-howson[arithmetic=exact]"), economy, tol=1e-9).extra["integers"] == "python"
+
+
 def test_rational_coefficients_are_kept_exactly_and_rounded_correctly():
     doc = json.loads(dumps(leontief_from_game([[3, 1], [1, 3]], [[1, 3], [3, 1]])))
     doc["agents"][0]["utility"]["a"] = [0, 0, "1/3", 3]
