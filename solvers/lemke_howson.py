@@ -328,7 +328,8 @@ class LemkeHowson(Solver):
         return None
 
     def warm_up(self) -> None:
-        lemke_howson(np.array([[2.0, 1.0], [1.0, 2.0]]), np.array([[1.0, 2.0], [2.0, 1.0]]))
+        for arithmetic in ("float", "exact"):      # compiles the float kernel, imports FLINT
+            lemke_howson(np.array([[2.0, 1.0], [1.0, 2.0]]), np.array([[1.0, 2.0], [2.0, 1.0]]), 0, arithmetic)
 
     def run(self, economy: Economy, tol: float, deadline: float, seed: int) -> Outcome:
         form = game_of(economy)
