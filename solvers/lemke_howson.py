@@ -13,8 +13,9 @@ so degenerate games cannot cycle. Floating-point pivoting runs in Numba; exact
 pivoting uses the integer pivoting of Bareiss elimination (every entry stays an
 integer, divided by the previous pivot), as in von Stengel's lrs-style
 implementations, on FLINT integer matrices where python-flint is installed (the
-`exact` extra; 2.1x the speed of Python integers at d = 20 and 2.9x at d = 22 on
-the hard games) and on Python integers otherwise; records say which (`integers`). The economy form maps to the game by
+`exact` extra; 1.8x to 2.1x the speed of Python integers at d = 20 on the hard
+games, benchmarks/perf/test_exact_pivots.py) and on Python integers otherwise;
+records say which (`integers`). The economy form maps to the game by
 Codenotti, Saberi, Varadarajan and Ye (2006), see `markets.games`.
 """
 from __future__ import annotations
