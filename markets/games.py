@@ -138,17 +138,8 @@ def _exact_equilibrium(economy: Economy, form: GameForm, u: list[Fraction]):
     # (M - I) p = 0 on the support, its last equation replaced by sum(p) = 1
     rows = [[u[i] * a[i][j] - (1 if i == j else 0) for j in support] + [Fraction(0)] for i in support[:-1]]
     rows.append([Fraction(1)] * k + [Fraction(1)])
-    for c in range(k):
-        pivot = next((r for r in range(c, k) if rows[r][c] != 0), None)
-        if pivot is None:
-            return None
-        rows[c], rows[pivot] = rows[pivot], rows[c]
-        lead = rows[c][c]
-        rows[c] = [v / lead for v in rows[c]]
-        for r in range(k):
-            if r != c and rows[r][c] != 0:
-                f = rows[r][c]
-                rows[r] = [v - f * w for v, w in zip(rows[r], rows[c])]
+    if not _gauss_jordan(rows, k):
+        return None
     fixed = [rows[r][-1] for r in range(k)]
     if any(v < 0 for v in fixed):
         return None
@@ -218,16 +209,26 @@ def lcm_of_denominators(values) -> int:
     return lcm(1, *(v.denominator for v in values))
 
 
+def _gauss_jordan(rows: list[list[Fraction]], n: int) -> bool:
+    """Reduce the first n columns of `rows` (n rows of Fractions) to the identity, in place,
+    exactly; False where they are singular."""
+    for c in range(n):
+        pivot = next((r for r in range(c, n) if rows[r][c] != 0), None)
+        if pivot is None:
+            return False
+        rows[c], rows[pivot] = rows[pivot], rows[c]
+        lead = rows[c][c]
+        rows[c] = [v / lead for v in rows[c]]
+        for r in range(n):
+            if r != c and rows[r][c] != 0:
+                f = rows[r][c]
+                rows[r] = [v - f * w for v, w in zip(rows[r], rows[c])]
+    return True
+
+
 def _inverse(M):
     n = len(M)
     aug = [list(row) + [Fraction(int(i == j)) for j in range(n)] for i, row in enumerate(M)]
-    for c in range(n):
-        piv = next(r for r in range(c, n) if aug[r][c] != 0)
-        aug[c], aug[piv] = aug[piv], aug[c]
-        lead = aug[c][c]
-        aug[c] = [v / lead for v in aug[c]]
-        for r in range(n):
-            if r != c and aug[r][c] != 0:
-                f = aug[r][c]
-                aug[r] = [v - f * w for v, w in zip(aug[r], aug[c])]
+    if not _gauss_jordan(aug, n):
+        raise InputError("game: the polytope's first facets are not independent")
     return [row[n:] for row in aug]
