@@ -138,7 +138,8 @@ class Economy:
                 raise EconomyError("exchange economy: every agent needs an endowment; budget and supply are Fisher-only")
             if sparse:
                 e = _frozen_csr(self.endowment, (n, m), "endowment")
-                total = e.sum(axis=0)
+                with np.errstate(over="ignore"):      # an overflow is refused below, by name
+                    total = e.sum(axis=0)
             else:
                 e = self.endowment.toarray() if sp.issparse(self.endowment) else self.endowment
                 e = np.asarray(e, dtype=np.float64)
@@ -146,7 +147,8 @@ class Economy:
                     raise EconomyError(f"endowment: expected shape {(n, m)}, got {e.shape}")
                 for i in range(n):
                     _check_vector(e[i], f"agent {i}: endowment", allow_zero=False)
-                total = e.sum(axis=0)
+                with np.errstate(over="ignore"):      # an overflow is refused below, by name
+                    total = e.sum(axis=0)
                 e = _frozen(e)
             set_("endowment", e)
         else:
