@@ -30,7 +30,7 @@ from markets import Economy, InputError, certify
 from markets.games import equilibrium_from_nash, game_of, lcm_of_denominators
 
 from .base import Outcome, Solver
-from .params import AT_LEAST_ONE, Choice, Range
+from .params import AT_LEAST_ONE, Choice, Either, Range
 
 _CHUNK = 256
 
@@ -297,7 +297,8 @@ class LemkeHowson(Solver):
 
     `arithmetic`: "auto" pivots in floats, checks the answer with the certificate
     and, if it fails, follows the path again in exact integers; "float" or "exact"
-    force one. `dropped` is the label the path starts by dropping.
+    force one. `dropped` is the label the path starts by dropping, or "all": every
+    label's path, with each one's pivots recorded.
 
     The record is the reported path's own: `iterations` and `extra["pivots"]` count the
     pivots of the path whose end is the answer, `extra["arithmetic"]` names the arithmetic
@@ -312,7 +313,8 @@ class LemkeHowson(Solver):
     utilities = frozenset({"leontief"})
     exact = True
     parameters = {"dropped": 0, "arithmetic": "auto", "max_pivots": 10**8}
-    rules = {"dropped": Range(0), "arithmetic": Choice(("auto", "float", "exact")), "max_pivots": AT_LEAST_ONE}
+    rules = {"dropped": Either(Range(0), Choice(("all",))), "arithmetic": Choice(("auto", "float", "exact")),
+             "max_pivots": AT_LEAST_ONE}
 
     def skip(self, economy: Economy) -> str | None:
         reason = super().skip(economy)
@@ -322,7 +324,7 @@ class LemkeHowson(Solver):
             form = game_of(economy)
         except InputError as exc:
             return str(exc)
-        if not 0 <= int(self.params["dropped"]) < sum(form.shape):
+        if self.params["dropped"] != "all" and not 0 <= int(self.params["dropped"]) < sum(form.shape):
             return f"dropped: label {self.params['dropped']} is not one of the game's {sum(form.shape)} labels"
         if self.params["arithmetic"] not in ("auto", "float", "exact"):
             return f"arithmetic: expected auto, float or exact, got {self.params['arithmetic']!r}"
@@ -333,8 +335,34 @@ class LemkeHowson(Solver):
             lemke_howson(np.array([[2.0, 1.0], [1.0, 2.0]]), np.array([[1.0, 2.0], [2.0, 1.0]]), 0, arithmetic)
 
     def run(self, economy: Economy, tol: float, deadline: float, seed: int) -> Outcome:
+        if self.params["dropped"] == "all":
+            return self._every_path(economy, tol, deadline)
+        return self._path(economy, int(self.params["dropped"]), tol, deadline)
+
+    def _every_path(self, economy: Economy, tol: float, deadline: float) -> Outcome:
+        """Every label's path, one after the other: the answer is the first label's; the record
+        holds each path's pivots and the shortest and longest (Morris 1994 proves them all long
+        on his games; this measures it). `iterations` is the pivots of all the paths."""
+        labels = sum(game_of(economy).shape)
+        outcomes = []
+        for k in range(labels):
+            outcome = self._path(economy, k, tol, deadline)
+            outcomes.append(outcome)
+            if outcome.status != "converged":
+                break
+        paths = {str(k): o.extra.get("pivots", o.iterations) for k, o in enumerate(outcomes)}
+        first, last = outcomes[0], outcomes[-1]
+        extra = {**first.extra, "paths": paths, "shortest": min(paths.values()), "longest": max(paths.values())}
+        total = sum(o.iterations for o in outcomes)
+        if last.status != "converged":
+            return Outcome(last.status, last.prices, last.allocation, total, extra=extra,
+                           message=f"the path of label {len(outcomes) - 1}: {last.status}"
+                                   + (f", {last.message}" if last.message else ""))
+        return Outcome("converged", first.prices, first.allocation, total, extra=extra)
+
+    def _path(self, economy: Economy, k: int, tol: float, deadline: float) -> Outcome:
         form = game_of(economy)
-        k, mode = int(self.params["dropped"]), self.params["arithmetic"]
+        mode = self.params["arithmetic"]
         max_pivots = int(self.params["max_pivots"])
         abandoned = {}
         for arithmetic in (("float", "exact") if mode == "auto" else (mode,)):

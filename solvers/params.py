@@ -49,6 +49,26 @@ class Choice:
         return "one of " + ", ".join(repr(v) for v in self.values)
 
 
+@dataclass(frozen=True)
+class Either:
+    """A value one of two rules allows, of any type: a label or "all", say."""
+
+    first: Range | Choice
+    second: Range | Choice
+
+    def allows(self, value) -> bool:
+        return any(_allows(rule, value) for rule in (self.first, self.second))
+
+    def __str__(self) -> str:
+        return f"{self.first} or {self.second}"
+
+
+def _allows(rule, value) -> bool:
+    if isinstance(rule, Range) and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        return False
+    return rule.allows(value)
+
+
 POSITIVE = Range(0, None, open_low=True)
 AT_LEAST_ONE = Range(1)
 FRACTION = Range(0, 1, open_low=True, open_high=True)
@@ -78,13 +98,18 @@ def check_params(solver: str, declared: dict, rules: dict, given: dict) -> dict:
     merged = dict(declared)
     for key, value in given.items():
         default = declared[key]
+        rule = rules.get(key)
+        if isinstance(rule, Either):      # its own rules say which types it takes
+            if not rule.allows(value):
+                raise InputError(f"{solver}: parameter {key}={value!r}: must be {rule}")
+            merged[key] = value
+            continue
         if default is not None and not _type_ok(default, value):
             raise InputError(f"{solver}: parameter {key}={value!r}: expected "
                              f"{_TYPE_NAMES.get(type(default), type(default).__name__)}"
                              f"{' (finite)' if isinstance(default, float) else ''}")
         if isinstance(default, int) and not isinstance(default, bool) and isinstance(value, float):
             value = int(value)
-        rule = rules.get(key)
         if rule is not None and not rule.allows(value):
             raise InputError(f"{solver}: parameter {key}={value!r}: must be {rule}")
         merged[key] = value

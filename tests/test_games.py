@@ -152,6 +152,19 @@ def test_flint_and_python_integers_follow_the_same_exact_path(monkeypatch):
     assert solve(create("lemke-howson[arithmetic=exact]"), economy, tol=1e-9).extra["integers"] == "python"
 
 
+def test_dropped_all_follows_every_labels_path_and_records_each():
+    R, C = hard_game(6)
+    economy = build("leontief-game-morris", 6)
+    result = solve(create("lemke-howson[dropped=all,arithmetic=exact]"), economy, tol=1e-9)
+    assert result.status == "converged" and len(result.extra["paths"]) == 12
+    lengths = {str(k): lemke_howson(R, C, k, "exact")[2] for k in range(12)}
+    assert result.extra["paths"] == lengths
+    assert result.extra["shortest"] == min(lengths.values()) and result.extra["longest"] == max(lengths.values())
+    assert result.iterations == sum(lengths.values())
+    with pytest.raises(InputError, match="dropped='some'"):
+        create("lemke-howson[dropped=some]")
+
+
 def test_rational_coefficients_are_kept_exactly_and_rounded_correctly():
     doc = json.loads(dumps(leontief_from_game([[3, 1], [1, 3]], [[1, 3], [3, 1]])))
     doc["agents"][0]["utility"]["a"] = [0, 0, "1/3", 3]
