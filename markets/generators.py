@@ -84,6 +84,7 @@ class RandomFamily:
     default_rho: float | None = None
     max_rho: float = 1.0          # CES families take rho < max_rho (complements: <= -1)
     size_name = "agents"
+    deterministic = False         # every seed draws another economy
 
     def build(self, size: int, seed: int, goods_per_agent: float = 1.0, density: float = 1.0,
               rho: float | None = None, name: str | None = None, sparse: bool = False) -> Economy:
@@ -132,11 +133,16 @@ class RandomFamily:
 @dataclass(frozen=True)
 class GameFamily:
     """Leontief exchange economies that encode d x d bimatrix games (`markets.games`):
-    2d agents and 2d goods. `hard` uses Savani and von Stengel's games (deterministic,
-    even d only, seed ignored); otherwise payoffs are random integers."""
+    2d agents and 2d goods. `hard` uses Morris's labelled games (`markets.games.hard_game`:
+    deterministic, even d only, seed ignored); otherwise payoffs are random integers."""
 
     hard: bool
     size_name = "d"
+
+    @property
+    def deterministic(self) -> bool:
+        """True when the seed does not change the economy: one run per size says all."""
+        return self.hard
 
     def build(self, size: int, seed: int, goods_per_agent: float = 1.0, density: float = 1.0,
               rho: float | None = None, name: str | None = None, sparse: bool = False) -> Economy:

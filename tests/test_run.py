@@ -235,11 +235,41 @@ def test_dry_run_lists_the_plan_and_runs_nothing(tmp_path, capsys, monkeypatch, 
     monkeypatch.setitem(base._ENVIRONMENT, PathMCP, path_reason)
     assert main(["run", "--dry-run", "--results", str(tmp_path), "--estimate-from", REFERENCE]) == 0
     out = capsys.readouterr().out
-    runs = "537 runs" if path_reason is None else "480 runs"     # PATH has 57 runs in the quick suite
+    # PATH has 57 runs in the quick suite; the hard games, deterministic, run one seed, not three
+    runs = "509 runs" if path_reason is None else "452 runs"
     assert runs in out and "declined by homotopy" in out and "estimate from" in out
     assert ("path-mcp is unavailable here and runs nothing: its licence expired" in out) == bool(path_reason)
     assert not any(tmp_path.iterdir())
     assert main(["run", "quick", "--resume", str(tmp_path)]) == 2
+
+
+DETERMINISTIC = """
+name = "once"
+tolerance = 1e-6
+time_budget = 5.0
+seeds = [3, 1, 2]
+solvers = ["lemke-howson"]
+
+[[family]]
+family = "leontief-game-morris"
+sizes = [2, 4]
+
+[[family]]
+family = "leontief-game"
+sizes = [2]
+"""
+
+
+def test_a_deterministic_family_runs_once_per_size_and_a_random_one_every_seed(tmp_path, capsys):
+    suite = tmp_path / "once.toml"
+    suite.write_text(DETERMINISTIC)
+    assert main(["run", str(suite), "--results", str(tmp_path), "--no-plot", "--in-process"]) == 0
+    run_dir = Path(capsys.readouterr().out.strip().splitlines()[-1])
+    runs = sorted((r["ladder"], r["size"], r["seed"]) for r in read_runs(run_dir))
+    assert runs == [("leontief-game", 2, 1), ("leontief-game", 2, 2), ("leontief-game", 2, 3),
+                    ("leontief-game-morris", 2, 3), ("leontief-game-morris", 4, 3)]
+    assert main(["run", str(suite), "--dry-run"]) == 0
+    assert "2 runs (deterministic: seed 3 only)" in capsys.readouterr().out
 
 
 class _Misbehaves(Solver):
