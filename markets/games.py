@@ -31,12 +31,21 @@ class GameForm:
     R: np.ndarray          # (m, n) row player's payoffs
     C: np.ndarray          # (m, n) column player's payoffs
     units: np.ndarray      # (m + n,) each agent's endowment of its own good
-    exact_R: list | None = None
-    exact_C: list | None = None
+    exact_a: list | None = None    # the economy's exact coefficients per unit of each good
 
     @property
     def shape(self) -> tuple[int, int]:
         return self.R.shape
+
+    @property
+    def exact_C(self) -> list | None:
+        m = self.R.shape[0]
+        return None if self.exact_a is None else [row[m:] for row in self.exact_a[:m]]
+
+    @property
+    def exact_R(self) -> list | None:
+        m, n = self.R.shape
+        return None if self.exact_a is None else [[self.exact_a[m + k][i] for k in range(n)] for i in range(m)]
 
 
 def _is_exact(M) -> bool:
@@ -94,13 +103,11 @@ def game_of(economy: Economy) -> GameForm:
     if not blocks_zero or C.min() <= 0 or Rt.min() <= 0:
         raise InputError(f"not a game economy: the coefficients must form the blocks [[0, C], [R^T, 0]] "
                          f"with C, R > 0 (split after agent {m - 1})")
-    exact_R = exact_C = None
+    exact = None
     if economy.exact_a is not None:
         unit = [Fraction(float(u)) for u in units]
         exact = [[v / unit[j] for j, v in enumerate(row)] for row in economy.exact_a]
-        exact_C = [row[m:] for row in exact[:m]]
-        exact_R = [[exact[m + k][i] for k in range(N - m)] for i in range(m)]
-    return GameForm(np.ascontiguousarray(Rt.T), np.ascontiguousarray(C), units, exact_R, exact_C)
+    return GameForm(np.ascontiguousarray(Rt.T), np.ascontiguousarray(C), units, exact)
 
 
 def equilibrium_from_nash(economy: Economy, form: GameForm, x, y) -> tuple[np.ndarray, np.ndarray]:
@@ -110,7 +117,7 @@ def equilibrium_from_nash(economy: Economy, form: GameForm, x, y) -> tuple[np.nd
     are computed exactly and rounded once at the end: with payoffs beyond 2^53 a float
     fixed point is too ill-conditioned to certify."""
     exact = list(x) + list(y)
-    if economy.exact_a is not None and all(isinstance(v, Fraction) for v in exact):
+    if form.exact_a is not None and all(isinstance(v, Fraction) for v in exact):
         point = _exact_equilibrium(economy, form, exact)
         if point is not None:
             return point
@@ -132,7 +139,7 @@ def _exact_equilibrium(economy: Economy, form: GameForm, u: list[Fraction]):
     """The exact fixed point p = diag(u) a p on the support of u (normalised to sum 1), and
     the allocation u_i a_ij, as floats; None where the fixed point is not unique."""
     units = [Fraction(float(w)) for w in form.units]
-    a = [[v / units[j] for j, v in enumerate(row)] for row in economy.exact_a]
+    a = form.exact_a
     support = [i for i, v in enumerate(u) if v > 0]
     k = len(support)
     # (M - I) p = 0 on the support, its last equation replaced by sum(p) = 1
@@ -171,7 +178,7 @@ def morris_labels(d: int) -> list[int]:
     return list(range(1, d + 1)) + tail + [1]
 
 
-def hard_game(d: int) -> tuple[np.ndarray, np.ndarray]:
+def hard_game(d: int) -> tuple[list[list[int]], list[list[int]]]:
     """Morris's labelled dual cyclic polytope as a d x d imitation game, the "unit vector
     games" form of Savani and von Stengel ("Unit vector games", 2016): (R, C) = (A + c,
     I + 1), where {y >= 0 : A y <= 1} is the dual cyclic polytope with 2d facets, with its

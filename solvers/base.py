@@ -208,15 +208,20 @@ def finished(economy: Economy, tol: float, prices, allocation, iterations: int, 
                    message=f"{message + ', ' if message else ''}the answer certifies only to {worst:.3g} > tol {tol:g}")
 
 
+def check_available(solver: Solver | type[Solver]) -> None:
+    """Raise `Unavailable` if the solver cannot work in this environment."""
+    reason = solver.unavailable()
+    if reason:
+        raise Unavailable(f"{solver.name}: unavailable: {reason}")
+
+
 def check_runnable(solver: Solver, economy: Economy) -> None:
     """Raise `Unsupported` if the solver declines the economy, `Unavailable` if it cannot
     work in this environment; cheap, so callers ask before warming a solver up."""
     reason = solver.skip(economy)
     if reason:
         raise Unsupported(f"{solver.name}: {reason}")
-    reason = solver.unavailable()
-    if reason:
-        raise Unavailable(f"{solver.name}: unavailable: {reason}")
+    check_available(solver)
 
 
 def solve(solver: Solver, economy: Economy, tol: float = 1e-6, time_limit: float = 60.0,

@@ -27,7 +27,7 @@ import numpy as np
 from numba import njit
 
 from markets import Economy, InputError, certify
-from markets.games import equilibrium_from_nash, game_of, lcm_of_denominators
+from markets.games import GameForm, equilibrium_from_nash, game_of, lcm_of_denominators
 
 from .base import Outcome, Solver
 from .params import AT_LEAST_ONE, Choice, Either, Range
@@ -159,8 +159,7 @@ def _float_path(R, C, k, deadline, max_pivots):
 def _integers(M) -> list[list[int]]:
     """M times the least common denominator of its fractions: the same game, in integers.
     Python integers and Fractions are taken exactly, floats as the binary fractions they are."""
-    fr = [[v if isinstance(v, (int, Fraction)) else Fraction(float(v)) for v in row] for row in M]
-    fr = [[Fraction(v) for v in row] for row in fr]
+    fr = [[Fraction(v) if isinstance(v, (int, Fraction)) else Fraction(float(v)) for v in row] for row in M]
     scale = lcm_of_denominators(v for row in fr for v in row)
     return [[int(v * scale) for v in row] for row in fr]
 
@@ -326,8 +325,6 @@ class LemkeHowson(Solver):
             return str(exc)
         if self.params["dropped"] != "all" and not 0 <= int(self.params["dropped"]) < sum(form.shape):
             return f"dropped: label {self.params['dropped']} is not one of the game's {sum(form.shape)} labels"
-        if self.params["arithmetic"] not in ("auto", "float", "exact"):
-            return f"arithmetic: expected auto, float or exact, got {self.params['arithmetic']!r}"
         return None
 
     def warm_up(self) -> None:
@@ -335,22 +332,22 @@ class LemkeHowson(Solver):
             lemke_howson(np.array([[2.0, 1.0], [1.0, 2.0]]), np.array([[1.0, 2.0], [2.0, 1.0]]), 0, arithmetic)
 
     def run(self, economy: Economy, tol: float, deadline: float, seed: int) -> Outcome:
+        form = game_of(economy)
         if self.params["dropped"] == "all":
-            return self._every_path(economy, tol, deadline)
-        return self._path(economy, int(self.params["dropped"]), tol, deadline)
+            return self._every_path(economy, form, tol, deadline)
+        return self._path(economy, form, int(self.params["dropped"]), tol, deadline)
 
-    def _every_path(self, economy: Economy, tol: float, deadline: float) -> Outcome:
+    def _every_path(self, economy: Economy, form: GameForm, tol: float, deadline: float) -> Outcome:
         """Every label's path, one after the other: the answer is the first label's; the record
         holds each path's pivots and the shortest and longest (Morris 1994 proves them all long
         on his games; this measures it). `iterations` is the pivots of all the paths."""
-        labels = sum(game_of(economy).shape)
         outcomes = []
-        for k in range(labels):
-            outcome = self._path(economy, k, tol, deadline)
+        for k in range(sum(form.shape)):
+            outcome = self._path(economy, form, k, tol, deadline)
             outcomes.append(outcome)
             if outcome.status != "converged":
                 break
-        paths = {str(k): o.extra.get("pivots", o.iterations) for k, o in enumerate(outcomes)}
+        paths = {str(k): o.iterations for k, o in enumerate(outcomes)}
         first, last = outcomes[0], outcomes[-1]
         extra = {**first.extra, "paths": paths, "shortest": min(paths.values()), "longest": max(paths.values())}
         total = sum(o.iterations for o in outcomes)
@@ -360,8 +357,7 @@ class LemkeHowson(Solver):
                                    + (f", {last.message}" if last.message else ""))
         return Outcome("converged", first.prices, first.allocation, total, extra=extra)
 
-    def _path(self, economy: Economy, k: int, tol: float, deadline: float) -> Outcome:
-        form = game_of(economy)
+    def _path(self, economy: Economy, form: GameForm, k: int, tol: float, deadline: float) -> Outcome:
         mode = self.params["arithmetic"]
         max_pivots = int(self.params["max_pivots"])
         abandoned = {}

@@ -15,7 +15,7 @@ import math
 import numpy as np
 from numba import njit
 
-from markets import CES, LINEAR, Economy, InputError
+from markets import CES, LINEAR, Economy
 from markets.utilities import demand, demand_row
 
 from ._loop import csr_income_inputs, csr_incomes, income, income_inputs, iterate, warm_up_on_tiny
@@ -259,13 +259,6 @@ class Tatonnement(Solver):
     sparse = True
     parameters = {"step": 0.5, "max_iter": 1_000_000, "start": "uniform"}
     rules = {"step": FRACTION, "max_iter": AT_LEAST_ONE, "start": Choice(("uniform", "random"))}
-
-    def __init__(self, **params):
-        super().__init__(**params)
-        if not 0 < self.params["step"] < 1:
-            raise InputError(f"{self.name}: step: must be in (0, 1), got {self.params['step']}")
-        if self.params["start"] not in ("uniform", "random"):
-            raise InputError(f"{self.name}: start: expected uniform or random, got {self.params['start']!r}")
 
     def skip(self, economy):
         if np.any(economy.kinds == LINEAR):

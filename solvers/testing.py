@@ -34,7 +34,7 @@ from markets.closed_form import cobb_douglas_prices
 from markets.games import equilibrium_from_nash, game_of, leontief_from_game
 from markets.generators import build, generate
 
-from .base import STATUSES, Solver, Unavailable, Unsupported, solve
+from .base import STATUSES, Solver, Unsupported, check_available, solve
 
 TOL = 1e-7                 # the certificate tolerance the checks ask for
 PRICE_TOL = 1e-3           # how close a converged answer's prices must be to the known ones
@@ -272,9 +272,7 @@ def _ready(cls: type[Solver], params: dict) -> Solver:
     """An instance, warmed up; `Unavailable` where it cannot work here, so a check that needs
     to run the solver says so instead of failing on the environment."""
     solver = cls(**params)
-    reason = cls.unavailable()
-    if reason:
-        raise Unavailable(f"{cls.name}: unavailable: {reason}")
+    check_available(cls)
     solver.warm_up()
     return solver
 
