@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import signal
 import sys
 from pathlib import Path
 
 from markets import InputError, certify, dumps, load
+from markets.certificate import check_tolerance
 from markets.classic import CLASSICS
 from markets.generators import FAMILIES, build, estimate_mb, generate
 from markets.io import check_output_path, load_point, to_json, write_atomic
@@ -108,18 +108,14 @@ def _draw(records: list[dict], run_dir: Path, budget, title: str) -> list[Path]:
 
 def _cmd_run(args) -> int:
     from .runner import read_meta, read_runs, run_suite, worker_cap
-    from .suite import load_suite, parse_suite
+    from .suite import load_suite, read_suite
     if args.resume:
         if args.suite is not None:
             raise InputError("run: give a suite or --resume RUN_DIR, not both (a resumed run uses its stored suite)")
         stored = Path(args.resume) / "suite.toml"
         if not stored.is_file():
             raise InputError(f"--resume: {args.resume} is not a run directory (no suite.toml)")
-        try:
-            text = stored.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"{stored}: cannot read as UTF-8 text: {exc}") from None
-        suite = parse_suite(text, str(stored), str(read_meta(Path(args.resume)).get("suite", "suite")))
+        suite = read_suite(stored, str(read_meta(Path(args.resume)).get("suite", "suite")))
         extra = list(dict.fromkeys(_stored_solvers(Path(args.resume)) + list(args.solver)))
     else:
         suite = load_suite(args.suite or "quick")
@@ -296,12 +292,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    for name in ("tol", "time_limit"):
-        value = getattr(args, name, None)
-        if value is not None and not (math.isfinite(value) and value > 0):
-            print(f"gebench: error: --{name.replace('_', '-')}: must be a finite number > 0, got {value}",
-                  file=sys.stderr)
-            return 2
+    try:
+        for name in ("tol", "time_limit"):
+            if getattr(args, name, None) is not None:
+                check_tolerance(getattr(args, name), f"--{name.replace('_', '-')}")
+    except InputError as exc:
+        print(f"gebench: error: {exc}", file=sys.stderr)
+        return 2
     from .runner import Interrupted, Terminated
 
     def terminate(signum, frame):

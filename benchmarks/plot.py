@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -21,34 +22,56 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 
+def upper_half(sizes, values, positive: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """(sizes, values) a fit reads: the upper half of the sizes when there are at least 4
+    (a fixed overhead at small sizes must not shape a growth rate), all of them otherwise;
+    with `positive`, only values > 0 (the fits take logs)."""
+    sizes, values = np.asarray(sizes, float), np.asarray(values, float)
+    keep = sizes >= np.median(sizes) if len(sizes) >= 4 else np.ones(len(sizes), bool)
+    if positive:
+        keep &= values > 0
+    return sizes[keep], values[keep]
+
+
 def fit_exponent(sizes, seconds) -> float | None:
     """Slope of log(seconds) on log(size) over the upper half of the sizes (None for < 2 points)."""
-    sizes, seconds = np.asarray(sizes, float), np.asarray(seconds, float)
-    keep = sizes >= np.median(sizes) if len(sizes) >= 4 else np.ones(len(sizes), bool)
-    if keep.sum() < 2:
+    x, y = upper_half(sizes, seconds, positive=False)
+    if len(x) < 2:
         return None
-    slope, _ = np.polyfit(np.log(sizes[keep]), np.log(seconds[keep]), 1)
+    slope, _ = np.polyfit(np.log(x), np.log(y), 1)
     return float(slope)
 
 
 def fit_growth(sizes, values) -> float | None:
     """Factor per unit of size of an exponential fit, log(value) on size, over the upper half."""
-    sizes, values = np.asarray(sizes, float), np.asarray(values, float)
-    keep = sizes >= np.median(sizes) if len(sizes) >= 4 else np.ones(len(sizes), bool)
-    keep &= values > 0
-    if keep.sum() < 2:
+    x, y = upper_half(sizes, values)
+    if len(x) < 2:
         return None
-    slope, _ = np.polyfit(sizes[keep], np.log(values[keep]), 1)
+    slope, _ = np.polyfit(x, np.log(y), 1)
     return float(np.exp(slope))
 
 
-def growth_interval(sizes, values, level: float = 0.95, draws: int = 2000) -> tuple[float, float, float] | None:
-    """(factor per unit of size, low, high): the exponential fit of `fit_growth` over the upper
-    half of the sizes, with a pairs-bootstrap interval at `level` (seeded, so a plot is
-    reproducible); None with fewer than 4 fitted points, too few for an interval."""
-    sizes, values = np.asarray(sizes, float), np.asarray(values, float)
-    keep = (sizes >= np.median(sizes)) & (values > 0)
-    x, y = sizes[keep], np.log(values[keep])
+@dataclass(frozen=True)
+class Growth:
+    """An exponential fit value = exp(intercept) factor^size over the upper half of the sizes,
+    with a bootstrap interval for the factor."""
+
+    factor: float
+    low: float
+    high: float
+    intercept: float
+    first: float           # the smallest size fitted
+
+    def at(self, sizes):
+        return np.exp(self.intercept) * self.factor ** np.asarray(sizes, float)
+
+
+def growth_interval(sizes, values, level: float = 0.95, draws: int = 2000) -> Growth | None:
+    """The exponential fit of `fit_growth` over the upper half of the sizes, with a
+    pairs-bootstrap interval at `level` (seeded, so a plot is reproducible); None with fewer
+    than 4 fitted points, too few for an interval."""
+    x, values = upper_half(sizes, values)
+    y = np.log(values)
     if len(x) < 4:
         return None
     rng = np.random.default_rng(0)
@@ -58,14 +81,14 @@ def growth_interval(sizes, values, level: float = 0.95, draws: int = 2000) -> tu
         if np.unique(x[pick]).size >= 2:
             slopes.append(np.polyfit(x[pick], y[pick], 1)[0])
     low, high = np.quantile(slopes, [(1 - level) / 2, (1 + level) / 2])
-    return float(np.exp(np.polyfit(x, y, 1)[0])), float(np.exp(low)), float(np.exp(high))
+    slope, intercept = np.polyfit(x, y, 1)
+    return Growth(float(np.exp(slope)), float(np.exp(low)), float(np.exp(high)), float(intercept), float(x.min()))
 
 
-def _worst_measure(certificate: dict) -> float:
-    """The worst measure a record stores, for a log axis: a measure that could not be
-    computed (stored as null) is drawn as 1, the worst there is."""
-    values = [1.0 if v is None else v for v in certificate.values()]
-    return max(max(values), 1e-17)
+def worst_measure(certificate: dict) -> float:
+    """The worst measure a record stores; a measure that could not be computed (stored as
+    null) counts as 1, the worst there is."""
+    return max(1.0 if v is None else v for v in certificate.values())
 
 
 def size_of(record: dict) -> int:
@@ -156,9 +179,8 @@ def better_fit(sizes, values, exponential_default: bool) -> str | None:
     unless the other leaves less than a quarter of its squared residual: over a narrow range
     the two are hard to tell apart, and a fixed overhead at small sizes must not pass for
     exponential growth."""
-    sizes, values = np.asarray(sizes, float), np.asarray(values, float)
-    keep = (sizes >= np.median(sizes) if len(sizes) >= 4 else np.ones(len(sizes), bool)) & (values > 0)
-    x, y = sizes[keep], np.log(values[keep])
+    x, values = upper_half(sizes, values)
+    y = np.log(values)
     if len(x) < 2:
         return None
     default, other = ("exponential", "power") if exponential_default else ("power", "exponential")
@@ -226,18 +248,15 @@ def plot_hard(records: list[dict], out_dir: Path, budget: float | None = None) -
                 colour = colours[solver]
                 if data["converged"]:
                     xs, ys = zip(*data["converged"])
-                    interval = growth_interval(xs, ys)
-                    label = solver + (_fit_label(xs, ys, True) if interval is not None
+                    growth = growth_interval(xs, ys)
+                    label = solver + (_fit_label(xs, ys, True) if growth is not None
                                       else f", {len(xs)} sizes: too few to fit")
-                    if interval is not None:
-                        factor, low, high = interval
-                        label += f" (95% CI x{low:.2f}-x{high:.2f})"
+                    if growth is not None:
+                        label += f" (95% CI x{growth.low:.2f}-x{growth.high:.2f})"
                         # the fit carried past the wall: what the next sizes would need
                         top = max([*xs, *data["timeout"], *(n for n, _ in data["other"])]) + 4
-                        upper = [x for x in xs if x >= np.median(xs)]
-                        line = np.linspace(min(upper), top, 50)
-                        anchor = np.exp(np.mean([np.log(ys[xs.index(x)]) - x * np.log(factor) for x in upper]))
-                        ax.plot(line, anchor * factor ** line, ":", color=colour, lw=1)
+                        line = np.linspace(growth.first, top, 50)
+                        ax.plot(line, growth.at(line), ":", color=colour, lw=1)
                     ax.plot(xs, ys, "-o", color=colour, label=label)
                 else:
                     ax.plot([], [], "-o", color=colour, label=f"{solver}, never converged")
@@ -298,7 +317,7 @@ def plot_accuracy(records: list[dict], out_dir: Path) -> list[Path]:
             for solver in solvers:
                 mine = [r for r in runs if r["ladder"] == ladder and r["solver"] == solver]
                 for converged, marker in ((True, "o"), (False, "x")):
-                    pts = [(size_of(r) if axis == "size" else r["seconds"], _worst_measure(r["certificate"]))
+                    pts = [(size_of(r) if axis == "size" else r["seconds"], max(worst_measure(r["certificate"]), 1e-17))
                            for r in mine if (r["status"] == "converged") == converged]
                     if pts:
                         xs, ys = zip(*pts)

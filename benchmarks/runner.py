@@ -19,7 +19,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from markets import InputError
-from markets.io import parse_json, to_json, write_atomic
+from markets.io import parse_json, read_text_file, to_json, write_atomic
 from solvers import Solver, create
 from solvers.registry import available
 
@@ -164,21 +164,18 @@ def read_meta(run_dir: Path) -> dict:
     path = Path(run_dir) / META_FILE
     if not path.exists():
         return {}
-    try:
-        doc = parse_json(path.read_text(encoding="utf-8"), str(path))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read: {exc}") from None
+    doc = parse_json(read_text_file(path), str(path))
     if not isinstance(doc, dict):
         raise InputError(f"{path}: expected a JSON object")
     return doc
 
 
 def new_run_dir(results: Path, suite: Suite) -> Path:
-    """A fresh `<stamp>-<suite name>` directory under `results` (`-2`, `-3`, ... if taken),
-    made with one mkdir each, so that two sweeps started at once never share one."""
+    """A fresh `<stamp>-<suite name>` directory in the existing folder `results` (`-2`,
+    `-3`, ... if taken), made with one mkdir each, so that two sweeps started at once never
+    share one."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
     try:
-        results.mkdir(parents=True, exist_ok=True)
         for k in range(1, 1000):
             path = results / (f"{stamp}-{suite.name}" + (f"-{k}" if k > 1 else ""))
             try:
@@ -301,10 +298,9 @@ class RunLock:
 
 
 def _sweep(suite: Suite, plan: Plan, pool, out: Path, progress: bool | None, specs: list[str]) -> Path:
-    resume = out if (out / META_FILE).exists() else None
     done = {run_key(r): r for r in read_runs(out)}
     meta_path = out / META_FILE
-    if resume is None or not meta_path.exists():
+    if not meta_path.exists():
         meta = {"run_id": out.name, "suite": suite.name, "tolerance": suite.tolerance,
                 "time_budget": suite.time_budget, "memory_budget_mb": suite.memory_budget,
                 **pool.describe(), "seeds": list(suite.seeds),

@@ -212,11 +212,13 @@ def load_suite(name_or_path: str) -> Suite:
     return read_suite(path)
 
 
-def read_suite(path: Path) -> Suite:
-    """The suite in a TOML file, named after the file's stem unless it sets `name`."""
+def read_suite(path: Path, default_name: str | None = None) -> Suite:
+    """The suite in a TOML file, named `default_name` unless it sets `name` (by default the
+    file's stem)."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read as UTF-8 text: {exc}") from None
-    stem = path.stem if _NAME.fullmatch(path.stem) else "suite"
-    return parse_suite(text, str(path), stem)
+    if default_name is None:
+        default_name = path.stem if _NAME.fullmatch(path.stem) else "suite"
+    return parse_suite(text, str(path), default_name)

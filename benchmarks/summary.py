@@ -5,15 +5,15 @@ from collections import defaultdict
 
 import numpy as np
 
-from .plot import fit_description, size_of
+from .plot import fit_description, size_of, worst_measure
 
 NOT_RUN = ("skipped",)
 
 
 def summarise(records: list[dict]) -> list[dict]:
     """One row per (ladder, solver): the largest size solved on every seed, its median seconds,
-    the fitted growth over converged medians (from 4 sizes on; fewer fit anything), the median certificate of converged runs, and
-    the count of each other status."""
+    the fitted growth over converged medians (from 4 sizes on; fewer fit anything), the
+    median certificate of converged runs, and the count of each other status."""
     by = defaultdict(list)
     for r in records:
         by[(r["ladder"], r["solver"])].append(r)
@@ -31,8 +31,7 @@ def summarise(records: list[dict]) -> list[dict]:
             if len({r["seed"] for r in done}) == len(seeds):
                 largest = (size, medians[-1][1])
         fit = (fit_description(*zip(*medians), exponential) or None) if len(medians) >= 4 else None
-        worst = [max(1.0 if v is None else v for v in r["certificate"].values())
-                 for r in runs if r["status"] == "converged" and r.get("certificate")]
+        worst = [worst_measure(r["certificate"]) for r in runs if r["status"] == "converged" and r.get("certificate")]
         others = defaultdict(int)
         for r in runs:
             if r["status"] != "converged":

@@ -48,8 +48,8 @@ class Certificate:
 
 
 def check_tolerance(tol, where: str = "tolerance") -> float:
-    """`tol` as a float, or `InputError`: a tolerance is a finite number > 0 (NaN or infinity
-    would let every point pass)."""
+    """`tol` as a float, or `InputError`: a tolerance (or a time limit) is a finite number > 0;
+    NaN or infinity would let every point pass."""
     if isinstance(tol, bool) or not isinstance(tol, (int, float, np.floating, np.integer)):
         raise InputError(f"{where}: must be a finite number > 0, got {tol!r}")
     if not (math.isfinite(tol) and tol > 0):
