@@ -81,12 +81,9 @@ def _exact(value, where: str) -> tuple[float, Fraction | None]:
         if not math.isfinite(value):
             raise EconomyError(f"{where}: must be finite, got {value}")
         return value, None
-    if isinstance(value, str):
-        if not _RATIONAL.fullmatch(value) or value.endswith("/0"):
-            raise EconomyError(f"{where}: expected a number or a rational \"p/q\", got {json.dumps(value)[:40]}")
-        exact = Fraction(value)
-    else:
-        exact = Fraction(value)
+    if isinstance(value, str) and (not _RATIONAL.fullmatch(value) or value.endswith("/0")):
+        raise EconomyError(f"{where}: expected a number or a rational \"p/q\", got {json.dumps(value)[:40]}")
+    exact = Fraction(value)
     try:
         return float(exact), exact
     except OverflowError:

@@ -22,13 +22,19 @@ _INF = math.inf
 
 
 @njit(cache=True)
-def _cd_scale(a):
-    """(top, total) with top = max_j a_j and total = sum_j a_j / top, so that the Cobb-Douglas
-    shares alpha_j = a_j / top / total never overflow, whatever the coefficients' magnitude."""
+def _row_max(a):
     top = 0.0
     for j in range(a.shape[0]):
         if a[j] > top:
             top = a[j]
+    return top
+
+
+@njit(cache=True)
+def _cd_scale(a):
+    """(top, total) with top = max_j a_j and total = sum_j a_j / top, so that the Cobb-Douglas
+    shares alpha_j = a_j / top / total never overflow, whatever the coefficients' magnitude."""
+    top = _row_max(a)
     total = 0.0
     for j in range(a.shape[0]):
         total += a[j] / top
@@ -174,11 +180,7 @@ def _ces_scale(a):
     """log max_j a_j. The CES utility and indirect utility are taken with a_j / max a: the
     same preferences (u is multiplied by a constant), and it keeps log u and log V from
     carrying a term log(max a) / rho, which for rho near 0 cancels only to rounding."""
-    top = 0.0
-    for j in range(a.shape[0]):
-        if a[j] > top:
-            top = a[j]
-    return math.log(top)
+    return math.log(_row_max(a))
 
 
 @njit(cache=True)
