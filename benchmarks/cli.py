@@ -97,12 +97,13 @@ def _cmd_solvers(args) -> int:
 
 def _draw(records: list[dict], run_dir: Path, budget, title: str) -> list[Path]:
     """Every plot of a run, and the fitted growth of the game families on stderr."""
-    from .plot import growth_factors, plot_accuracy, plot_hard, plot_profile, plot_scaling
+    from .analysis import describe_fit, growth_fits
+    from .plot import plot_accuracy, plot_hard, plot_profile, plot_scaling
     written = (plot_scaling(records, run_dir, budget, title) + plot_scaling(records, run_dir, budget, title, "iterations")
                + plot_hard(records, run_dir, budget)
                + plot_accuracy(records, run_dir) + plot_profile(records, run_dir))
-    for ladder, solver, value, factor in growth_factors(records):
-        print(f"{ladder}: {solver} {value} grow x{factor:.2f} per unit of d", file=sys.stderr)
+    for ladder, solver, value, law in growth_fits(records):
+        print(f"{ladder}: {solver} {value}: {describe_fit(law, 'd')}", file=sys.stderr)
     return written
 
 

@@ -1,18 +1,16 @@
 """Scaling curves: time (and iterations) against size per family, one line per solver.
 
-Random families (sized by agents) are drawn log-log with a fitted polynomial
-exponent; game families (sized by the dimension d) on a log scale against d
-with a fitted exponential growth factor, and they get a second figure of
-pivots and seconds against d. Converged runs give the median line; runs that
-ran out of budget are drawn as crosses at the budget, other non-converged runs
-as hollow triangles at the time they took: censored points are shown, never
-dropped, and never fitted.
+Random families (sized by agents) are drawn log-log, game families (sized by the dimension
+d) on a log scale against d, and they get a second figure of pivots and seconds against d.
+What is drawn comes from `benchmarks.analysis`: the line joins medians over seeds that
+count unconverged runs as censored (a size where most runs did not converge has no median
+and no point on the line), the legend gives the growth law chosen on a held-out size with
+its interval, and every run that did not converge is drawn: out of budget as a cross at the
+budget (or at the count it reached), any other stop as a hollow triangle.
 """
 from __future__ import annotations
 
 import math
-from collections import defaultdict
-from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -21,103 +19,14 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-
-def upper_half(sizes, values, positive: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """(sizes, values) a fit reads: the upper half of the sizes when there are at least 4
-    (a fixed overhead at small sizes must not shape a growth rate), all of them otherwise;
-    with `positive`, only values > 0 (the fits take logs)."""
-    sizes, values = np.asarray(sizes, float), np.asarray(values, float)
-    keep = sizes >= np.median(sizes) if len(sizes) >= 4 else np.ones(len(sizes), bool)
-    if positive:
-        keep &= values > 0
-    return sizes[keep], values[keep]
+from .analysis import (  # noqa: E402
+    describe_fit, exponential_ladders, fit, performance_profile, scaling_series, size_of, worst_measure,
+)
 
 
-def fit_exponent(sizes, seconds) -> float | None:
-    """Slope of log(seconds) on log(size) over the upper half of the sizes (None for < 2 points)."""
-    x, y = upper_half(sizes, seconds, positive=False)
-    if len(x) < 2:
-        return None
-    slope, _ = np.polyfit(np.log(x), np.log(y), 1)
-    return float(slope)
-
-
-def fit_growth(sizes, values) -> float | None:
-    """Factor per unit of size of an exponential fit, log(value) on size, over the upper half."""
-    x, y = upper_half(sizes, values)
-    if len(x) < 2:
-        return None
-    slope, _ = np.polyfit(x, np.log(y), 1)
-    return float(np.exp(slope))
-
-
-@dataclass(frozen=True)
-class Growth:
-    """An exponential fit value = exp(intercept) factor^size over the upper half of the sizes,
-    with a bootstrap interval for the factor."""
-
-    factor: float
-    low: float
-    high: float
-    intercept: float
-    first: float           # the smallest size fitted
-
-    def at(self, sizes):
-        return np.exp(self.intercept) * self.factor ** np.asarray(sizes, float)
-
-
-def growth_interval(sizes, values, level: float = 0.95, draws: int = 2000) -> Growth | None:
-    """The exponential fit of `fit_growth` over the upper half of the sizes, with a
-    pairs-bootstrap interval at `level` (seeded, so a plot is reproducible); None with fewer
-    than 4 fitted points, too few for an interval."""
-    x, values = upper_half(sizes, values)
-    y = np.log(values)
-    if len(x) < 4:
-        return None
-    rng = np.random.default_rng(0)
-    slopes = []
-    for _ in range(draws):
-        pick = rng.integers(0, len(x), len(x))
-        if np.unique(x[pick]).size >= 2:
-            slopes.append(np.polyfit(x[pick], y[pick], 1)[0])
-    low, high = np.quantile(slopes, [(1 - level) / 2, (1 + level) / 2])
-    slope, intercept = np.polyfit(x, y, 1)
-    return Growth(float(np.exp(slope)), float(np.exp(low)), float(np.exp(high)), float(intercept), float(x.min()))
-
-
-def worst_measure(certificate: dict) -> float:
-    """The worst measure a record stores; a measure that could not be computed (stored as
-    null) counts as 1, the worst there is."""
-    return max(1.0 if v is None else v for v in certificate.values())
-
-
-def size_of(record: dict) -> int:
-    return record["size"] if "size" in record else record["agents"]
-
-
-def exponential_ladders(records: list[dict]) -> set[str]:
-    return {r["ladder"] for r in records if r.get("size_name") == "d"}
-
-
-def scaling_series(records: list[dict], value: str = "seconds") -> dict:
-    """{ladder: {solver: {"converged": [(size, median)], "timeout": [sizes], "timeout_values":
-    [(size, v)], "other": [(size, v)]}}} of `value` ("seconds" or "iterations") per run."""
-    grouped = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
-    for r in records:
-        grouped[r["ladder"]][r["solver"]][(r["status"], size_of(r))].append(r[value])
-    series = {}
-    for ladder, by_solver in grouped.items():
-        series[ladder] = {}
-        for solver, cells in by_solver.items():
-            sizes = sorted({size for _, size in cells})
-            converged = [(n, float(np.median(cells[("converged", n)]))) for n in sizes if cells[("converged", n)]]
-            timeout = [n for n in sizes if cells[("timeout", n)]]
-            timeout_values = [(n, v) for n in timeout for v in cells[("timeout", n)] if v is not None]
-            other = [(n, s) for (status, n), times in cells.items()
-                     if status not in ("converged", "timeout", "skipped") for s in times if s is not None]
-            series[ladder][solver] = {"converged": converged, "timeout": timeout,
-                                      "timeout_values": timeout_values, "other": sorted(other)}
-    return series
+def _fit_label(xs, ys, exponential: bool) -> str:
+    text = describe_fit(fit(xs, ys, exponential), "d" if exponential else "agent")
+    return f", {text}" if text else f", {len(xs)} sizes: too few to fit" if xs else ""
 
 
 def plot_scaling(records: list[dict], out_dir: Path, budget: float | None = None,
@@ -166,69 +75,12 @@ def plot_scaling(records: list[dict], out_dir: Path, budget: float | None = None
     for ax in list(axes.flat)[len(series):]:
         ax.set_visible(False)
     fig.suptitle((title + "\n" if title else "") +
-                 ("median over seeds; x = out of budget (dotted line), hollow triangle = stopped unconverged"
-                  if seconds else "median over seeds; x = out of budget, at the count reached; "
-                                  "hollow triangle = stopped unconverged"), fontsize=9)
+                 ("median over seeds, unconverged runs censored; x = out of budget (dotted line), "
+                  "hollow triangle = stopped unconverged" if seconds else
+                  "median over seeds, unconverged runs censored; x = out of budget, at the count reached; "
+                  "hollow triangle = stopped unconverged"), fontsize=9)
     fig.tight_layout()
     return _save(fig, out_dir, "scaling" if seconds else "iterations")
-
-
-def better_fit(sizes, values, exponential_default: bool) -> str | None:
-    """"power" or "exponential" for log(value) against log(size) or size, over the upper half of
-    the sizes. The family's default (exponential for games, power for random markets) stands
-    unless the other leaves less than a quarter of its squared residual: over a narrow range
-    the two are hard to tell apart, and a fixed overhead at small sizes must not pass for
-    exponential growth."""
-    x, values = upper_half(sizes, values)
-    y = np.log(values)
-    if len(x) < 2:
-        return None
-    default, other = ("exponential", "power") if exponential_default else ("power", "exponential")
-    if len(x) < 3:                 # two points fit either exactly
-        return default
-    residual = {}
-    for kind, xs in (("power", np.log(x)), ("exponential", x)):
-        coef = np.polyfit(xs, y, 1)
-        residual[kind] = float(np.sum((np.polyval(coef, xs) - y) ** 2))
-    return other if residual[other] < 0.25 * residual[default] else default
-
-
-def fit_description(xs, ys, exponential: bool) -> str:
-    """The better of a polynomial and an exponential fit (`better_fit`), as plots and summaries
-    show it, saying so when it is not the family's default; "" for fewer than two points."""
-    kind = better_fit(xs, ys, exponential)
-    if kind is None:
-        return ""
-    if kind == "exponential":
-        factor = fit_growth(xs, ys)
-        if exponential:
-            return f"x{factor:.2f} per d"
-        if factor > 1.0:   # per agent the factor is near 1 (x1.00 hid 100x over 3000 agents): say how fast it doubles
-            return f"x2 every {math.log(2) / math.log(factor):.3g} agents (exp. fits better)"
-        return f"x{factor:.4g} per agent (exp. fits better)"
-    slope = fit_exponent(xs, ys)
-    return f"~n^{slope:.2f}" if not exponential else f"~d^{slope:.2f} (power fits better)"
-
-
-def _fit_label(xs, ys, exponential: bool) -> str:
-    text = fit_description(xs, ys, exponential)
-    return f", {text}" if text else ""
-
-
-def growth_factors(records: list[dict]) -> list[tuple[str, str, str, float]]:
-    """(ladder, solver, "pivots"/"seconds", factor per d) for every game-family ladder with at
-    least 4 converged sizes."""
-    rows = []
-    for value, name in (("iterations", "pivots"), ("seconds", "seconds")):
-        for ladder, by_solver in sorted(scaling_series(records, value).items()):
-            if ladder not in exponential_ladders(records):
-                continue
-            for solver, data in sorted(by_solver.items()):
-                if len(data["converged"]) >= 4:     # fewer sizes fit anything
-                    factor = fit_growth(*zip(*data["converged"]))
-                    if factor is not None:
-                        rows.append((ladder, solver, name, factor))
-    return rows
 
 
 def plot_hard(records: list[dict], out_dir: Path, budget: float | None = None) -> list[Path]:
@@ -248,15 +100,14 @@ def plot_hard(records: list[dict], out_dir: Path, budget: float | None = None) -
                 colour = colours[solver]
                 if data["converged"]:
                     xs, ys = zip(*data["converged"])
-                    growth = growth_interval(xs, ys)
-                    label = solver + (_fit_label(xs, ys, True) if growth is not None
+                    law = fit(xs, ys, True)
+                    label = solver + (f", {describe_fit(law, 'd')}" if law is not None
                                       else f", {len(xs)} sizes: too few to fit")
-                    if growth is not None:
-                        label += f" (95% CI x{growth.low:.2f}-x{growth.high:.2f})"
+                    if law is not None:
                         # the fit carried past the wall: what the next sizes would need
-                        top = max([*xs, *data["timeout"], *(n for n, _ in data["other"])]) + 4
-                        line = np.linspace(growth.first, top, 50)
-                        ax.plot(line, growth.at(line), ":", color=colour, lw=1)
+                        top = max([*xs, *data["censored"], *(n for n, _ in data["other"])]) + 4
+                        line = np.linspace(law.first, top, 50)
+                        ax.plot(line, law.at(line), ":", color=colour, lw=1)
                     ax.plot(xs, ys, "-o", color=colour, label=label)
                 else:
                     ax.plot([], [], "-o", color=colour, label=f"{solver}, never converged")
@@ -274,7 +125,7 @@ def plot_hard(records: list[dict], out_dir: Path, budget: float | None = None) -
             ax.set_title(f"{ladder}: {name}", fontsize=10)
             ax.grid(True, which="both", alpha=0.25)
             ax.legend(fontsize=7, loc="upper left")
-    fig.suptitle("o converged (median), x out of budget (at the budget, or at the count reached), "
+    fig.suptitle("o median over seeds (censored: none where most runs did not converge), x out of budget (at the budget, or at the count reached), "
                  "hollow triangle stopped unconverged; dotted: the exponential fit carried past the data",
                  fontsize=8)
     fig.tight_layout()
@@ -340,44 +191,28 @@ def plot_accuracy(records: list[dict], out_dir: Path) -> list[Path]:
     return written
 
 
-def performance_profile(records: list[dict]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Dolan and More (2002): for each solver, tau -> share of the instances it ran on that it
-    solved within tau times the fastest solver's time there. An instance is (family, size, seed);
-    a run that did not converge (skipped included) counts as never solved."""
-    times = defaultdict(dict)
-    for r in records:
-        key = (r["ladder"], size_of(r), r["seed"])
-        times[key][r["solver"]] = r["seconds"] if r["status"] == "converged" else math.inf
-    ratios = defaultdict(list)
-    for by_solver in times.values():
-        best = min(by_solver.values())
-        for solver, t in by_solver.items():
-            ratios[solver].append(t / best if math.isfinite(best) and best > 0 else math.inf)
-    profiles = {}
-    for solver, values in ratios.items():
-        values = np.sort(np.asarray(values))
-        finite = values[np.isfinite(values)]
-        taus = np.unique(np.concatenate([[1.0], finite]))
-        profiles[solver] = (taus, np.searchsorted(values, taus, side="right") / len(values))
-    return profiles
-
-
 def plot_profile(records: list[dict], out_dir: Path) -> list[Path]:
-    """profile.png/svg: the Dolan-More performance profile over all instances of a run."""
+    """profile.png/svg: the Dolan-More performance profile of each family, over the instances
+    every solver of that family attempted (`analysis.performance_profile`)."""
     profiles = performance_profile(records)
     if not profiles:
         return []
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for k, (solver, (taus, share)) in enumerate(sorted(profiles.items())):
-        ax.step(np.append(taus, taus[-1] * 10), np.append(share, share[-1]), where="post",
-                color=plt.cm.tab10(k % 10), label=solver)
-    ax.set_xscale("log")
-    ax.set_ylim(0, 1.02)
-    ax.set_xlabel("tau: within this factor of the fastest solver on the instance")
-    ax.set_ylabel("share of its instances solved")
-    ax.set_title("performance profile (Dolan-More) over every instance a solver ran on", fontsize=10)
-    ax.grid(True, which="both", alpha=0.25)
-    ax.legend(fontsize=8, loc="lower right")
+    fig, axes = _grid(len(profiles))
+    solvers = sorted({s for profile in profiles.values() for s in profile.curves})
+    colours = {s: plt.cm.tab10(k % 10) for k, s in enumerate(solvers)}
+    for ax, (ladder, by_solver) in zip(axes, sorted(profiles.items())):
+        for solver, (taus, share) in sorted(by_solver.curves.items()):
+            ax.step(np.append(taus, taus[-1] * 10), np.append(share, share[-1]), where="post",
+                    color=colours[solver], label=solver)
+        ax.set_xscale("log")
+        ax.set_ylim(0, 1.02)
+        ax.set_xlabel("tau: within this factor of the fastest solver")
+        ax.set_ylabel("share of the common instances solved")
+        ax.set_title(f"{ladder} ({by_solver.instances} common instances)", fontsize=10)
+        ax.grid(True, which="both", alpha=0.25)
+        ax.legend(fontsize=7, loc="lower right")
+    fig.suptitle("performance profiles (Dolan-More), per family, over the instances all its solvers attempted",
+                 fontsize=9)
     fig.tight_layout()
     return _save(fig, out_dir, "profile")
 

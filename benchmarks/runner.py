@@ -55,9 +55,10 @@ class Plan:
         lines = [f"suite {suite.name}: {len(suite.seeds)} seeds, tolerance {suite.tolerance:g}, "
                  f"budget {suite.time_budget:g} s per run"]
         for ladder in suite.ladders:
-            seeds = ladder.seeds(suite.seeds)
-            runs = len(ladder.sizes) * len(seeds) * len(self.applicable[ladder.label])
-            once = " (deterministic: seed {} only)".format(seeds[0]) if len(seeds) < len(suite.seeds) else ""
+            names = self.applicable[ladder.label]
+            runs = len(ladder.sizes) * sum(len(ladder.seeds(suite.seeds, self.solvers[n])) for n in names)
+            once = (f" (deterministic: seed {suite.seeds[0]} only, but for solvers whose start the seed draws)"
+                    if len(ladder.seeds(suite.seeds)) < len(suite.seeds) else "")
             lines.append(f"  {ladder.label}: {ladder.size_name} in {list(ladder.sizes)}; {runs} runs{once}: "
                          f"{', '.join(self.applicable[ladder.label]) or 'no solver applies'}")
             for name, reason in sorted(self.declined[ladder.label].items()):
@@ -71,7 +72,8 @@ class Plan:
     def runs(self) -> list[tuple]:
         """(ladder label, size, seed, solver) of every run the suite asks for, in run order."""
         return [(ladder.label, size, seed, name) for ladder in self.suite.ladders for size in ladder.sizes
-                for seed in ladder.seeds(self.suite.seeds) for name in self.applicable[ladder.label]]
+                for seed in self.suite.seeds for name in self.applicable[ladder.label]
+                if seed in ladder.seeds(self.suite.seeds, self.solvers[name])]
 
 
 def make_plan(suite: Suite, extra_solvers: list[Solver] = ()) -> Plan:
@@ -339,8 +341,10 @@ def _ladders(suite: Suite, plan: Plan, pool, out: Path, done: dict, handle, thre
         for size in ladder.sizes:
             agents, goods = ladder.shape(size)
             pending = {}
-            for seed in ladder.seeds(suite.seeds):
+            for seed in suite.seeds:
                 for name in plan.applicable[ladder.label]:
+                    if seed not in ladder.seeds(suite.seeds, plan.solvers[name]):
+                        continue
                     key = (ladder.label, size, seed, name)
                     if key in done:
                         if done[key]["status"] == "timeout":

@@ -39,10 +39,13 @@ class FamilyLadder:
             return 2 * size, 2 * size
         return size, max(1, round(self.goods_per_agent * size))
 
-    def seeds(self, seeds: tuple[int, ...]) -> tuple[int, ...]:
-        """The seeds this ladder runs of the suite's: the first only for a deterministic
-        family, whose other seeds would repeat the same run under another name."""
-        return seeds[:1] if FAMILIES[self.family].deterministic else seeds
+    def seeds(self, seeds: tuple[int, ...], solver=None) -> tuple[int, ...]:
+        """The seeds this ladder runs of the suite's (for `solver`): the first only on a
+        deterministic family, whose other seeds would repeat the same run under another name,
+        unless the solver's own start depends on the seed (`Solver.uses_seed`)."""
+        if FAMILIES[self.family].deterministic and not (solver is not None and solver.uses_seed):
+            return seeds[:1]
+        return seeds
 
     def estimate_mb(self, size: int) -> float:
         """The memory one economy of this size needs (`markets.generators.estimate_mb`)."""

@@ -1,55 +1,60 @@
-"""The summary table of a run directory: per family and solver, how far it got and at what cost."""
+"""The summary table of a run directory: per family and solver, how far it got and at what
+cost, read through `benchmarks.analysis` (censored medians, held-out fits, marginal walls)."""
 from __future__ import annotations
 
 from collections import defaultdict
 
 import numpy as np
 
-from .plot import fit_description, size_of, worst_measure
-
-NOT_RUN = ("skipped",)
+from .analysis import describe_fit, fit, is_game_ladder, scaling_series, wall_of, worst_measure
 
 
 def summarise(records: list[dict]) -> list[dict]:
-    """One row per (ladder, solver): the largest size solved on every seed, its median seconds,
-    the fitted growth over converged medians (from 4 sizes on; fewer fit anything), the
-    median certificate of converged runs, and the count of each other status."""
+    """One row per (ladder, solver): the largest size solved on every seed it ran, its median
+    seconds, whether that wall is marginal (a run within 20% of the budget), the growth law of
+    the censored medians of seconds and of iterations (from 4 sizes on), the median certificate
+    of converged runs, and the count of each other status."""
     by = defaultdict(list)
     for r in records:
         by[(r["ladder"], r["solver"])].append(r)
+    series = {value: scaling_series(records, value) for value in ("seconds", "iterations")}
     rows = []
     for (ladder, solver), runs in sorted(by.items()):
-        seeds = {r["seed"] for r in runs}
-        sizes = sorted({size_of(r) for r in runs})
-        exponential = runs[0].get("size_name") == "d"
-        largest = None
-        medians = []
-        for size in sizes:
-            done = [r for r in runs if size_of(r) == size and r["status"] == "converged"]
-            if done:
-                medians.append((size, float(np.median([r["seconds"] for r in done]))))
-            if len({r["seed"] for r in done}) == len(seeds):
-                largest = (size, medians[-1][1])
-        fit = (fit_description(*zip(*medians), exponential) or None) if len(medians) >= 4 else None
+        game = is_game_ladder(runs[0])
+        wall = wall_of(runs)
+        fits = {}
+        for value, data in series.items():
+            medians = data.get(ladder, {}).get(solver, {}).get("converged", [])
+            law = fit(*zip(*medians), game) if medians else None
+            fits[value] = None if law is None else {
+                "kind": law.kind, "rate": law.rate, "low": law.low, "high": law.high,
+                "text": describe_fit(law, "d" if game else "agent"), "held_out": law.held_out}
         worst = [worst_measure(r["certificate"]) for r in runs if r["status"] == "converged" and r.get("certificate")]
         others = defaultdict(int)
         for r in runs:
             if r["status"] != "converged":
                 others[r["status"]] += 1
         rows.append({"ladder": ladder, "solver": solver, "size_name": runs[0].get("size_name", "agents"),
-                     "largest": None if largest is None else largest[0],
-                     "seconds": None if largest is None else largest[1], "fit": fit,
+                     "exact": bool(runs[0].get("exact")), "seeds": len({r["seed"] for r in runs}),
+                     "largest": wall.largest, "seconds": wall.seconds, "marginal": wall.marginal,
+                     "fit": fits["seconds"]["text"] if fits["seconds"] else None, "fits": fits,
                      "certificate": float(np.median(worst)) if worst else None, "others": dict(others)})
     return rows
 
 
+def largest_text(row: dict) -> str:
+    if row["largest"] is None:
+        return "-"
+    text = f"d={row['largest']}" if row["size_name"] == "d" else str(row["largest"])
+    return text + " (marginal)" if row["marginal"] else text
+
+
 def format_table(rows: list[dict]) -> str:
-    header = ["family", "solver", "largest solved", "median s", "growth", "median certificate", "other statuses"]
+    header = ["family", "solver", "largest solved", "median s", "growth of seconds", "median certificate",
+              "other statuses"]
     lines = [header]
     for row in rows:
-        largest = "-" if row["largest"] is None else (f"d={row['largest']}" if row["size_name"] == "d"
-                                                       else str(row["largest"]))
-        lines.append([row["ladder"], row["solver"], largest,
+        lines.append([row["ladder"], row["solver"], largest_text(row),
                       "-" if row["seconds"] is None else f"{row['seconds']:.3g}", row["fit"] or "-",
                       "-" if row["certificate"] is None else f"{row['certificate']:.1e}",
                       ", ".join(f"{k} {v}" for k, v in sorted(row["others"].items())) or "-"])

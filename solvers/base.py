@@ -175,9 +175,21 @@ class Solver:
         from .registry import _rebuild     # a solver loaded from a file pickles by its path
         return _rebuild, (*source, dict(self.__dict__))
 
+    @property
+    def uses_seed(self) -> bool:
+        """True when the seed changes what `run` does (a random start, say): runs of one
+        deterministic economy under several seeds are then distinct runs, not repeats."""
+        return False
+
+    @property
+    def registered_name(self) -> str:
+        """The class's registry name, also for an instance renamed by ``spec as NAME``."""
+        return type(self).name
+
     def __repr__(self) -> str:
         params = ",".join(f"{k}={v}" for k, v in self.params.items() if self.parameters.get(k) != v)
-        return f"{self.name}[{params}]" if params else self.name
+        spec = f"{self.registered_name}[{params}]" if params else self.registered_name
+        return spec if self.name == self.registered_name else f"{spec} as {self.name}"
 
 
 def in_unit_supply(run):

@@ -149,6 +149,10 @@ class Homotopy(Solver):
     def warm_up(self) -> None:
         warm_up_on_tiny(self, ["cobb-douglas", "ces"])
 
+    @property
+    def uses_seed(self) -> bool:
+        return self.params["starts"] > 1
+
     def run(self, economy: Economy, tol: float, deadline: float, seed: int) -> Outcome:
         rng = np.random.default_rng(seed)
         found, best, totals = [], None, {"path_length": 0.0, "newton_steps": 0, "paths": 0}

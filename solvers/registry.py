@@ -8,6 +8,7 @@ import ast
 import functools
 import hashlib
 import importlib.util
+import re
 import sys
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -102,9 +103,35 @@ def _rebuild(path: str, class_name: str, state: dict) -> Solver:
     return solver
 
 
+ALIAS = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+
+
 def create(spec: str) -> Solver:
     """A solver instance from ``name`` or ``name[param=value,...]`` (values are Python literals);
-    the name may be ``path/to/file.py:ClassName`` for a solver that is not installed."""
+    the name may be ``path/to/file.py:ClassName`` for a solver that is not installed.
+    ``spec as NAME`` renames the instance, so that one sweep can run a solver with several
+    settings side by side (``tatonnement[step=0.1] as tatonnement-0.1``): records, plots and
+    tables key runs by that name."""
+    spec, alias = _split_alias(spec)
+    solver = _create(spec)
+    if alias is not None:
+        if alias in available() and alias != solver.name:
+            raise InputError(f"solver: {spec!r} cannot be renamed {alias!r}: a registered solver has that name")
+        solver.name = alias
+    return solver
+
+
+def _split_alias(spec: str) -> tuple[str, str | None]:
+    head, sep, alias = spec.rpartition(" as ")
+    if not sep:
+        return spec, None
+    alias = alias.strip()
+    if not ALIAS.fullmatch(alias):
+        raise InputError(f"solver: {alias!r} in {spec!r} is not a name: lower-case letters, digits, '.', '_', '-'")
+    return head.strip(), alias
+
+
+def _create(spec: str) -> Solver:
     name, params = spec, {}
     if spec.endswith("]") and "[" in spec:
         name, _, inner = spec[:-1].partition("[")

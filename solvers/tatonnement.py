@@ -268,6 +268,10 @@ class Tatonnement(Solver):
     def warm_up(self) -> None:
         warm_up_on_tiny(self, ["cobb-douglas", "ces", "leontief"])
 
+    @property
+    def uses_seed(self) -> bool:
+        return self.params["start"] == "random"
+
     def run(self, economy: Economy, tol, deadline, seed):
         m = economy.n_goods
         w = economy.total_supply
