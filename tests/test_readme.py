@@ -14,3 +14,32 @@ def test_the_add_a_solver_example_passes_the_kit(tmp_path):
     path = tmp_path / "my_solver.py"
     path.write_text(code)
     check_solver(from_file(str(path), "Damped"))
+
+
+def test_the_readme_tables_are_what_the_stored_runs_give():
+    from benchmarks.readme import BLOCK, stale_blocks
+    text = README.read_text()
+    assert len(BLOCK.findall(text)) >= 3
+    assert stale_blocks(text, README.parent) == []
+
+
+def test_a_table_that_differs_from_its_runs_is_found_and_rewritten(tmp_path):
+    import json
+    import shutil
+
+    from benchmarks.readme import main, regenerate
+    run = tmp_path / "results" / "run"
+    shutil.copytree(README.parent / "results" / "reference-wall", run)
+    text = "intro\n<!-- generated: path results/run leontief-game-morris lemke-howson -->\nold\n<!-- end generated -->\n"
+    readme = tmp_path / "README.md"
+    readme.write_text(text)
+    assert main([str(readme), "--check"]) == 1
+    assert main([str(readme), "--write"]) == 0 and main([str(readme), "--check"]) == 0
+    written = readme.read_text()
+    assert written.startswith("intro\n") and "| pivots | 4 | 12 |" in written
+    records = [json.loads(line) for line in (run / "runs.jsonl").read_text().splitlines()]
+    first = next(r for r in records if r["solver"] == "lemke-howson" and r["size"] == 2)
+    first["iterations"] += 1
+    (run / "runs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    assert main([str(readme), "--check"]) == 1
+    assert "| pivots | 5 | 12 |" in regenerate(written, tmp_path)

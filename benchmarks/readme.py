@@ -1,0 +1,132 @@
+"""The README's result tables, generated from stored run directories, never typed by hand.
+
+A table sits between two marker lines naming what it shows:
+
+    <!-- generated: table results/reference -->
+    ...
+    <!-- end generated -->
+
+`table RUN_DIR` is the per-family summary of a run (`benchmarks.summary`); `path RUN_DIR
+LADDER SOLVER` lists one solver's pivots and seconds at every size of a game ladder. Run
+
+    python -m benchmarks.readme --write      # regenerate every table in README.md
+    python -m benchmarks.readme --check      # exit 1 if a table differs from its runs
+
+(from the repository's root); tests/test_readme.py runs the check.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+from .analysis import NOT_ATTEMPTED, size_of
+from .runner import read_runs
+from .summary import largest_text, summarise
+
+SHOWN = {"skipped": "not run past its wall"}
+BLOCK = re.compile(r"(<!-- generated: (?P<spec>[^>]*?) -->\n)(?P<body>.*?)(<!-- end generated -->)", re.S)
+
+
+def _sizes(sizes: list[int], game: bool) -> str:
+    prefix = "d = " if game else ""
+    shown = sorted(set(sizes))
+    return prefix + (", ".join(map(str, shown)) if len(shown) <= 3 else f"{shown[0]} to {shown[-1]}")
+
+
+def _stops(runs: list[dict], game: bool) -> str:
+    """The runs that did not converge, by status with their sizes: "timeout 3 at 320"."""
+    by = defaultdict(list)
+    for r in runs:
+        if r["status"] != "converged":
+            by[r["status"]].append(size_of(r))
+    return "; ".join(f"{SHOWN.get(status, status)} {len(sizes)} at {_sizes(sizes, game)}"
+                     for status, sizes in sorted(by.items()))
+
+
+def results_table(run_dir: Path) -> str:
+    """The summary of a run directory as a markdown table."""
+    records = read_runs(run_dir)
+    rows = summarise(records)
+    by = defaultdict(list)
+    for r in records:
+        by[(r["ladder"], r["solver"])].append(r)
+    lines = ["| family | solver | seeds | largest solved on every seed | median s there | growth of seconds "
+             "| growth of iterations | runs that did not converge |",
+             "| --- | --- | ---: | ---: | ---: | --- | --- | --- |"]
+    for row in rows:
+        game = row["size_name"] == "d"
+        fits = row["fits"]
+        lines.append("| " + " | ".join([
+            row["ladder"], row["solver"] + (" (exact)" if row["exact"] else ""), str(row["seeds"]),
+            largest_text(row), "-" if row["seconds"] is None else f"{row['seconds']:.3g}",
+            fits["seconds"]["text"] if fits["seconds"] else "-",
+            fits["iterations"]["text"] if fits["iterations"] else "-",
+            _stops(by[(row["ladder"], row["solver"])], game) or "-"]) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def path_table(run_dir: Path, ladder: str, solver: str) -> str:
+    """One solver's iterations and seconds at each size of a ladder (its first seed), with
+    the status where it did not converge."""
+    runs = sorted((r for r in read_runs(run_dir) if r["ladder"] == ladder and r["solver"] == solver
+                   and r["status"] not in NOT_ATTEMPTED), key=lambda r: (size_of(r), r["seed"]))
+    first = {}
+    for r in runs:
+        first.setdefault(size_of(r), r)
+    if not first:
+        raise ValueError(f"{run_dir}: no runs of {solver} on {ladder}")
+    cells = list(first.values())
+    head = "| d | " + " | ".join(str(size_of(r)) for r in cells) + " |"
+    rule = "| --- | " + " | ".join("---:" for _ in cells) + " |"
+    pivots = "| pivots | " + " | ".join(
+        str(r["iterations"]) if r["status"] == "converged" else f"{r['status']} after {r['iterations']}"
+        for r in cells) + " |"
+    seconds = "| seconds | " + " | ".join(
+        f"{r['seconds']:.3g}" if r["status"] == "converged" else f"> {r['time_budget']:g}" if r["status"] == "timeout"
+        else f"{r['seconds']:.3g} ({r['status']})" for r in cells) + " |"
+    return "\n".join([head, rule, pivots, seconds]) + "\n"
+
+
+def render(spec: str, root: Path) -> str:
+    kind, *args = spec.split()
+    if kind == "table" and len(args) == 1:
+        return results_table(root / args[0])
+    if kind == "path" and len(args) == 3:
+        return path_table(root / args[0], args[1], args[2])
+    raise ValueError(f"unknown generated block {spec!r}: expected 'table RUN_DIR' or 'path RUN_DIR LADDER SOLVER'")
+
+
+def regenerate(text: str, root: Path) -> str:
+    """`text` with every generated block rewritten from the run directories under `root`."""
+    return BLOCK.sub(lambda m: m.group(1) + render(m.group("spec"), root) + m.group(4), text)
+
+
+def stale_blocks(text: str, root: Path) -> list[str]:
+    """The specs of the blocks whose body differs from what their runs give."""
+    return [m.group("spec") for m in BLOCK.finditer(text) if m.group("body") != render(m.group("spec"), root)]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.readme", description=__doc__.splitlines()[0])
+    parser.add_argument("readme", nargs="?", default="README.md")
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--write", action="store_true", help="rewrite the generated tables in place")
+    mode.add_argument("--check", action="store_true", help="exit 1 if a generated table is stale")
+    args = parser.parse_args(argv)
+    path = Path(args.readme)
+    text = path.read_text()
+    if args.check:
+        stale = stale_blocks(text, path.parent)
+        for spec in stale:
+            print(f"{path}: the table '{spec}' differs from its runs; run python -m benchmarks.readme --write",
+                  file=sys.stderr)
+        return 1 if stale else 0
+    path.write_text(regenerate(text, path.parent))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
