@@ -178,36 +178,96 @@ def morris_labels(d: int) -> list[int]:
     return list(range(1, d + 1)) + tail + [1]
 
 
-def hard_game(d: int) -> tuple[list[list[int]], list[list[int]]]:
-    """Morris's labelled dual cyclic polytope as a d x d imitation game, the "unit vector
-    games" form of Savani and von Stengel ("Unit vector games", 2016): (R, C) = (A + c,
-    I + 1), where {y >= 0 : A y <= 1} is the dual cyclic polytope with 2d facets, with its
-    vertex on facets 1..d moved to the origin and facet k labelled by Morris's labelling
-    ("Lemke paths on simple polytopes", 1994), whose Lemke paths are exponentially long
-    in d. These are not the square games of Savani and von Stengel, "Hard-to-solve
-    bimatrix games" (Econometrica 2006). Integer payoffs, computed exactly in rationals
-    and returned as lists of Python integers: they pass 2^53 at d = 16, so the economy
-    keeps them exactly (`Economy.exact_a`) for exact pivoting."""
-    labels = morris_labels(d)
+def dual_cyclic_slack(d: int) -> list[list[Fraction]]:
+    """The dual cyclic polytope with 2d facets in dimension d as {y >= 0 : B y <= 1}: the
+    polar of the cyclic polytope on the moment curve (t, t^2, ..., t^d) at 2d points
+    (t = -2d+1, -2d+3, ..., 2d-1, centred), in the slack coordinates y of facets 1..d, whose
+    vertex (Gale string 1^d 0^d) goes to the origin; row k of B is facet d+1+k. Exact
+    rationals. Facets in Gale-string order: a set of d facets meets at a vertex iff its
+    string satisfies Gale's evenness condition (Gale, "Neighborly and cyclic polytopes",
+    1963); the points chosen change the payoffs, never the combinatorics."""
+    if d < 2 or d % 2:
+        raise InputError(f"size: hard games need an even d >= 2, got {d}")
     ts = [Fraction(2 * k - 2 * d - 1) for k in range(1, 2 * d + 1)]   # symmetric: smaller payoffs
     curve = [[t ** e for e in range(1, d + 1)] for t in ts]
     centre = [sum(col, Fraction(0)) / len(curve) for col in zip(*curve)]
-    # P = {z : (c_k - centre) . z <= 1 for all k}: the polar of the cyclic polytope
+    # the polar {z : (c_k - centre) . z <= 1 for all k}
     normals = [[c - g for c, g in zip(row, centre)] for row in curve]
     inv = _inverse(normals[:d])
     base = [sum(row) for row in inv]                        # the vertex on facets 1..d: inv @ 1
     # with y_k = 1 - normals[k] . z for k < d (so z = base - inv y), facet k >= d reads
     # -(normals[k] inv) y <= 1 - normals[k] . base
-    A = [[Fraction(0)] * d for _ in range(d)]
+    B = []
     for k in range(d, 2 * d):
         slack = 1 - sum(c * z for c, z in zip(normals[k], base))
-        row = [-sum(normals[k][r] * inv[r][s] for r in range(d)) / slack for s in range(d)]
-        A[labels[k] - 1] = row
-    shift = 1 - min(min(row) for row in A)
-    scale = lcm_of_denominators(v for row in A for v in row)
-    R = [[int((v + shift) * scale) for v in row] for row in A]
+        B.append([-sum(normals[k][r] * inv[r][s] for r in range(d)) / slack for s in range(d)])
+    return B
+
+
+def _positive_integers(M: list[list[Fraction]]) -> list[list[int]]:
+    """M + c, scaled to integers, with c making every entry >= 1: a player's payoffs shifted by
+    a constant and scaled by a positive factor have the same best responses, so the same
+    equilibria and the same Lemke-Howson paths."""
+    shift = 1 - min(min(row) for row in M)
+    scale = lcm_of_denominators(v for row in M for v in row)
+    return [[int((v + shift) * scale) for v in row] for row in M]
+
+
+def hard_game(d: int) -> tuple[list[list[int]], list[list[int]]]:
+    """Morris's labelled dual cyclic polytope as a d x d imitation game, the "unit vector
+    games" form of Savani and von Stengel ("Unit vector games", 2016): (R, C) = (A + c,
+    I + 1), where {y >= 0 : A y <= 1} is the dual cyclic polytope with 2d facets
+    (`dual_cyclic_slack`) with facet k labelled by Morris's labelling ("Lemke paths on
+    simple polytopes", 1994), whose Lemke paths are exponentially long in d. These are not
+    the square games of Savani and von Stengel 2006 (`svs_game`). Integer payoffs, computed
+    exactly in rationals and returned as lists of Python integers: they pass 2^53 at d = 16,
+    so the economy keeps them exactly (`Economy.exact_a`) for exact pivoting."""
+    labels = morris_labels(d)
+    B = dual_cyclic_slack(d)
+    A = [[Fraction(0)] * d for _ in range(d)]
+    for k in range(d, 2 * d):
+        A[labels[k] - 1] = B[k - d]
     C = [[2 if i == j else 1 for j in range(d)] for i in range(d)]
-    return R, C
+    return _positive_integers(A), C
+
+
+def svs_labels(d: int) -> list[int]:
+    """The labels (1..2d) of the Gale positions 1..2d of player 2's polytope in the square games
+    of Savani and von Stengel: 1, 3, 2, 5, 4, ..., d-1, d-2, d, then d+2, d+1, d+4, d+3, ...,
+    2d, 2d-1. Player 1's polytope is labelled by position (label k at position k). Taken from
+    the authors' programs: von Stengel's lh-label.c ("LH-paths on cyclic polytopes", 2003;
+    `genperm`) and Savani's Maple procedure `square` (both in github.com/ptigwe/lh-vector,
+    test/dualcyclic/)."""
+    if d < 2 or d % 2:
+        raise InputError(f"size: hard games need an even d >= 2, got {d}")
+    first = [1] + [k + 1 - 2 * (k % 2) for k in range(2, d)] + [d]
+    second = [k - 1 + 2 * (k % 2) for k in range(d + 1, 2 * d + 1)]
+    return first + second
+
+
+def svs_game(d: int) -> tuple[list[list[int]], list[list[int]]]:
+    """The square d x d games of Savani and von Stengel, "Hard-to-solve bimatrix games"
+    (Econometrica 2006), for even d: both players' best-response polytopes are the dual
+    cyclic polytope with 2d facets (`dual_cyclic_slack`), player 1's labelled by Gale position
+    and player 2's by `svs_labels`. Every Lemke-Howson path is exponentially long: the
+    shortest takes of the order of phi^(3d/4) pivots (phi the golden ratio; 8, 16, 40, 68,
+    176 at d = 4 to 12), the paths of dropped labels 1 and d take F(3d/2 + 2) - 1 (Fibonacci
+    numbers), and the game has one Nash equilibrium, where all 2d paths end.
+
+    With B = `dual_cyclic_slack(d)` (columns: facets 1..d, the coordinates; rows: facets
+    d+1..2d), player 1's polytope {x >= 0 : B x <= 1} carries the labels by position, so the
+    column player's payoffs are C = B^T; player 2's is the same polytope with its facets
+    renamed by `svs_labels`: facet k <= d becomes the coordinate y_(l(d+k) - d) and facet d+k
+    the row l(k) of R, R[l(k)][l(d+j) - d] = B[k][j] (the Maple procedure `square`). Exact
+    integers, as for `hard_game`."""
+    labels = svs_labels(d)
+    B = dual_cyclic_slack(d)
+    R = [[Fraction(0)] * d for _ in range(d)]
+    for k in range(d):
+        for j in range(d):
+            R[labels[k] - 1][labels[d + j] - d - 1] = B[k][j]
+    C = [list(col) for col in zip(*B)]
+    return _positive_integers(R), _positive_integers(C)
 
 
 def lcm_of_denominators(values) -> int:

@@ -21,7 +21,7 @@ import scipy.sparse as sp
 
 from .economy import UTILITY_CODES, Economy
 from .errors import InputError
-from .games import hard_game, leontief_from_game, random_game
+from .games import hard_game, leontief_from_game, random_game, svs_game
 
 
 def stable_seed(*parts) -> int:
@@ -133,11 +133,16 @@ class RandomFamily:
 @dataclass(frozen=True)
 class GameFamily:
     """Leontief exchange economies that encode d x d bimatrix games (`markets.games`):
-    2d agents and 2d goods. `hard` uses Morris's labelled games (`markets.games.hard_game`:
-    deterministic, even d only, seed ignored); otherwise payoffs are random integers."""
+    2d agents and 2d goods. `kind` "random" draws integer payoffs; "morris" builds Morris's
+    labelled games (`markets.games.hard_game`) and "svs" the square games of Savani and von
+    Stengel (`markets.games.svs_game`), both deterministic (the seed is ignored), even d only."""
 
-    hard: bool
+    kind: str
     size_name = "d"
+
+    @property
+    def hard(self) -> bool:
+        return self.kind != "random"
 
     @property
     def deterministic(self) -> bool:
@@ -150,8 +155,10 @@ class GameFamily:
             raise InputError(f"{name}: game families take no goods_per_agent, density, rho or sparse")
         if size < 1:
             raise InputError(f"size: d must be >= 1, got {size}")
-        if self.hard:
+        if self.kind == "morris":
             R, C = hard_game(size)
+        elif self.kind == "svs":
+            R, C = svs_game(size)
         else:
             R, C = random_game(size, np.random.default_rng(stable_seed(name, size, seed)))
         meta = {"family": name, "d": size, "seed": seed}
@@ -164,8 +171,9 @@ FAMILIES: dict[str, RandomFamily | GameFamily] = {
     for utility in ("linear", "cobb-douglas", "ces", "leontief")
 }
 FAMILIES["ces-complements"] = RandomFamily("exchange", "ces", default_rho=-2.0, max_rho=-1.0)
-FAMILIES["leontief-game"] = GameFamily(hard=False)
-FAMILIES["leontief-game-morris"] = GameFamily(hard=True)
+FAMILIES["leontief-game"] = GameFamily("random")
+FAMILIES["leontief-game-morris"] = GameFamily("morris")
+FAMILIES["leontief-game-svs"] = GameFamily("svs")
 FAMILIES["leontief-game-hard"] = FAMILIES["leontief-game-morris"]   # its first name, kept for stored runs
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from markets import InputError, certify, dumps, loads, make_economy
-from markets.games import equilibrium_from_nash, game_of, hard_game, leontief_from_game, morris_labels
+from markets.games import equilibrium_from_nash, game_of, hard_game, leontief_from_game, morris_labels, svs_game, svs_labels
 from markets.generators import build
 from solvers import create, solve
 from solvers.lemke_howson import lemke_howson
@@ -178,3 +178,64 @@ def test_lemke_howson_honours_the_deadline():
     economy = build("leontief-game-hard", 14)
     result = solve(create("lemke-howson[arithmetic=exact]"), economy, tol=1e-9, time_limit=0.02)
     assert result.status == "timeout" and result.seconds < 1.0
+
+
+# Lemke-Howson path lengths of the square games of Savani and von Stengel (2006), per dropped
+# label 1..2d, as the authors' own program counts them: von Stengel's lh-label.c, which follows
+# the paths on the Gale strings of the two labelled dual cyclic polytopes
+# (github.com/ptigwe/lh-vector, test/dualcyclic/; its tests check these counts against
+# Lemke-Howson pivots on the authors' 4 x 4, 6 x 6 and 8 x 8 game files).
+SVS_PATHS = {
+    4: [20, 8, 8, 20, 10, 10, 10, 10],
+    6: [88, 24, 24, 24, 24, 88, 36, 36, 16, 16, 36, 36],
+    8: [376, 92, 92, 40, 40, 92, 92, 376, 146, 146, 42, 42, 42, 42, 146, 146],
+}
+
+
+def _fibonacci(k: int) -> int:
+    a, b = 0, 1
+    for _ in range(k):
+        a, b = b, a + b
+    return a
+
+
+@pytest.mark.parametrize("d", sorted(SVS_PATHS))
+def test_the_svs_games_reproduce_the_authors_path_lengths(d):
+    R, C = svs_game(d)
+    assert [lemke_howson(R, C, k, "exact")[2] for k in range(2 * d)] == SVS_PATHS[d]
+
+
+def test_the_svs_games_have_one_equilibrium_and_paths_that_grow_like_the_golden_ratio():
+    lengths = {}
+    for d in (2, 4, 6, 8, 10, 12):
+        R, C = svs_game(d)
+        ends, pivots = set(), []
+        for k in range(2 * d):
+            x, y, count, status = lemke_howson(R, C, k, "exact")
+            assert status == "done"
+            ends.add((tuple(x), tuple(y)))
+            pivots.append(count)
+        assert len(ends) == 1                                  # every path ends at the one equilibrium
+        # dropping label 1 or d follows the longest path: F(3d/2 + 2) - 1 pivots
+        assert pivots[0] == pivots[d - 1] == max(pivots) == _fibonacci(3 * d // 2 + 2) - 1
+        lengths[d] = min(pivots)
+    assert [lengths[d] for d in (4, 6, 8, 10, 12)] == [8, 16, 40, 68, 176]
+    # the shortest path grows by about phi^3 = 4.24 each time d grows by 4 (Savani and von
+    # Stengel's bound is of the order of phi^(3d/4))
+    assert 3.9 < lengths[12] / lengths[8] < 4.7 and 3.9 < lengths[10] / lengths[6] < 4.7
+
+
+def test_the_svs_labels_relabel_player_2s_polytope_by_pairs():
+    assert svs_labels(6) == [1, 3, 2, 5, 4, 6, 8, 7, 10, 9, 12, 11]
+    assert sorted(svs_labels(10)) == list(range(1, 21))
+    with pytest.raises(InputError, match="even"):
+        svs_game(7)
+
+
+def test_svs_economies_are_built_exactly_and_solved_exactly_past_2_to_the_53():
+    economy = build("leontief-game-svs", 16)
+    assert economy.exact_a is not None and max(max(row) for row in economy.exact_a) > 2**53
+    # the shortest of the 32 paths, dropping label 8 (the longest, label 1, takes F(26) - 1 = 121392)
+    result = solve(create("lemke-howson[arithmetic=exact,dropped=7]"), economy, tol=1e-9)
+    assert result.status == "converged" and result.certificate.worst < 1e-12
+    assert result.iterations == 752
