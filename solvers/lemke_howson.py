@@ -302,7 +302,8 @@ class LemkeHowson(Solver):
     The record is the reported path's own: `iterations` and `extra["pivots"]` count the
     pivots of the path whose end is the answer, `extra["arithmetic"]` names the arithmetic
     that produced it, and `extra["abandoned_float_pivots"]` (in "auto" mode, when the
-    float path's end was not an equilibrium) counts the float attempt apart. A float path
+    float path's end was not an equilibrium, or rounding ended it on a ray) counts the float
+    attempt apart. A float path
     that ends at an equilibrium may still have left the exact path on the way (on the hard
     games of d = 8 it takes 72 pivots, the exact path 80): only "exact" gives the path length.
     """
@@ -368,6 +369,10 @@ class LemkeHowson(Solver):
             extra = {"pivots": pivots, "arithmetic": arithmetic, **abandoned}
             if arithmetic == "exact":
                 extra["integers"] = "flint" if _flint() is not None else "python"
+            if status == "failed" and arithmetic == "float" and mode == "auto":
+                # rounding can end a float path on a ray that the exact path never takes
+                abandoned = {"abandoned_float_pivots": pivots}
+                continue
             if status != "done":
                 return Outcome(status, iterations=pivots, extra=extra,
                                message="" if status != "failed" else "unbounded ray: payoffs not positive?")

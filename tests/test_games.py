@@ -239,3 +239,15 @@ def test_svs_economies_are_built_exactly_and_solved_exactly_past_2_to_the_53():
     result = solve(create("lemke-howson[arithmetic=exact,dropped=7]"), economy, tol=1e-9)
     assert result.status == "converged" and result.certificate.worst < 1e-12
     assert result.iterations == 752
+
+
+def test_a_float_path_that_rounding_ends_on_a_ray_is_followed_again_exactly():
+    economy = build("leontief-game-morris", 12)
+    R, C = hard_game(12)
+    assert lemke_howson(R, C, 6, "float")[3] == "failed"           # rounding leaves the path for a ray
+    result = solve(create("lemke-howson[dropped=6]"), economy, tol=1e-9)
+    assert result.status == "converged" and result.extra["arithmetic"] == "exact"
+    assert result.iterations == lemke_howson(R, C, 6, "exact")[2] == 64
+    assert "abandoned_float_pivots" in result.extra
+    every = solve(create("lemke-howson[dropped='all']"), economy, tol=1e-9)
+    assert every.status == "converged" and every.extra["shortest"] == 64 and len(every.extra["paths"]) == 24
