@@ -7,7 +7,9 @@ A table sits between two marker lines naming what it shows:
     <!-- end generated -->
 
 `table RUN_DIR` is the per-family summary of a run (`benchmarks.summary`); `path RUN_DIR
-LADDER SOLVER` lists one solver's pivots and seconds at every size of a game ladder. Run
+LADDER SOLVER` lists one solver's pivots and seconds at every size of a game ladder, and
+`every-path RUN_DIR LADDER SOLVER` the shortest and longest of a Lemke-Howson run over every
+dropped label. Run
 
     python -m benchmarks.readme --write      # regenerate every table in README.md
     python -m benchmarks.readme --check      # exit 1 if a table differs from its runs
@@ -90,13 +92,36 @@ def path_table(run_dir: Path, ladder: str, solver: str) -> str:
     return "\n".join([head, rule, pivots, seconds]) + "\n"
 
 
+def every_path_table(run_dir: Path, ladder: str, solver: str) -> str:
+    """The shortest and longest path at each size of a ladder, from a Lemke-Howson run with
+    `dropped="all"` (its record keeps every path's pivots)."""
+    runs = sorted((r for r in read_runs(run_dir) if r["ladder"] == ladder and r["solver"] == solver
+                   and r["status"] not in NOT_ATTEMPTED), key=size_of)
+    if not runs:
+        raise ValueError(f"{run_dir}: no runs of {solver} on {ladder}")
+    cells = [r for r in runs if "shortest" in r.get("extra", {})]
+    head = "| d | " + " | ".join(str(size_of(r)) for r in cells) + " |"
+    rule = "| --- | " + " | ".join("---:" for _ in cells) + " |"
+    rows = []
+    for name, key in (("shortest path", "shortest"), ("longest path", "longest")):
+        rows.append(f"| {name} | " + " | ".join(
+            str(r["extra"][key]) + ("" if r["status"] == "converged" else " (so far)") for r in cells) + " |")
+    rows.append("| all paths, seconds | " + " | ".join(
+        f"{r['seconds']:.3g}" if r["status"] == "converged" else f"{r['status']} at {r['seconds']:.3g}"
+        for r in cells) + " |")
+    return "\n".join([head, rule, *rows]) + "\n"
+
+
 def render(spec: str, root: Path) -> str:
     kind, *args = spec.split()
     if kind == "table" and len(args) == 1:
         return results_table(root / args[0])
     if kind == "path" and len(args) == 3:
         return path_table(root / args[0], args[1], args[2])
-    raise ValueError(f"unknown generated block {spec!r}: expected 'table RUN_DIR' or 'path RUN_DIR LADDER SOLVER'")
+    if kind == "every-path" and len(args) == 3:
+        return every_path_table(root / args[0], args[1], args[2])
+    raise ValueError(f"unknown generated block {spec!r}: expected 'table RUN_DIR', 'path RUN_DIR LADDER SOLVER' "
+                     "or 'every-path RUN_DIR LADDER SOLVER'")
 
 
 def regenerate(text: str, root: Path) -> str:

@@ -1,7 +1,8 @@
 """Run a suite: every applicable solver on every economy of every ladder, one JSON line per run.
 
 The wall rule: once a solver runs out of its time budget at some size of a
-family, the larger sizes of that family are recorded as `skipped` for it.
+family, the larger sizes of that family are recorded as `skipped` for it. The run
+directory's files and the record's fields are those of docs/format.md, "Run directories".
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The equilibrium certificate of ``economy-format.md``: the one verifier.
+"""The equilibrium certificate (docs/format.md, "The certificate"): the one verifier.
 
 `certify` sees only (economy, prices, allocation), never a solver's own
 bookkeeping, and is the only place in gebench that decides whether an answer

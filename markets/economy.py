@@ -1,6 +1,6 @@
 """The `Economy` model: n agents, m goods, one utility family per agent, as numpy arrays.
 
-Every numeric rule of ``economy-format.md`` is checked here, once, before an
+Every numeric rule of docs/format.md is checked here, once, before an
 `Economy` exists; the JSON reader in `markets.io` only checks structure.
 
 An economy is dense (numpy arrays) or sparse: utility coefficients, and an

@@ -1,4 +1,4 @@
-"""Read and write format-1 economy files (``economy-format.md``).
+"""Read and write format-1 economy files and result points (docs/format.md, "Economy files").
 
 The reader checks structure (keys, types, lengths) and names the agent and the
 field in every error; numeric rules are left to `Economy` itself. Nothing is
