@@ -137,6 +137,10 @@ def _float_path(R, C, k, deadline, max_pivots):
     basis_q = np.arange(m, dtype=np.int64)
     state = np.array([*_start(k, m), k, 0], dtype=np.int64)
     pivots = 0
+    # Brent's cycle detection (Brent, "An improved Monte Carlo factorization algorithm", BIT
+    # 1980) on the state after each chunk of pivots: in exact arithmetic the lexicographic rule
+    # never revisits a basis, so a repeated state means rounding has put the path on a cycle.
+    saved, power, since = None, 1, 0
     while state[3] == 0:
         if pivots >= max_pivots:
             return None, pivots, "max_iter"
@@ -146,6 +150,12 @@ def _float_path(R, C, k, deadline, max_pivots):
         if made < 0:
             return None, pivots, "failed"
         pivots += made
+        now = hash((basis_p.tobytes(), basis_q.tobytes(), int(state[0]), int(state[1])))
+        if now == saved:
+            return None, pivots, "cycled"
+        since += 1
+        if since == power:
+            saved, power, since = now, 2 * power, 0
     x, y = np.zeros(m), np.zeros(n)
     for r, label in enumerate(basis_p):
         if label < m:
@@ -275,7 +285,8 @@ def lemke_howson(R, C, dropped: int = 0, arithmetic: str = "float", deadline: fl
 
     Returns (x, y, pivots, status): x, y the unnormalised path end (C^T x <= 1, R y <= 1, tight
     on the supports; floats, or Fractions in exact arithmetic) or None; status "done",
-    "timeout", "max_iter" or "failed". In exact arithmetic, payoffs given as Python
+    "timeout", "max_iter", "failed" (an unbounded column) or, in floats only, "cycled"
+    (rounding put the path on a cycle). In exact arithmetic, payoffs given as Python
     integers or Fractions (of any size) are used exactly.
     """
     m, n = np.shape(R)
@@ -302,8 +313,8 @@ class LemkeHowson(Solver):
     The record is the reported path's own: `iterations` and `extra["pivots"]` count the
     pivots of the path whose end is the answer, `extra["arithmetic"]` names the arithmetic
     that produced it, and `extra["abandoned_float_pivots"]` (in "auto" mode, when the
-    float path's end was not an equilibrium, or rounding ended it on a ray) counts the float
-    attempt apart. A float path
+    float path's end was not an equilibrium, or rounding ended it on a ray or put it on a
+    cycle, which Brent's method detects) counts the float attempt apart. A float path
     that ends at an equilibrium may still have left the exact path on the way (on the hard
     games of d = 8 it takes 72 pivots, the exact path 80): only "exact" gives the path length.
     """
@@ -369,10 +380,14 @@ class LemkeHowson(Solver):
             extra = {"pivots": pivots, "arithmetic": arithmetic, **abandoned}
             if arithmetic == "exact":
                 extra["integers"] = "flint" if _flint() is not None else "python"
-            if status == "failed" and arithmetic == "float" and mode == "auto":
-                # rounding can end a float path on a ray that the exact path never takes
+            if status in ("failed", "cycled") and arithmetic == "float" and mode == "auto":
+                # rounding can end a float path on a ray, or put it on a cycle, that the exact
+                # path never takes
                 abandoned = {"abandoned_float_pivots": pivots}
                 continue
+            if status == "cycled":
+                return Outcome("failed", iterations=pivots, extra=extra,
+                               message="float pivoting cycled: rounding broke the lexicographic rule")
             if status != "done":
                 return Outcome(status, iterations=pivots, extra=extra,
                                message="" if status != "failed" else "unbounded ray: payoffs not positive?")

@@ -251,3 +251,14 @@ def test_a_float_path_that_rounding_ends_on_a_ray_is_followed_again_exactly():
     assert "abandoned_float_pivots" in result.extra
     every = solve(create("lemke-howson[dropped='all']"), economy, tol=1e-9)
     assert every.status == "converged" and every.extra["shortest"] == 64 and len(every.extra["paths"]) == 24
+
+
+def test_a_float_path_that_rounding_puts_on_a_cycle_is_caught_and_followed_exactly():
+    R, C = svs_game(8)
+    x, y, pivots, status = lemke_howson(R, C, 0, "float")
+    assert status == "cycled" and pivots < 10**5           # Brent's method stops it within a few chunks
+    result = solve(create("lemke-howson"), build("leontief-game-svs", 8), tol=1e-9, time_limit=20)
+    assert result.status == "converged" and result.extra["arithmetic"] == "exact"
+    assert result.iterations == SVS_PATHS[8][0] and result.extra["abandoned_float_pivots"] == pivots
+    floating = solve(create("lemke-howson[arithmetic=float]"), build("leontief-game-svs", 8), tol=1e-9)
+    assert floating.status == "failed" and "cycled" in floating.message
