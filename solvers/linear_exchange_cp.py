@@ -33,7 +33,8 @@ import numpy as np
 
 from markets import Economy, certify, make_economy
 
-from .base import Outcome, Solver, finished, in_unit_supply
+from .base import Outcome, Solver, in_unit_supply
+from .judging import finished
 from .conic import selector, solve_program
 from .excess_demand import allocation_at
 from .params import FRACTION, POSITIVE

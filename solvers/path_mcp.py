@@ -43,7 +43,8 @@ import numpy as np
 
 from markets import CES, COBB_DOUGLAS, LEONTIEF, Economy, demand
 
-from .base import Outcome, Solver, finished
+from .base import Outcome, Solver
+from .judging import finished
 from .ces_weights import ces_weights
 from .params import AT_LEAST_ONE, FRACTION
 
