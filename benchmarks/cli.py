@@ -51,7 +51,7 @@ def _fits(family: str, agents: int, goods: int, density: float, option: str) -> 
 
 def _cmd_solve(args) -> int:
     from solvers import create, solve
-    from solvers.base import check_runnable
+    from solvers.judging import check_runnable
     economy = load(args.file)
     solver = create(args.solver)
     check_runnable(solver, economy)

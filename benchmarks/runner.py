@@ -6,7 +6,6 @@ directory's files and the record's fields are those of docs/format.md, "Run dire
 """
 from __future__ import annotations
 
-import json
 import os
 import platform
 import subprocess

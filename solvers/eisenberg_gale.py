@@ -19,8 +19,9 @@ import numpy as np
 
 from markets import CES, COBB_DOUGLAS, LEONTIEF, LINEAR, Economy, make_economy
 
-from ._conic import selector, solve_program
-from .base import Outcome, Solver, finished, in_unit_supply
+from .base import Outcome, Solver, in_unit_supply
+from .judging import finished
+from .conic import selector, solve_program
 from .params import FRACTION
 
 

@@ -19,11 +19,12 @@ import numpy as np
 
 from markets import CES, Economy, certify
 
-from ._excess import allocation_at, cobb_douglas_start, excess_kernel
-from ._loop import income_inputs, warm_up_on_tiny
 from .base import Outcome, Solver
+from .excess_demand import allocation_at, cobb_douglas_start, excess_kernel
+from .incomes import income_inputs
+from .log_prices import DeadlinePassed, prices_of
 from .params import AT_LEAST_ONE
-from .newton import _Deadline, prices_of
+from .warm_up import warm_up_on_tiny
 
 
 class _Path:
@@ -39,7 +40,7 @@ class _Path:
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         if time.perf_counter() >= self.deadline:
-            raise _Deadline
+            raise DeadlinePassed
         tau = float(np.clip(x[-1], 0.0, 1.0))
         a = (1 - tau) * self.start_a + tau * self.target_a
         with np.errstate(divide="ignore"):
@@ -93,7 +94,7 @@ def follow(H: _Path, u0: np.ndarray, deadline: float, max_steps: int):
     progress = {"x": np.concatenate([u0, [0.0]]), "length": 0.0, "steps": 0}
     try:
         return _follow(H, progress, deadline, max_steps)
-    except _Deadline:
+    except DeadlinePassed:
         return progress["x"][:-1], progress["length"], progress["steps"], "timeout"
 
 

@@ -33,9 +33,10 @@ import numpy as np
 
 from markets import Economy, certify, make_economy
 
-from ._conic import selector, solve_program
-from ._excess import allocation_at
-from .base import Outcome, Solver, finished, in_unit_supply
+from .base import Outcome, Solver, in_unit_supply
+from .judging import finished
+from .conic import selector, solve_program
+from .excess_demand import allocation_at
 from .params import FRACTION, POSITIVE
 
 

@@ -14,32 +14,24 @@ from scipy.optimize import root
 
 from markets import Economy, certify
 
-from ._excess import ExcessDemand, allocation_at, cobb_douglas_start
-from ._loop import warm_up_on_tiny
 from .base import Outcome, Solver
+from .excess_demand import ExcessDemand, allocation_at, cobb_douglas_start
+from .log_prices import DeadlinePassed, prices_of
 from .params import AT_LEAST_ONE, Choice
-
-
-class _Deadline(Exception):
-    pass
+from .warm_up import warm_up_on_tiny
 
 
 def log_price_system(z: ExcessDemand, deadline: float, counter: list):
-    """F(u) = z(p)[1:] with p = exp([0, u]) / sum; raises _Deadline past the deadline.
+    """F(u) = z(p)[1:] with p = exp([0, u]) / sum; raises DeadlinePassed past the deadline.
     counter = [evaluations, last u evaluated] is updated in place."""
     def F(u):
         if time.perf_counter() >= deadline:
-            raise _Deadline
+            raise DeadlinePassed
         counter[0] += 1
         counter[1] = u
         values = z(prices_of(u))[1:]
         return np.where(np.isfinite(values), values, 1e6)
     return F
-
-
-def prices_of(u: np.ndarray) -> np.ndarray:
-    p = np.exp(np.concatenate([[0.0], u]) - max(0.0, u.max(initial=0.0)))
-    return p / p.sum()
 
 
 class Newton(Solver):
@@ -68,7 +60,7 @@ class Newton(Solver):
         try:
             sol = root(F, u0, method=self.params["method"], tol=min(tol, 1e-10) * 1e-2,
                        options=_options(self.params["method"], int(self.params["max_iter"]), m))
-        except _Deadline:
+        except DeadlinePassed:
             prices = prices_of(counter[1])
             return Outcome("timeout", prices, allocation_at(economy, prices), counter[0],
                            message="deadline inside the root finder")

@@ -43,9 +43,10 @@ import numpy as np
 
 from markets import CES, COBB_DOUGLAS, LEONTIEF, Economy, demand
 
-from .base import Outcome, Solver, finished
+from .base import Outcome, Solver
+from .judging import finished
+from .ces_weights import ces_weights
 from .params import AT_LEAST_ONE, FRACTION
-from .tatonnement import _ces_weights
 
 
 def _gamspy():
@@ -226,7 +227,7 @@ def _elasticities(economy: Economy) -> tuple[np.ndarray, np.ndarray]:
     weights tatonnement uses, (a_ij / max_k a_ik)^sigma_i (scaling a row leaves its demand
     unchanged)."""
     a, kinds = economy.a, economy.kinds
-    weights = _ces_weights(kinds, a, economy.rho)
+    weights = ces_weights(kinds, a, economy.rho)
     sigma = np.where(kinds == CES, 1.0 / (1.0 - economy.rho), 0.0)
     cobb_douglas, leontief = kinds == COBB_DOUGLAS, kinds == LEONTIEF
     sigma[cobb_douglas] = 1.0

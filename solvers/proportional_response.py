@@ -21,9 +21,11 @@ from numba import njit
 from markets import CES, COBB_DOUGLAS, Economy
 from markets.economy import stored_rows
 
-from ._loop import csr_income_inputs, csr_incomes, income_inputs, iterate, warm_up_on_tiny
 from .base import Solver
+from .incomes import csr_income_inputs, csr_incomes, income_inputs
+from .iteration import iterate
 from .params import AT_LEAST_ONE
+from .warm_up import warm_up_on_tiny
 
 
 _FAST = {"reassoc", "contract"}   # a dynamic without guarantee needs no bit-exact summation order
@@ -49,7 +51,7 @@ def _settle(spend, nxt):
 
 
 @njit(cache=True, fastmath=_FAST)
-def _pr_steps(a, r, income_fixed, endowment, w, bids, spend, steps):
+def pr_steps(a, r, income_fixed, endowment, w, bids, spend, steps):
     """Advance `steps` rounds in place; `spend` holds the column sums of `bids`.
 
     income_fixed (n,) is used when endowment has no rows (Fisher); otherwise
@@ -104,8 +106,8 @@ def _pr_steps(a, r, income_fixed, endowment, w, bids, spend, steps):
 
 
 @njit(cache=True, fastmath=_FAST)
-def _pr_steps_csr(data, indices, indptr, r, income_fixed, e_data, e_indices, e_indptr, w, bids, spend, steps):
-    """`_pr_steps` on a sparse economy: `bids` holds one bid per stored coefficient (the
+def pr_steps_csr(data, indices, indptr, r, income_fixed, e_data, e_indices, e_indptr, w, bids, spend, steps):
+    """`pr_steps` on a sparse economy: `bids` holds one bid per stored coefficient (the
     pattern of a), the endowment comes as in `csr_income_inputs`, and a round costs
     O(nonzeros), each row written out in place (a call and a gathered copy per row
     doubled the time of a round)."""
@@ -189,7 +191,7 @@ class ProportionalResponse(Solver):
         spend = bids.sum(axis=0)
 
         def advance(k):
-            return _pr_steps(a, r, income, endowment, w, bids, spend, k)
+            return pr_steps(a, r, income, endowment, w, bids, spend, k)
 
         def point():
             ratio = np.divide(w, spend, out=np.zeros_like(spend), where=spend > 0)
@@ -206,7 +208,7 @@ class ProportionalResponse(Solver):
         spend = np.bincount(a.indices, weights=bids, minlength=economy.n_goods)
 
         def advance(k):
-            return _pr_steps_csr(a.data, a.indices, a.indptr, r, share, e_data, e_indices, e_indptr, w,
+            return pr_steps_csr(a.data, a.indices, a.indptr, r, share, e_data, e_indices, e_indptr, w,
                                  bids, spend, k)
 
         def point():

@@ -92,10 +92,17 @@ def from_file(path: str, class_name: str) -> type[Solver]:
         raise InputError(f"solver: {path}:{class_name} is named {cls.name!r}, which is taken by "
                          f"{taken.__module__}.{taken.__qualname__} (from {origin(cls.name)}); give it a name of its own")
     cls._source_file = (str(where), class_name)
+    cls.__reduce_ex__ = _reduce_by_path
     return cls
 
 
-def _rebuild(path: str, class_name: str, state: dict) -> Solver:
+def _reduce_by_path(solver: Solver, protocol):
+    """Pickle an instance of a class loaded from a file by that file's path and the class name,
+    so that a worker process (or a dask worker that sees the same file) loads the file again."""
+    return rebuild, (*type(solver)._source_file, dict(solver.__dict__))
+
+
+def rebuild(path: str, class_name: str, state: dict) -> Solver:
     """Unpickle an instance of a solver loaded from a file (see `Solver.__reduce_ex__`)."""
     cls = from_file(path, class_name)
     solver = cls.__new__(cls)

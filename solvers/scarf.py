@@ -31,10 +31,10 @@ from numba import njit
 
 from markets import Economy, certify
 
-from ._excess import ExcessDemand, allocation_at, excess_kernel
-from ._loop import warm_up_on_tiny
 from .base import Outcome, Solver, in_unit_supply
+from .excess_demand import ExcessDemand, allocation_at, excess_kernel
 from .params import AT_LEAST_ONE, Range
+from .warm_up import warm_up_on_tiny
 
 _RUNNING, _DONE, _ERROR = 0, 1, 2
 

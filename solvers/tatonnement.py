@@ -18,40 +18,12 @@ from numba import njit
 from markets import CES, LINEAR, Economy
 from markets.utilities import demand, demand_row
 
-from ._loop import csr_income_inputs, csr_incomes, income, income_inputs, iterate, warm_up_on_tiny
 from .base import Solver
+from .ces_weights import ces_weights, ces_weights_csr
+from .incomes import csr_income_inputs, csr_incomes, income, income_inputs
+from .iteration import iterate
 from .params import AT_LEAST_ONE, Choice, FRACTION
-
-
-@njit(cache=True)
-def _ces_weights_row(a, sigma, out):
-    """out_j = (a_j / max_k a_k)^sigma where a_j > 0, else 0."""
-    top = 0.0
-    for j in range(a.shape[0]):
-        top = max(top, a[j])
-    for j in range(a.shape[0]):
-        out[j] = (a[j] / top) ** sigma if a[j] > 0.0 else 0.0
-
-
-@njit(cache=True)
-def _ces_weights(kinds, a, rho):
-    """W_ij = (a_ij / max_k a_ik)^sigma_i for CES rows (else 0): the price-free half of CES demand."""
-    n, m = a.shape
-    weights = np.zeros((n, m))
-    for i in range(n):
-        if kinds[i] == CES:
-            _ces_weights_row(a[i], 1.0 / (1.0 - rho[i]), weights[i])
-    return weights
-
-
-@njit(cache=True)
-def _ces_weights_csr(kinds, data, indptr, rho):
-    """`_ces_weights` at the stored coefficients of a CSR matrix."""
-    weights = np.zeros(data.shape[0])
-    for i in range(indptr.shape[0] - 1):
-        if kinds[i] == CES:
-            _ces_weights_row(data[indptr[i]:indptr[i + 1]], 1.0 / (1.0 - rho[i]), weights[indptr[i]:indptr[i + 1]])
-    return weights
+from .warm_up import warm_up_on_tiny
 
 
 _FAST = {"reassoc", "contract"}   # tatonnement needs no bit-exact summation order
@@ -153,7 +125,7 @@ def _move_prices(p, total, w, step):
 
 
 @njit(cache=True)
-def _tatonnement_steps(kinds, a, log_a, rho, weights, budget_share, endowment, w, p, step, steps, x):
+def tatonnement_steps(kinds, a, log_a, rho, weights, budget_share, endowment, w, p, step, steps, x):
     """Advance p by `steps` price updates in place; False once prices stop being finite.
     Consecutive CES agents with one rho go through `_ces_block` together."""
     n, m = a.shape
@@ -194,9 +166,9 @@ def _tatonnement_steps(kinds, a, log_a, rho, weights, budget_share, endowment, w
 
 
 @njit(cache=True, fastmath=_FAST)
-def _tatonnement_steps_csr(kinds, data, log_data, indices, indptr, rho, weights, share, e_data, e_indices,
+def tatonnement_steps_csr(kinds, data, log_data, indices, indptr, rho, weights, share, e_data, e_indices,
                            e_indptr, w, p, step, steps):
-    """`_tatonnement_steps` on a sparse economy (endowment as in `csr_income_inputs`): a step
+    """`tatonnement_steps` on a sparse economy (endowment as in `csr_income_inputs`): a step
     costs O(nonzeros) plus O(goods) per distinct CES exponent. A CES row's demand,
     x_j = income W_j q_j / sum_k W_k q_k p_k, is written out in place: rows are short, and
     a call per row cost more than the row's arithmetic."""
@@ -282,19 +254,19 @@ class Tatonnement(Solver):
         step = float(self.params["step"])
         if economy.sparse:
             a = economy.a
-            weights = _ces_weights_csr(economy.kinds, a.data, a.indptr, economy.rho)
+            weights = ces_weights_csr(economy.kinds, a.data, a.indptr, economy.rho)
             share, *owned = csr_income_inputs(economy)
 
             def advance(k):
-                return _tatonnement_steps_csr(economy.kinds, a.data, economy.log_a, a.indices, a.indptr,
+                return tatonnement_steps_csr(economy.kinds, a.data, economy.log_a, a.indices, a.indptr,
                                               economy.rho, weights, share, *owned, w, p, step, k)
         else:
-            weights = _ces_weights(economy.kinds, economy.a, economy.rho)
+            weights = ces_weights(economy.kinds, economy.a, economy.rho)
             share, endowment = income_inputs(economy)
             x = np.empty(m)
 
             def advance(k):
-                return _tatonnement_steps(economy.kinds, economy.a, economy.log_a, economy.rho, weights, share,
+                return tatonnement_steps(economy.kinds, economy.a, economy.log_a, economy.rho, weights, share,
                                           endowment, w, p, step, k, x)
 
         def point():

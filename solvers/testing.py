@@ -34,7 +34,8 @@ from markets.closed_form import cobb_douglas_prices
 from markets.games import equilibrium_from_nash, game_of, leontief_from_game
 from markets.generators import build, generate
 
-from .base import STATUSES, Solver, Unsupported, check_available, solve
+from .base import STATUSES, Solver, Unsupported
+from .judging import check_available, solve
 
 TOL = 1e-7                 # the certificate tolerance the checks ask for
 PRICE_TOL = 1e-3           # how close a converged answer's prices must be to the known ones

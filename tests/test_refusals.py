@@ -16,7 +16,7 @@ from benchmarks.cli import main
 from benchmarks.runner import RunLock, read_runs
 from markets import Certificate, InputError, save
 from markets.generators import generate
-from solvers import Outcome, base, certified, create
+from solvers import Outcome, certified, create, judging
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -256,7 +256,7 @@ def test_malformed_records_are_refused_by_results_and_plot(record, needle, tmp_p
 
 
 def test_a_non_finite_certificate_is_a_failed_result_written_as_strict_json(monkeypatch):
-    monkeypatch.setattr(base, "certify", lambda *args: Certificate(0.0, 0.0, float("nan"), 0.0))
+    monkeypatch.setattr(judging, "certify", lambda *args: Certificate(0.0, 0.0, float("nan"), 0.0))
     economy = generate("fisher-ces", 3, 3, seed=0, rho=0.5)
     result = certified("x", economy, Outcome("converged", np.ones(3), np.ones((3, 3)), 1), 1e-6, 0.1)
     assert result.status == "failed" and "budget nan" in result.message

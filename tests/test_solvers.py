@@ -164,15 +164,16 @@ def _assert_kernel_step_matches_the_reference(e, p0):
     """One step of the compiled tatonnement kernel (CES fast path, blocks, fallbacks) equals
     the step that the overflow-safe reference demand gives."""
     from markets import demand
-    from solvers._loop import income_inputs
-    from solvers.tatonnement import _ces_weights, _tatonnement_steps
+    from solvers.ces_weights import ces_weights
+    from solvers.incomes import income_inputs
+    from solvers.tatonnement import tatonnement_steps
     z = (demand(e, p0, e.incomes(p0)).sum(axis=0) - e.total_supply) / e.total_supply
     expected = p0 * (1 + 0.5 * np.minimum(z, 1.0))
     expected /= expected.sum()
     p = p0.copy()
     share, endowment = income_inputs(e)
-    assert _tatonnement_steps(e.kinds, e.a, e.log_a, e.rho, _ces_weights(e.kinds, e.a, e.rho), share, endowment,
-                              e.total_supply, p, 0.5, 1, np.empty(e.n_goods))
+    assert tatonnement_steps(e.kinds, e.a, e.log_a, e.rho, ces_weights(e.kinds, e.a, e.rho), share, endowment,
+                             e.total_supply, p, 0.5, 1, np.empty(e.n_goods))
     np.testing.assert_allclose(p, expected, rtol=1e-9)
 
 

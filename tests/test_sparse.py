@@ -11,7 +11,8 @@ from markets import log_indirect_utility, log_utility
 from markets.generators import generate
 from markets.units import in_units, unit_supply
 from solvers import create
-from solvers.base import Unsupported, solve
+from solvers.base import Unsupported
+from solvers.judging import solve
 from solvers.registry import available
 from solvers.testing import known_economies
 

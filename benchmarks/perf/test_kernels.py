@@ -15,7 +15,7 @@ import pytest
 from markets import certify, demand
 from markets.games import hard_game
 from markets.generators import generate
-from solvers._excess import ExcessDemand
+from solvers.excess_demand import ExcessDemand
 from solvers.lemke_howson import lemke_howson
 
 

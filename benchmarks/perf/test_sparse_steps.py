@@ -21,9 +21,10 @@ import pytest
 
 from markets.economy import stored_rows
 from markets.generators import generate
-from solvers._loop import csr_income_inputs
-from solvers.proportional_response import _pr_steps_csr, exponents
-from solvers.tatonnement import _ces_weights_csr, _tatonnement_steps_csr
+from solvers.ces_weights import ces_weights_csr
+from solvers.incomes import csr_income_inputs
+from solvers.proportional_response import pr_steps_csr, exponents
+from solvers.tatonnement import tatonnement_steps_csr
 
 from .test_steps import copy_of
 
@@ -89,10 +90,10 @@ def test_pr_sparse_step_numba(benchmark, shape):
         return (a.data, a.indices, a.indptr, r, share, *owned, w, bids, spend, 1), {}
 
     args, _ = setup()
-    _pr_steps_csr(*args)                                         # compile
-    benchmark.pedantic(_pr_steps_csr, setup=setup, rounds=20, warmup_rounds=1)
+    pr_steps_csr(*args)                                         # compile
+    benchmark.pedantic(pr_steps_csr, setup=setup, rounds=20, warmup_rounds=1)
     args, _ = setup()
-    _pr_steps_csr(*args)
+    pr_steps_csr(*args)
     np.testing.assert_allclose(args[-3], pr_step_numpy(a.data, a.indices, a.indptr, income, w, bids0),
                                rtol=1e-12, atol=1e-300)
 
@@ -112,17 +113,17 @@ def test_tatonnement_sparse_step_numba(benchmark, shape):
     e = market("fisher-ces", shape)
     a = e.a
     share, *owned = csr_income_inputs(e)
-    weights = _ces_weights_csr(e.kinds, a.data, a.indptr, e.rho)
+    weights = ces_weights_csr(e.kinds, a.data, a.indptr, e.rho)
     args = (e.kinds, a.data, e.log_a, a.indices, a.indptr, e.rho, weights, share, *owned, e.total_supply)
     p0 = np.full(e.n_goods, 1.0 / e.n_goods)
-    _tatonnement_steps_csr(*args, p0.copy(), 0.5, 1)            # compile
+    tatonnement_steps_csr(*args, p0.copy(), 0.5, 1)            # compile
 
     def setup():
         return (*args, p0.copy(), 0.5, 1), {}
 
-    benchmark.pedantic(_tatonnement_steps_csr, setup=setup, rounds=20, warmup_rounds=1)
+    benchmark.pedantic(tatonnement_steps_csr, setup=setup, rounds=20, warmup_rounds=1)
     p = p0.copy()
-    _tatonnement_steps_csr(*args, p, 0.5, 1)
+    tatonnement_steps_csr(*args, p, 0.5, 1)
     expected = tatonnement_step_numpy(weights, a.indices, a.indptr, 0.5, share, e.total_supply, p0, 0.5)
     np.testing.assert_allclose(p, expected, rtol=1e-10)
 
@@ -132,7 +133,7 @@ def test_tatonnement_sparse_step_numpy(benchmark, shape):
     benchmark.group = f"tatonnement_sparse[{shape}] step"
     e = market("fisher-ces", shape)
     share, *_ = csr_income_inputs(e)
-    weights = _ces_weights_csr(e.kinds, e.a.data, e.a.indptr, e.rho)
+    weights = ces_weights_csr(e.kinds, e.a.data, e.a.indptr, e.rho)
     p0 = np.full(e.n_goods, 1.0 / e.n_goods)
     benchmark.pedantic(tatonnement_step_numpy, args=(weights, e.a.indices, e.a.indptr, 0.5, share,
                                                      e.total_supply, p0, 0.5), rounds=20, warmup_rounds=1)

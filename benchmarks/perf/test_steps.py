@@ -17,8 +17,9 @@ import pytest
 
 from markets import demand
 from markets.generators import generate
-from solvers.proportional_response import _pr_steps, exponents
-from solvers.tatonnement import _ces_weights, _tatonnement_steps
+from solvers.ces_weights import ces_weights
+from solvers.proportional_response import pr_steps, exponents
+from solvers.tatonnement import tatonnement_steps
 
 N = 2000
 
@@ -78,15 +79,15 @@ def test_pr_step_numba(benchmark, fisher_linear):
     e = fisher_linear
     a, r, w, no_endowment = np.ascontiguousarray(e.a), exponents(e), e.total_supply, np.zeros((0, N))
     income, bids0, _ = _pr_state(e)
-    _pr_steps(a, r, income, no_endowment, w, bids0.copy(), bids0.sum(axis=0), 1)   # compile
+    pr_steps(a, r, income, no_endowment, w, bids0.copy(), bids0.sum(axis=0), 1)   # compile
 
     def setup():
         bids = bids0.copy()
         return (a, r, income, no_endowment, w, bids, bids.sum(axis=0), 1), {}
 
-    benchmark.pedantic(_pr_steps, setup=setup, rounds=20, warmup_rounds=1)
+    benchmark.pedantic(pr_steps, setup=setup, rounds=20, warmup_rounds=1)
     bids = bids0.copy()
-    _pr_steps(a, r, income, no_endowment, w, bids, bids.sum(axis=0), 1)
+    pr_steps(a, r, income, no_endowment, w, bids, bids.sum(axis=0), 1)
     np.testing.assert_allclose(bids, pr_step_numpy(a, income, w, bids0), rtol=1e-12, atol=1e-300)
 
 
@@ -107,16 +108,16 @@ def test_tatonnement_step_numba(benchmark, fisher_ces):
     e = fisher_ces
     share, no_endowment, w, p0 = _tat_args(e)
     x = np.empty(N)
-    weights = _ces_weights(e.kinds, e.a, e.rho)     # once per economy, like Tatonnement.run
+    weights = ces_weights(e.kinds, e.a, e.rho)     # once per economy, like Tatonnement.run
     args = (e.kinds, e.a, e.log_a, e.rho, weights, share, no_endowment, w)
-    _tatonnement_steps(*args, p0.copy(), 0.5, 1, x)   # compile
+    tatonnement_steps(*args, p0.copy(), 0.5, 1, x)   # compile
 
     def setup():
         return (*args, p0.copy(), 0.5, 1, x), {}
 
-    benchmark.pedantic(_tatonnement_steps, setup=setup, rounds=20, warmup_rounds=1)
+    benchmark.pedantic(tatonnement_steps, setup=setup, rounds=20, warmup_rounds=1)
     p = p0.copy()
-    _tatonnement_steps(*args, p, 0.5, 1, x)
+    tatonnement_steps(*args, p, 0.5, 1, x)
     np.testing.assert_allclose(p, tatonnement_step_numpy(weights, 0.5, share, w, p0, 0.5), rtol=1e-10)
 
 
@@ -124,7 +125,7 @@ def test_tatonnement_step_numpy(benchmark, fisher_ces):
     benchmark.group = "tatonnement step"
     e = fisher_ces
     share, _, w, p0 = _tat_args(e)
-    weights = _ces_weights(e.kinds, e.a, e.rho)
+    weights = ces_weights(e.kinds, e.a, e.rho)
     benchmark.pedantic(tatonnement_step_numpy, args=(weights, 0.5, share, w, p0, 0.5), rounds=20, warmup_rounds=1)
 
 

@@ -15,7 +15,7 @@ from markets import LINEAR, Economy, demand, make_economy
 from markets.closed_form import cobb_douglas_prices
 from markets.utilities import demand_row
 
-from ._loop import income, income_inputs
+from .incomes import income, income_inputs
 
 
 @njit(cache=True)

@@ -1,0 +1,121 @@
+"""Judging a solver's work: `solve` times `Solver.run` and has the one certificate
+(`markets.certify`, docs/format.md) decide the status, so that no solver can call itself
+converged; `Result` is the judged run as `gebench solve` prints it."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from markets import Certificate, Economy, InputError, certify
+from markets.io import json_safe
+
+from .base import STATUSES, Outcome, Solver, Unavailable, Unsupported
+
+
+@dataclass
+class Result:
+    """A certified run, serialised as the format doc's solver result."""
+
+    solver: str
+    status: str
+    prices: np.ndarray | None
+    allocation: np.ndarray | None
+    iterations: int
+    seconds: float
+    certificate: Certificate | None
+    message: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self, with_allocation: bool = True) -> dict:
+        doc = {"solver": self.solver, "status": self.status,
+               "prices": None if self.prices is None else self.prices.tolist()}
+        if with_allocation:
+            x = self.allocation.toarray() if sp.issparse(self.allocation) else self.allocation
+            doc["allocation"] = None if x is None else x.tolist()
+        doc.update(iterations=int(self.iterations), seconds=float(self.seconds),
+                   certificate=None if self.certificate is None else self.certificate.to_dict())
+        if self.message:
+            doc["message"] = self.message
+        if self.extra:
+            doc["extra"] = self.extra
+        return json_safe(doc)
+
+
+def finished(economy: Economy, tol: float, prices, allocation, iterations: int, message: str = "") -> Outcome:
+    """The outcome of a method that ran to its end (a convex program's optimum, say): `converged`
+    only where the certificate agrees at `tol`, else `failed` with how close the point came, so
+    that a solver never claims more than its answer shows."""
+    prices = np.asarray(prices, dtype=np.float64)
+    worst = certify(economy, prices / prices.sum(), allocation).worst
+    if worst <= tol:
+        return Outcome("converged", prices, allocation, iterations, message=message)
+    return Outcome("failed", prices, allocation, iterations,
+                   message=f"{message + ', ' if message else ''}the answer certifies only to {worst:.3g} > tol {tol:g}")
+
+
+def check_available(solver: Solver | type[Solver]) -> None:
+    """Raise `Unavailable` if the solver cannot work in this environment."""
+    reason = solver.unavailable()
+    if reason:
+        raise Unavailable(f"{solver.name}: unavailable: {reason}")
+
+
+def check_runnable(solver: Solver, economy: Economy) -> None:
+    """Raise `Unsupported` if the solver declines the economy, `Unavailable` if it cannot
+    work in this environment; cheap, so callers ask before warming a solver up."""
+    reason = solver.skip(economy)
+    if reason:
+        raise Unsupported(f"{solver.name}: {reason}")
+    check_available(solver)
+
+
+def solve(solver: Solver, economy: Economy, tol: float = 1e-6, time_limit: float = 60.0,
+          seed: int = 0) -> Result:
+    """Run `solver` on `economy` and return its certified `Result`.
+
+    Raises `Unsupported` before starting if the solver declines the economy, and
+    `Unavailable` if it cannot work in this environment (`Solver.unavailable`).
+    Any exception inside `run` becomes a `failed` result, never an exception.
+    """
+    check_runnable(solver, economy)
+    start = time.perf_counter()
+    try:
+        outcome = solver.run(economy, tol, start + time_limit, seed)
+    except Exception as exc:  # a solver's crash is a result, not a crash of the caller
+        outcome = Outcome("failed", message=f"{type(exc).__name__}: {exc}")
+    seconds = time.perf_counter() - start
+    return certified(solver.name, economy, outcome, tol, seconds)
+
+
+def certified(name: str, economy: Economy, outcome: Outcome, tol: float, seconds: float) -> Result:
+    """Turn a solver's `Outcome` into a `Result` whose status agrees with the certificate."""
+    status, message = outcome.status, outcome.message
+    if status not in STATUSES:
+        status, message = "failed", f"unknown status {outcome.status!r}"
+    prices = allocation = certificate = None
+    if outcome.prices is not None and outcome.allocation is not None:
+        try:
+            prices = np.asarray(outcome.prices, dtype=np.float64)
+            total = prices.sum()
+            if np.isfinite(total) and total > 0:
+                prices = prices / total
+            certificate = certify(economy, prices, outcome.allocation)
+            allocation = outcome.allocation
+            allocation = (sp.csr_array(allocation, dtype=np.float64) if sp.issparse(allocation)
+                          else np.asarray(allocation, dtype=np.float64))
+        except InputError as exc:
+            prices = allocation = certificate = None
+            status, message = "failed", f"invalid answer: {exc}"
+    if certificate is not None and not certificate.finite:
+        measures = ", ".join(f"{k} {v}" for k, v in certificate.to_dict().items() if not np.isfinite(v))
+        status, message = "failed", f"the certificate cannot judge this point ({measures}): {message or status}"
+    elif certificate is not None and certificate.within(tol):
+        status = "converged"
+    elif status == "converged":
+        worst = "no point" if certificate is None else f"worst measure {certificate.worst:.3g}"
+        status, message = "failed", f"reported convergence, but the certificate says {worst} > tol {tol:g}"
+    return Result(name, status, prices, allocation, outcome.iterations, seconds, certificate,
+                  message, outcome.extra)
