@@ -15,7 +15,7 @@ from collections.abc import Callable
 PARTS = (
     ("warming solvers up", "benchmarks/isolation.py", "warm_up_all"),
     ("building economies", "benchmarks/suite.py", "economy"),
-    ("certifying each answer", "solvers/base.py", "certified"),
+    ("certifying each answer", "solvers/judging.py", "certified"),
     ("drawing plots", "benchmarks/cli.py", "_draw"),
 )
 
@@ -37,7 +37,7 @@ def parts(stats: pstats.Stats) -> list[tuple[str, float]]:
     """(part, seconds): the solvers' runs (`solve` less its certificate), the harness's parts,
     and the rest (scheduling, records, progress, imports)."""
     total = stats.total_tt
-    solving = _cumulative(stats, "solvers/base.py", "solve")
+    solving = _cumulative(stats, "solvers/judging.py", "solve")
     rows = [(label, _cumulative(stats, suffix, name)) for label, suffix, name in PARTS]
     certify = dict(rows)["certifying each answer"]
     out = [("solvers' own work (run)", solving - certify)] + rows

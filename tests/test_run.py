@@ -106,8 +106,9 @@ sizes = [4]
 
 def test_the_default_suite_has_the_hard_ladder_sized_by_d():
     ladders = {ladder.family: ladder for ladder in load_suite("quick").ladders}
-    hard = ladders["leontief-game-hard"]
-    assert hard.size_name == "d" and hard.shape(6) == (12, 12) and len(hard.sizes) >= 5
+    for family in ("leontief-game-morris", "leontief-game-svs"):
+        hard = ladders[family]
+        assert hard.size_name == "d" and hard.shape(6) == (12, 12) and len(hard.sizes) >= 8
     assert {"leontief-game", "ces-complements"} <= set(ladders)
 
 
@@ -222,9 +223,13 @@ def test_dry_run_lists_the_plan_and_runs_nothing(tmp_path, capsys, monkeypatch, 
     monkeypatch.setitem(base._ENVIRONMENT, PathMCP, path_reason)
     assert main(["run", "--dry-run", "--results", str(tmp_path), "--estimate-from", REFERENCE]) == 0
     out = capsys.readouterr().out
-    # PATH has 57 runs in the quick suite; the hard games, deterministic, run one seed, not three
-    runs = "509 runs" if path_reason is None else "452 runs"
-    assert runs in out and "declined by homotopy" in out and "estimate from" in out
+    from benchmarks.runner import make_plan
+    plan = make_plan(load_suite("quick"))
+    # the hard games, deterministic, run one seed for every solver but random-start tatonnement
+    assert all(seed == 0 for ladder, _, seed, name in plan.runs
+               if ladder == "leontief-game-morris" and name != "tatonnement-random")
+    assert f"{len(plan.runs)} runs;" in out and ("path-mcp" in {name for *_, name in plan.runs}) == (path_reason is None)
+    assert "declined by homotopy" in out and "estimate from" in out
     assert ("path-mcp is unavailable here and runs nothing: its licence expired" in out) == bool(path_reason)
     assert not any(tmp_path.iterdir())
     assert main(["run", "quick", "--resume", str(tmp_path)]) == 2

@@ -6,7 +6,7 @@ here) on the same games, in one run so that ratios are read on one machine state
     pytest benchmarks/perf/test_exact_pivots.py --benchmark-only
 
 Morris's game of d = 20 (label 0's path: 16236 pivots, payoffs past 2^53) and the square
-game of Savani and von Stengel of d = 14 (label 1's path: F(23) - 1 = 28656 pivots). Gambit
+game of Savani and von Stengel of d = 12 (label 1's path: F(20) - 1 = 6764 pivots). Gambit
 reports no pivot count; its time per pivot assumes it follows the same path of dropped
 label 1 (Gambit's `lcp_solve` with `stop_after=1` starts by dropping the first label). Its
 payoffs are given as fractions of the largest payoff: pygambit refuses integer payoffs of
@@ -23,7 +23,7 @@ import pytest
 import solvers.lemke_howson as lh
 from markets.games import hard_game, svs_game
 
-GAMES = {"morris-20": (hard_game, 20, 16236), "svs-14": (svs_game, 14, 28656)}
+GAMES = {"morris-20": (hard_game, 20, 16236), "svs-12": (svs_game, 12, 6764)}
 
 
 @pytest.mark.parametrize("game", sorted(GAMES))
@@ -60,4 +60,5 @@ def test_pygambit_rational_lcp(benchmark, game):
     x, _, _, _ = lh.lemke_howson(R, C, 0, "exact")
     # the same equilibrium as gebench's path of label 1 (normalised to a mixed strategy)
     total = sum(x)
-    assert [Fraction(str(profile[strategy])) for strategy in g.players[0].strategies] == [v / total for v in x]
+    player = list(g.players)[0]
+    assert [Fraction(str(profile[strategy])) for strategy in player.strategies] == [v / total for v in x]
