@@ -25,14 +25,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .records import NOT_RUN as NOT_ATTEMPTED
+from .records import size_of
+
 MIN_FIT_SIZES = 4          # a fit needs at least this many sizes
 MARGINAL = 0.8             # a run within 20% of its budget leaves a wall marginal
-NOT_ATTEMPTED = ("skipped",)
-
-
-def size_of(record: dict) -> int:
-    """A record's size: `size` (agents, or the game dimension d), or `agents` in old records."""
-    return record["size"] if "size" in record else record["agents"]
 
 
 def is_game_ladder(record: dict) -> bool:

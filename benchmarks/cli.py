@@ -108,15 +108,16 @@ def _draw(records: list[dict], run_dir: Path, budget, title: str) -> list[Path]:
 
 
 def _cmd_run(args) -> int:
-    from .runner import read_meta, read_runs, run_suite, worker_cap
+    from .records import RunDirectory, read_runs
+    from .runner import run_suite, worker_cap
     from .suite import load_suite, read_suite
     if args.resume:
         if args.suite is not None:
             raise InputError("run: give a suite or --resume RUN_DIR, not both (a resumed run uses its stored suite)")
-        stored = Path(args.resume) / "suite.toml"
-        if not stored.is_file():
+        resumed = RunDirectory(args.resume)
+        if not resumed.suite_file.is_file():
             raise InputError(f"--resume: {args.resume} is not a run directory (no suite.toml)")
-        suite = read_suite(stored, str(read_meta(Path(args.resume)).get("suite", "suite")))
+        suite = read_suite(resumed.suite_file, str(resumed.read_meta().get("suite", "suite")))
         extra = list(dict.fromkeys(_stored_solvers(Path(args.resume)) + list(args.solver)))
     else:
         suite = load_suite(args.suite or "quick")
@@ -126,7 +127,7 @@ def _cmd_run(args) -> int:
         workers, why = worker_cap(args.workers, suite.memory_budget)
         if why:
             print(f"gebench: --workers {args.workers} capped at {workers}: {why}", file=sys.stderr)
-    if args.estimate_from is not None and not (Path(args.estimate_from) / "runs.jsonl").is_file():
+    if args.estimate_from is not None and not RunDirectory(args.estimate_from).has_runs():
         raise InputError(f"--estimate-from: {args.estimate_from} is not a run directory (no runs.jsonl)")
     if args.dry_run:
         print(_dry_run(suite, Path(args.estimate_from) if args.estimate_from else None, extra))
@@ -156,7 +157,7 @@ def _cmd_run(args) -> int:
 
 def _stored_solvers(run_dir: Path) -> list[str]:
     """The `--solver` specs an interrupted run was started with, from its meta.json."""
-    from .runner import read_meta
+    from .records import read_meta
     specs = read_meta(run_dir).get("extra_solvers", [])
     if not (isinstance(specs, list) and all(isinstance(spec, str) for spec in specs)):
         raise InputError(f"{run_dir / 'meta.json'}: extra_solvers: expected a list of solver specs")
@@ -170,7 +171,8 @@ def _dry_run(suite, reference: Path | None, extra: list[str] = ()) -> str:
 
     from solvers import create
 
-    from .runner import make_plan, read_runs, run_key
+    from .records import read_runs, run_key
+    from .runner import make_plan
     plan = make_plan(suite, [create(spec) for spec in extra])
     lines = plan.describe()
     planned = plan.runs
@@ -191,7 +193,7 @@ def _dry_run(suite, reference: Path | None, extra: list[str] = ()) -> str:
 
 def _cmd_plot(args) -> int:
     from .plot import plot_overlay
-    from .runner import read_meta, read_runs
+    from .records import read_meta, read_runs
     runs = {}
     for run_dir in map(Path, args.run_dirs):
         runs[run_dir.name] = read_runs(run_dir)
@@ -212,7 +214,7 @@ def _cmd_plot(args) -> int:
 
 
 def _cmd_results(args) -> int:
-    from .runner import read_runs
+    from .records import read_runs
     from .summary import format_table, summarise
     records = read_runs(Path(args.run_dir))
     if not records:

@@ -24,6 +24,7 @@ from markets import InputError
 from solvers import Solver
 
 from .isolation import InProcessRunner, IsolatedRunner, warm_up_failures
+from .records import stopped
 
 
 class LocalExecutor:
@@ -167,8 +168,7 @@ class DaskExecutor:
         try:
             return future.result()
         except Exception as exc:  # a lost worker or a dask error costs this run, not the sweep
-            return {"status": "failed", "seconds": None, "iterations": None, "certificate": None,
-                    "message": f"dask: {type(exc).__name__}: {exc}"}
+            return stopped("failed", f"dask: {type(exc).__name__}: {exc}")
 
     def describe(self) -> dict:
         return {"executor": self.name, "isolation": "worker process", "workers": self.slots,

@@ -24,6 +24,7 @@ import time
 
 from solvers import Solver, Unsupported, solve
 
+from .records import stopped
 from .suite import FamilyLadder
 
 GRACE_SECONDS = 2.0
@@ -89,11 +90,9 @@ def execute(solvers: dict[str, Solver], ladder: FamilyLadder, size: int, seed: i
         setup = time.perf_counter() - t0
         result = solve(solvers[name], economy, tol, budget, seed)
     except Unsupported as exc:    # declined at this size (the plan asked at the smallest one)
-        return {"status": "skipped", "seconds": None, "iterations": None, "certificate": None,
-                "message": f"declined: {exc}"}
+        return stopped("skipped", f"declined: {exc}")
     except MemoryError as exc:
-        return {"status": "out_of_memory", "seconds": None, "iterations": None, "certificate": None,
-                "message": f"MemoryError outside the solver: {exc}"}
+        return stopped("out_of_memory", f"MemoryError outside the solver: {exc}")
     record = {k: v for k, v in result.to_dict(with_allocation=False).items() if k not in ("solver", "prices")}
     if result.status == "failed" and result.message.startswith("MemoryError"):
         record["status"] = "out_of_memory"
@@ -211,21 +210,19 @@ class IsolatedRunner:
         except (EOFError, OSError):
             pass
         if self.process is not process:      # aborted meanwhile: nobody records this run
-            return {"status": "failed", "seconds": None, "iterations": None, "certificate": None,
-                    "message": "the sweep was stopped"}
+            return stopped("failed", "the sweep was stopped")
         self.process.join(timeout=1.0)       # a worker that died must not pass for one that hangs
         elapsed = time.perf_counter() - start
         if self.process.is_alive():
             self._stop(kill=True)
             self.restarts += 1
-            return {"status": "timeout", "seconds": elapsed, "iterations": None, "certificate": None,
-                    "message": f"killed after {elapsed:.1f} s: the solver overstayed its {budget:g} s budget"}
+            return stopped("timeout", f"killed after {elapsed:.1f} s: the solver overstayed its {budget:g} s budget",
+                           elapsed)
         code = self.process.exitcode
         self._stop(kill=True)
         self.restarts += 1
         cause = f"signal {signal.Signals(-code).name}" if code and code < 0 else f"exit code {code}"
-        return {"status": "failed", "seconds": elapsed, "iterations": None, "certificate": None,
-                "message": f"the worker process died ({cause})"}
+        return stopped("failed", f"the worker process died ({cause})", elapsed)
 
     def abort(self) -> None:
         """Kill the worker now, and start no other: the sweep is being stopped."""

@@ -25,7 +25,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from .analysis import NOT_ATTEMPTED, size_of
-from .runner import read_runs
+from .records import read_runs
 from .summary import largest_text, summarise
 
 SHOWN = {"skipped": "not run past its wall"}

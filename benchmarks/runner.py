@@ -19,15 +19,16 @@ from pathlib import Path
 from tqdm import tqdm
 
 from markets import InputError
-from markets.io import parse_json, read_text_file, to_json, write_atomic
 from solvers import Solver, create
 from solvers.registry import available
 
+from . import records
 from .executors import make_executor
+from .records import META_FILE, RUNS_FILE, RunDirectory, RunLock, read_meta, read_runs, run_key
 from .suite import Suite, machine_memory_mb
 
-RUNS_FILE = "runs.jsonl"
-META_FILE = "meta.json"
+__all__ = ["META_FILE", "RUNS_FILE", "Plan", "RunLock", "make_plan", "read_meta", "read_runs", "run_key",
+           "run_suite", "worker_cap"]
 
 
 @dataclass
@@ -160,42 +161,6 @@ def _numba_threads() -> int:
     return numba.get_num_threads()
 
 
-def read_meta(run_dir: Path) -> dict:
-    """A run directory's meta.json ({} where there is none); `InputError` naming the file
-    when it cannot be read or is not a JSON object."""
-    path = Path(run_dir) / META_FILE
-    if not path.exists():
-        return {}
-    doc = parse_json(read_text_file(path), str(path))
-    if not isinstance(doc, dict):
-        raise InputError(f"{path}: expected a JSON object")
-    return doc
-
-
-def new_run_dir(results: Path, suite: Suite) -> Path:
-    """A fresh `<stamp>-<suite name>` directory in the existing folder `results` (`-2`,
-    `-3`, ... if taken), made with one mkdir each, so that two sweeps started at once never
-    share one."""
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    try:
-        for k in range(1, 1000):
-            path = results / (f"{stamp}-{suite.name}" + (f"-{k}" if k > 1 else ""))
-            try:
-                path.mkdir()
-                return path
-            except FileExistsError:
-                continue
-    except OSError as exc:
-        raise InputError(f"--results: cannot make a run directory in {results}: {exc.strerror}") from None
-    raise InputError(f"--results: {results} already has 999 run directories from {stamp}")
-
-
-def _append(handle, record: dict) -> None:
-    handle.write(to_json(record) + "\n")
-    handle.flush()
-    os.fsync(handle.fileno())
-
-
 def run_suite(suite: Suite, results: Path = Path("results"), extra_solvers: list[Solver | str] = (),
               progress: bool | None = None, resume: Path | None = None, isolate: bool = True,
               workers: int = 1, executor: str = "local", scheduler: str | None = None,
@@ -237,17 +202,17 @@ def run_suite(suite: Suite, results: Path = Path("results"), extra_solvers: list
             if announce is not None:
                 announce(plan)
             if resume is None:
-                out = new_run_dir(results, suite)
-                lock = RunLock(out)
-                write_atomic(out / "suite.toml", suite.source)
+                out = RunDirectory.create(results, suite.name)
+                lock = out.lock()
+                out.write_suite(suite.source)
             else:
-                out = Path(resume)
-                _drop_torn_line(out / RUNS_FILE)
+                out = RunDirectory(resume)
+                out.prepare_resume()
             try:
                 return _sweep(suite, plan, pool, out, progress, specs)
             except KeyboardInterrupt as exc:      # Ctrl-C, or SIGTERM (see `Terminated`)
                 pool.abort()
-                raise Interrupted(out, exc) from None
+                raise Interrupted(out.path, exc) from None
         finally:
             pool.close()
     finally:
@@ -268,41 +233,10 @@ class Interrupted(Exception):
         self.run_dir, self.terminated = run_dir, isinstance(cause, Terminated)
 
 
-class RunLock:
-    """The one-writer lock of a run directory: an exclusive `flock` on its `.lock` file,
-    taken at once or refused, and released by the kernel when the process dies."""
-
-    def __init__(self, run_dir: Path):
-        import fcntl
-        if not Path(run_dir).is_dir():
-            raise InputError(f"--resume: {run_dir} is not a run directory")
-        path = Path(run_dir) / ".lock"
-        for name in (".lock", RUNS_FILE, META_FILE, "suite.toml"):
-            if (Path(run_dir) / name).is_symlink():
-                raise InputError(f"{Path(run_dir) / name}: is a symbolic link; a run directory holds its own files")
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
-        self.handle = os.fdopen(fd, "r+", encoding="utf-8")
-        try:
-            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            self.handle.seek(0)
-            holder = self.handle.read().strip() or "?"
-            self.handle.close()
-            raise InputError(f"{run_dir}: in use by another gebench process (pid {holder}); "
-                             "a run directory has one writer at a time") from None
-        self.handle.seek(0)
-        self.handle.truncate()
-        self.handle.write(str(os.getpid()))
-        self.handle.flush()
-
-    def release(self) -> None:
-        self.handle.close()
-
-
-def _sweep(suite: Suite, plan: Plan, pool, out: Path, progress: bool | None, specs: list[str]) -> Path:
-    done = {run_key(r): r for r in read_runs(out)}
-    meta_path = out / META_FILE
-    if not meta_path.exists():
+def _sweep(suite: Suite, plan: Plan, pool, out: RunDirectory, progress: bool | None, specs: list[str]) -> Path:
+    done = out.done()
+    meta = out.read_meta()
+    if not meta:
         meta = {"run_id": out.name, "suite": suite.name, "tolerance": suite.tolerance,
                 "time_budget": suite.time_budget, "memory_budget_mb": suite.memory_budget,
                 **pool.describe(), "seeds": list(suite.seeds),
@@ -310,7 +244,6 @@ def _sweep(suite: Suite, plan: Plan, pool, out: Path, progress: bool | None, spe
                 "declined": plan.declined, "unavailable": plan.unavailable, "extra_solvers": specs,
                 "environment": environment()}
     else:
-        meta = read_meta(out)
         meta.setdefault("resumed", []).append({"at": time.strftime("%Y-%m-%dT%H:%M:%S"), **pool.describe(),
                                                "runs_already_done": len(done), "unavailable": plan.unavailable,
                                                "environment": environment()})
@@ -318,12 +251,11 @@ def _sweep(suite: Suite, plan: Plan, pool, out: Path, progress: bool | None, spe
         meta["extra_solvers"] = list(dict.fromkeys(meta.get("extra_solvers", []) + specs))
         for name, solver in plan.solvers.items():
             meta.setdefault("solvers", {}).setdefault(name, {"exact": solver.exact, "params": solver.params})
-    write_atomic(meta_path, to_json(meta, indent=1, default=str))
+    out.write_meta(meta)
 
     bar = tqdm(total=len(plan.runs) - len(done), desc=suite.name, unit="run",
                disable=None if progress is None else not progress)
-    with open(out / RUNS_FILE, "a", encoding="utf-8") as handle, \
-            (ThreadPoolExecutor(pool.slots) if pool.slots > 1 else _Inline()) as threads:
+    with out.appender() as handle, (ThreadPoolExecutor(pool.slots) if pool.slots > 1 else _Inline()) as threads:
         try:
             _ladders(suite, plan, pool, out, done, handle, threads, bar)
         except KeyboardInterrupt:
@@ -331,15 +263,14 @@ def _sweep(suite: Suite, plan: Plan, pool, out: Path, progress: bool | None, spe
             pool.abort()                   # the runs in flight end now, so the threads can finish
             raise
     bar.close()
-    return out
+    return out.path
 
 
-def _ladders(suite: Suite, plan: Plan, pool, out: Path, done: dict, handle, threads, bar) -> None:
+def _ladders(suite: Suite, plan: Plan, pool, out: RunDirectory, done: dict, handle, threads, bar) -> None:
     """Every ladder in order, size by size, under the wall rule; one record per run."""
     for ladder in suite.ladders:
         walled: dict[str, int] = {}      # solver -> size at which it hit the budget
         for size in ladder.sizes:
-            agents, goods = ladder.shape(size)
             pending = {}
             for seed in suite.seeds:
                 for name in plan.applicable[ladder.label]:
@@ -350,15 +281,12 @@ def _ladders(suite: Suite, plan: Plan, pool, out: Path, done: dict, handle, thre
                         if done[key]["status"] == "timeout":
                             walled.setdefault(name, size)
                         continue
-                    record = {"run_id": out.name, "family": ladder.family, "ladder": ladder.label,
-                              "size": size, "size_name": ladder.size_name, "agents": agents, "goods": goods,
-                              "seed": seed, "density": ladder.density, "sparse": ladder.sparse,
-                              "rho": ladder.rho, "solver": name, "exact": plan.solvers[name].exact,
-                              "tolerance": suite.tolerance, "time_budget": suite.time_budget}
+                    record = records.start(out.name, ladder, size, seed, plan.solvers[name], suite.tolerance,
+                                           suite.time_budget)
                     if name in walled and size > walled[name]:
-                        record.update(status="skipped", seconds=None, iterations=None, certificate=None,
-                                      message=f"hit the time budget at {ladder.size_name} = {walled[name]}")
-                        _append(handle, record)
+                        record.update(records.stopped("skipped", f"hit the time budget at {ladder.size_name} = "
+                                                                 f"{walled[name]}"))
+                        handle.append(record)
                         bar.update()
                     else:
                         pending[threads.submit(pool.run, ladder, size, seed, name, suite.tolerance,
@@ -369,7 +297,7 @@ def _ladders(suite: Suite, plan: Plan, pool, out: Path, done: dict, handle, thre
                 record.update(future.result())
                 if record["status"] == "timeout":
                     walled.setdefault(record["solver"], size)
-                _append(handle, record)
+                handle.append(record)
                 bar.update()
 
 
@@ -393,78 +321,3 @@ class _Inline:
 
     def __exit__(self, *exc) -> None:
         pass
-
-
-def run_key(record: dict) -> tuple:
-    """(ladder, size, seed, solver): what identifies a run across sweeps, resumes and estimates."""
-    return (record["ladder"], record.get("size", record.get("agents")), record["seed"], record["solver"])
-
-
-def _drop_torn_line(path: Path) -> None:
-    """Cut a last line left half-written by a kill, so that appending starts on a fresh line."""
-    if not path.exists():
-        return
-    data = path.read_bytes()
-    if data and not data.endswith(b"\n"):
-        with open(path, "r+b") as handle:
-            handle.truncate(data.rfind(b"\n") + 1)
-
-
-RECORD_FIELDS = {"ladder": str, "seed": int, "solver": str, "status": str}
-
-
-def read_runs(run_dir: Path) -> list[dict]:
-    """The records of a run directory. A last line left half-written by a kill is ignored;
-    any other line that is not a run record is an `InputError` naming the file and line."""
-    records = []
-    path = Path(run_dir) / RUNS_FILE
-    if not path.exists():
-        return records
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read: {exc}") from None
-    for number, line in enumerate(lines, 1):
-        try:
-            record = parse_json(line, f"{path}: line {number}")
-        except InputError:
-            if number == len(lines):
-                break
-            raise InputError(f"{path}: line {number}: not a strict JSON record") from None
-        for key, kind in RECORD_FIELDS.items():
-            if not isinstance(record, dict) or not isinstance(record.get(key), kind):
-                raise InputError(f"{path}: line {number}: {key}: missing or not {_KINDS[kind]}")
-        if "size" not in record and "agents" not in record:
-            raise InputError(f"{path}: line {number}: size: missing")
-        problem = _record_problem(record)
-        if problem:
-            raise InputError(f"{path}: line {number}: {problem}")
-        records.append(record)
-    return records
-
-
-_KINDS = {str: "a string", int: "an integer"}
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _record_problem(record: dict) -> str | None:
-    """What is wrong with the typed fields of a record that plots and summaries read, or None."""
-    for key in ("seconds", "iterations", "certificate"):
-        record.setdefault(key, None)         # absent is as null: nothing measured
-    size = record.get("size", record.get("agents"))
-    if not isinstance(size, int) or isinstance(size, bool):
-        return f"size: expected an integer, got {size!r}"
-    for key in ("seconds", "setup_seconds"):
-        if record.get(key) is not None and not _is_number(record[key]):
-            return f"{key}: expected a number or null, got {record[key]!r}"
-    if record.get("iterations") is not None and not (isinstance(record["iterations"], int)
-                                                    and not isinstance(record["iterations"], bool)):
-        return f"iterations: expected an integer or null, got {record['iterations']!r}"
-    certificate = record.get("certificate")
-    if certificate is not None and not (isinstance(certificate, dict) and certificate
-                                        and all(v is None or _is_number(v) for v in certificate.values())):
-        return f"certificate: expected an object of numbers or null, got {certificate!r}"[:200]
-    return None

@@ -47,7 +47,7 @@ def test_a_table_that_differs_from_its_runs_is_found_and_rewritten(tmp_path):
 
 def test_the_format_document_names_every_field_a_run_record_has(tmp_path, capsys):
     from benchmarks.cli import main
-    from benchmarks.runner import read_runs
+    from benchmarks.records import read_runs
     doc = (README.parent / "docs" / "format.md").read_text()
     section = doc.split("A record has the fields:", 1)[1].split("Records are keyed", 1)[0]
     documented = set(re.findall(r"`([a-z_]+)`", "\n".join(line.split("|")[1] for line in section.splitlines()
@@ -57,6 +57,9 @@ def test_the_format_document_names_every_field_a_run_record_has(tmp_path, capsys
                      '[[family]]\nfamily = "leontief-game-svs"\nsizes = [2]\n')
     assert main(["run", str(suite), "--results", str(tmp_path), "--no-plot", "--in-process"]) == 0
     run_dir = Path(capsys.readouterr().out.strip().splitlines()[-1])
+    from benchmarks.records import FIELDS, STATUSES
+    assert documented == set(FIELDS), f"fields the records module and the document disagree on: {documented ^ set(FIELDS)}"
     fields = set(read_runs(run_dir)[0])
     assert fields <= documented, f"undocumented record fields: {sorted(fields - documented)}"
+    assert all(f"`{status}`" in section for status in STATUSES)
     assert {"status", "seconds", "setup_seconds", "size_name"} <= fields

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from benchmarks.isolation import IsolatedRunner
-from benchmarks.runner import _append, read_runs
+from benchmarks.records import RunDirectory, read_runs
 from benchmarks.suite import FamilyLadder
 from solvers import Outcome, Solver
 
@@ -50,7 +50,7 @@ def test_one_isolated_run(benchmark, runner):
 def test_one_record_appended_and_synced(benchmark, tmp_path):
     record = {"run_id": "x", "ladder": "exchange-cobb-douglas", "size": 3, "seed": 0, "solver": "instant",
               "status": "max_iter", "seconds": 1e-4, "iterations": 7, "certificate": {"clearing": 0.0}}
-    with open(tmp_path / "runs.jsonl", "a", encoding="utf-8") as handle:
-        benchmark.pedantic(_append, args=(handle, record), rounds=50, warmup_rounds=1)
+    with RunDirectory(tmp_path).appender() as handle:
+        benchmark.pedantic(handle.append, args=(record,), rounds=50, warmup_rounds=1)
     records = read_runs(tmp_path)
     assert records and all(r == json.loads(json.dumps(record)) for r in records)

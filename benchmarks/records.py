@@ -1,0 +1,260 @@
+"""Run records and run directories: the one owner of what a sweep writes (docs/format.md,
+"Run directories").
+
+A record is one JSON object per run, in `runs.jsonl`; `FIELDS` names every field and
+`STATUSES` every status a record can have. A `RunDirectory` creates, locks, reads, appends
+to and resumes a run directory; the runner, the executors, plots, summaries and the command
+line go through it. Records of older gebench versions still load: a missing `size` is read
+from `agents`.
+"""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from markets import InputError
+from markets.io import parse_json, read_text_file, to_json, write_atomic
+from solvers import STATUSES as SOLVER_STATUSES
+
+FORMAT = 1                      # meta.json's "record_format"
+SUITE_FILE, RUNS_FILE, META_FILE, LOCK_FILE = "suite.toml", "runs.jsonl", "meta.json", ".lock"
+
+NOT_RUN = ("skipped",)
+STATUSES = SOLVER_STATUSES + ("out_of_memory",) + NOT_RUN
+"""A solver's statuses, `out_of_memory` (the worker's memory limit was hit) and `skipped`
+(not run: the solver ran out of budget at a smaller size of the ladder, or declined the
+economy at this size; the message says which)."""
+
+FIELDS = {
+    "run_id": "the run directory's name", "family": "the economy family",
+    "ladder": "the ladder's label: the family with its rho, density, sparse",
+    "size": "agents for random markets, d for games", "size_name": '"agents" or "d"',
+    "agents": "the economy's agents", "goods": "the economy's goods", "seed": "the economy's (and the solver's) seed",
+    "density": "the share of goods each agent wants", "sparse": "drawn as CSR matrices",
+    "rho": "the CES exponent, or null", "solver": "the solver's name in the sweep", "exact": "an exact method",
+    "tolerance": "the certificate's target", "time_budget": "seconds allowed", "status": "one of STATUSES",
+    "seconds": "the solver's time, or null", "iterations": "iterations or pivots, or null",
+    "certificate": "the four measures, or null", "message": "why it stopped, where it says",
+    "extra": "what the solver reports besides", "setup_seconds": "building the economy, timed apart",
+    "worker_start_seconds": "spawning and warming a fresh worker for this run", "host": "the machine it ran on",
+}
+
+
+def size_of(record: dict) -> int:
+    """A record's size: `size`, or `agents` in records older than `size`."""
+    return record["size"] if "size" in record else record["agents"]
+
+
+def run_key(record: dict) -> tuple:
+    """(ladder, size, seed, solver): what identifies a run across sweeps, resumes and estimates."""
+    return (record["ladder"], size_of(record), record["seed"], record["solver"])
+
+
+def start(run_id: str, ladder, size: int, seed: int, solver, tolerance: float, budget: float) -> dict:
+    """The fields of a record known before the run: its economy, solver and budget."""
+    agents, goods = ladder.shape(size)
+    return {"run_id": run_id, "family": ladder.family, "ladder": ladder.label, "size": size,
+            "size_name": ladder.size_name, "agents": agents, "goods": goods, "seed": seed,
+            "density": ladder.density, "sparse": ladder.sparse, "rho": ladder.rho, "solver": solver.name,
+            "exact": solver.exact, "tolerance": tolerance, "time_budget": budget}
+
+
+def stopped(status: str, message: str, seconds: float | None = None) -> dict:
+    """The outcome fields of a run that returned no result of its own: a crash, a kill, a
+    refusal, or a run not made (`NOT_RUN`)."""
+    assert status in STATUSES, status
+    return {"status": status, "seconds": seconds, "iterations": None, "certificate": None, "message": message}
+
+
+def _normalise(record: dict) -> dict:
+    """Fields older records may lack, as null: nothing measured."""
+    for key in ("seconds", "iterations", "certificate"):
+        record.setdefault(key, None)         # absent is as null: nothing measured
+    return record
+
+
+class RunDirectory:
+    """A run directory: `results/<stamp>-<suite name>/` with its suite, records and meta."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self.runs_file, self.meta_file = self.path / RUNS_FILE, self.path / META_FILE
+        self.suite_file = self.path / SUITE_FILE
+
+    @classmethod
+    def create(cls, results: Path, name: str) -> RunDirectory:
+        """A fresh `<stamp>-<name>` directory in the existing folder `results` (`-2`, `-3`,
+        ... if taken), made with one mkdir each, so that two sweeps started at once never
+        share one."""
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        try:
+            for k in range(1, 1000):
+                path = results / (f"{stamp}-{name}" + (f"-{k}" if k > 1 else ""))
+                try:
+                    path.mkdir()
+                    return cls(path)
+                except FileExistsError:
+                    continue
+        except OSError as exc:
+            raise InputError(f"--results: cannot make a run directory in {results}: {exc.strerror}") from None
+        raise InputError(f"--results: {results} already has 999 run directories from {stamp}")
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def has_runs(self) -> bool:
+        return self.runs_file.is_file()
+
+    def lock(self) -> RunLock:
+        return RunLock(self.path)
+
+    def write_suite(self, source: str) -> None:
+        write_atomic(self.suite_file, source)
+
+    def read_meta(self) -> dict:
+        """meta.json ({} where there is none); `InputError` naming the file when it cannot be
+        read or is not a JSON object."""
+        if not self.meta_file.exists():
+            return {}
+        doc = parse_json(read_text_file(self.meta_file), str(self.meta_file))
+        if not isinstance(doc, dict):
+            raise InputError(f"{self.meta_file}: expected a JSON object")
+        return doc
+
+    def write_meta(self, meta: dict) -> None:
+        write_atomic(self.meta_file, to_json({"record_format": FORMAT, **meta}, indent=1, default=str))
+
+    def read_runs(self) -> list[dict]:
+        """The records. A last line left half-written by a kill is ignored; any other line that
+        is not a run record is an `InputError` naming the file and line."""
+        records = []
+        path = self.runs_file
+        if not path.exists():
+            return records
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"{path}: cannot read: {exc}") from None
+        for number, line in enumerate(lines, 1):
+            try:
+                record = parse_json(line, f"{path}: line {number}")
+            except InputError:
+                if number == len(lines):
+                    break
+                raise InputError(f"{path}: line {number}: not a strict JSON record") from None
+            problem = _problem(record)
+            if problem:
+                raise InputError(f"{path}: line {number}: {problem}")
+            records.append(_normalise(record))
+        return records
+
+    def done(self) -> dict[tuple, dict]:
+        """The records by `run_key`: what a resume does not run again."""
+        return {run_key(r): r for r in self.read_runs()}
+
+    def prepare_resume(self) -> None:
+        """Cut a last line left half-written by a kill, so that appending starts on a fresh line."""
+        if not self.runs_file.exists():
+            return
+        data = self.runs_file.read_bytes()
+        if data and not data.endswith(b"\n"):
+            with open(self.runs_file, "r+b") as handle:
+                handle.truncate(data.rfind(b"\n") + 1)
+
+    def appender(self) -> Appender:
+        return Appender(self.runs_file)
+
+
+class Appender:
+    """Appends records to runs.jsonl, each flushed and fsynced as it is written, so that a
+    `kill -9` loses at most the run in flight."""
+
+    def __init__(self, path: Path):
+        self.handle = open(path, "a", encoding="utf-8")
+
+    def append(self, record: dict) -> None:
+        self.handle.write(to_json(record) + "\n")
+        self.handle.flush()
+        os.fsync(self.handle.fileno())
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.handle.close()
+
+
+class RunLock:
+    """The one-writer lock of a run directory: an exclusive `flock` on its `.lock` file,
+    taken at once or refused, and released by the kernel when the process dies."""
+
+    def __init__(self, run_dir: Path):
+        import fcntl
+        if not Path(run_dir).is_dir():
+            raise InputError(f"--resume: {run_dir} is not a run directory")
+        path = Path(run_dir) / LOCK_FILE
+        for name in (LOCK_FILE, RUNS_FILE, META_FILE, SUITE_FILE):
+            if (Path(run_dir) / name).is_symlink():
+                raise InputError(f"{Path(run_dir) / name}: is a symbolic link; a run directory holds its own files")
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        self.handle = os.fdopen(fd, "r+", encoding="utf-8")
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self.handle.seek(0)
+            holder = self.handle.read().strip() or "?"
+            self.handle.close()
+            raise InputError(f"{run_dir}: in use by another gebench process (pid {holder}); "
+                             "a run directory has one writer at a time") from None
+        self.handle.seek(0)
+        self.handle.truncate()
+        self.handle.write(str(os.getpid()))
+        self.handle.flush()
+
+    def release(self) -> None:
+        self.handle.close()
+
+
+REQUIRED = {"ladder": str, "seed": int, "solver": str, "status": str}
+_KINDS = {str: "a string", int: "an integer"}
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _problem(record) -> str | None:
+    """What is wrong with a record's fields that plots and summaries read, or None."""
+    for key, kind in REQUIRED.items():
+        if not isinstance(record, dict) or not isinstance(record.get(key), kind):
+            return f"{key}: missing or not {_KINDS[kind]}"
+    if "size" not in record and "agents" not in record:
+        return "size: missing"
+    size = size_of(record)
+    if not isinstance(size, int) or isinstance(size, bool):
+        return f"size: expected an integer, got {size!r}"
+    if record["status"] not in STATUSES:
+        return f"status: {record['status']!r} is not one of {', '.join(STATUSES)}"
+    for key in ("seconds", "setup_seconds"):
+        if record.get(key) is not None and not _is_number(record[key]):
+            return f"{key}: expected a number or null, got {record[key]!r}"
+    if record.get("iterations") is not None and not (isinstance(record["iterations"], int)
+                                                    and not isinstance(record["iterations"], bool)):
+        return f"iterations: expected an integer or null, got {record['iterations']!r}"
+    certificate = record.get("certificate")
+    if certificate is not None and not (isinstance(certificate, dict) and certificate
+                                        and all(v is None or _is_number(v) for v in certificate.values())):
+        return f"certificate: expected an object of numbers or null, got {certificate!r}"[:200]
+    return None
+
+
+def read_runs(run_dir: Path | str) -> list[dict]:
+    """`RunDirectory(run_dir).read_runs()`."""
+    return RunDirectory(run_dir).read_runs()
+
+
+def read_meta(run_dir: Path | str) -> dict:
+    """`RunDirectory(run_dir).read_meta()`."""
+    return RunDirectory(run_dir).read_meta()
