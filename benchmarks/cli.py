@@ -21,7 +21,7 @@ def _cmd_generate(args) -> int:
         check_output_path(args.output)
     if args.family in CLASSICS:
         economy = CLASSICS[args.family]().economy
-    elif FAMILIES[args.family].size_name == "d":
+    elif FAMILIES[args.family].is_game:
         if args.size is None:
             raise InputError(f"--size: {args.family} is sized by the game dimension d; give --size D")
         _fits(args.family, 2 * args.size, 2 * args.size, 1.0, "--size")

@@ -59,7 +59,7 @@ def results_table(run_dir: Path) -> str:
              "| growth of iterations | runs that did not converge |",
              "| --- | --- | ---: | ---: | ---: | --- | --- | --- |"]
     for row in rows:
-        game = row["size_name"] == "d"
+        game = row["game"]
         fits = row["fits"]
         lines.append("| " + " | ".join([
             row["ladder"], row["solver"] + (" (exact)" if row["exact"] else ""), str(row["seeds"]),

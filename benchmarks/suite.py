@@ -35,9 +35,7 @@ class FamilyLadder:
 
     def shape(self, size: int) -> tuple[int, int]:
         """(agents, goods) of the economy of this size."""
-        if self.size_name == "d":
-            return 2 * size, 2 * size
-        return size, max(1, round(self.goods_per_agent * size))
+        return FAMILIES[self.family].shape(size, self.goods_per_agent)
 
     def seeds(self, seeds: tuple[int, ...], solver=None) -> tuple[int, ...]:
         """The seeds this ladder runs of the suite's (for `solver`): the first only on a
@@ -169,7 +167,7 @@ def parse_suite(text: str, where: str = "suite", default_name: str = "suite") ->
         extra = sorted(set(fam) - {"family", "sizes", "goods_per_agent", "density", "rho", "solvers", "sparse"})
         if extra:
             raise InputError(f"{at}: {field_name(extra[0])}: unknown field")
-        if FAMILIES[name_of_family].size_name == "d" and set(fam) & {"goods_per_agent", "density", "rho", "sparse"}:
+        if FAMILIES[name_of_family].is_game and set(fam) & {"goods_per_agent", "density", "rho", "sparse"}:
             raise InputError(f"{at}: {name_of_family} is a game family: goods_per_agent, density, rho and sparse do not apply")
         sparse = fam.get("sparse", False)
         if not isinstance(sparse, bool):

@@ -34,7 +34,7 @@ def summarise(records: list[dict]) -> list[dict]:
         for r in runs:
             if r["status"] != "converged":
                 others[r["status"]] += 1
-        rows.append({"ladder": ladder, "solver": solver, "size_name": runs[0].get("size_name", "agents"),
+        rows.append({"ladder": ladder, "solver": solver, "size_name": runs[0].get("size_name", "agents"), "game": game,
                      "exact": bool(runs[0].get("exact")), "seeds": len({r["seed"] for r in runs}),
                      "largest": wall.largest, "seconds": wall.seconds, "marginal": wall.marginal,
                      "fit": fits["seconds"]["text"] if fits["seconds"] else None, "fits": fits,
@@ -45,7 +45,7 @@ def summarise(records: list[dict]) -> list[dict]:
 def largest_text(row: dict) -> str:
     if row["largest"] is None:
         return "-"
-    text = f"d={row['largest']}" if row["size_name"] == "d" else str(row["largest"])
+    text = f"d={row['largest']}" if row["game"] else str(row["largest"])
     return text + " (marginal)" if row["marginal"] else text
 
 

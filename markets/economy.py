@@ -231,8 +231,15 @@ class Economy:
                        exact_a=None if sp.issparse(a) else self.exact_a)
 
     @property
-    def families(self) -> frozenset[str]:
+    def utility_kinds(self) -> frozenset[str]:
+        """The utility families its agents have ("linear", "ces", ...); not to be confused with
+        economy families (`markets.generators.FAMILIES`)."""
         return frozenset(UTILITY_NAMES[k] for k in np.unique(self.kinds))
+
+    @property
+    def families(self) -> frozenset[str]:
+        """`utility_kinds`, by the name plugins written against gebench 0.1 use."""
+        return self.utility_kinds
 
     def incomes(self, prices: np.ndarray) -> np.ndarray:
         """b_i: p . e_i (exchange) or B_i (p . w) / sum_k B_k (Fisher, money as numeraire)."""

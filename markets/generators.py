@@ -84,7 +84,13 @@ class RandomFamily:
     default_rho: float | None = None
     max_rho: float = 1.0          # CES families take rho < max_rho (complements: <= -1)
     size_name = "agents"
+    is_game = False
     deterministic = False         # every seed draws another economy
+
+    @staticmethod
+    def shape(size: int, goods_per_agent: float = 1.0) -> tuple[int, int]:
+        """(agents, goods) of the economy of this size."""
+        return size, max(1, round(goods_per_agent * size))
 
     def build(self, size: int, seed: int, goods_per_agent: float = 1.0, density: float = 1.0,
               rho: float | None = None, name: str | None = None, sparse: bool = False) -> Economy:
@@ -139,6 +145,12 @@ class GameFamily:
 
     kind: str
     size_name = "d"
+    is_game = True
+
+    @staticmethod
+    def shape(size: int, goods_per_agent: float = 1.0) -> tuple[int, int]:
+        """(agents, goods): 2d of each for a d x d game."""
+        return 2 * size, 2 * size
 
     @property
     def hard(self) -> bool:

@@ -103,7 +103,7 @@ class Solver(ABC):
         """Why this solver cannot handle the economy, or None. Subclasses add their own limits."""
         if economy.model not in self.models:
             return f"{economy.model} economies are not supported (supports: {', '.join(sorted(self.models))})"
-        missing = economy.families - self.utilities
+        missing = economy.utility_kinds - self.utilities
         if missing:
             return (f"{', '.join(sorted(missing))} utilities are not supported "
                     f"(supports: {', '.join(sorted(self.utilities))})")

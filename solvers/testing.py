@@ -149,7 +149,7 @@ def check_declared_support(cls: type[Solver], params: dict) -> None:
     and `solve` raises `Unsupported` on them before any work."""
     solver = _ready(cls, params)
     for economy in _every_pair():
-        declared = economy.model in cls.models and economy.families <= set(cls.utilities)
+        declared = economy.model in cls.models and economy.utility_kinds <= set(cls.utilities)
         reason = solver.skip(economy)
         if declared:
             assert reason is None or (isinstance(reason, str) and reason), f"{economy.name}: skip must return None or a reason"

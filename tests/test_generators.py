@@ -35,7 +35,7 @@ def test_sparsity_pattern(density):
 def test_models_and_families_are_as_named(any_family):
     family = FAMILIES[any_family]
     e = generate(any_family, 4, 3, seed=0)
-    assert e.model == family.model and e.families == {family.utility}
+    assert e.model == family.model and e.utility_kinds == {family.utility}
     if any_family.endswith("-ces"):
         assert any_family.startswith(e.model) and np.all(e.rho == 0.5)
     if any_family == "ces-complements":
