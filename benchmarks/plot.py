@@ -24,6 +24,20 @@ from .analysis import (  # noqa: E402
 )
 
 
+def _broken(data: dict) -> tuple[list, list]:
+    """The medians as a line that breaks (NaN) where a censored size lies between two drawn
+    ones, so that no segment spans a size at which most runs did not converge."""
+    xs, ys = [], []
+    censored = data["censored"]
+    for k, (x, y) in enumerate(data["converged"]):
+        if k and any(xs[-1] < c < x for c in censored):
+            xs.append(np.nan)
+            ys.append(np.nan)
+        xs.append(x)
+        ys.append(y)
+    return xs, ys
+
+
 def _fit_label(xs, ys, exponential: bool) -> str:
     text = describe_fit(fit(xs, ys, exponential), "d" if exponential else "agent")
     return f", {text}" if text else f", {len(xs)} sizes: too few to fit" if xs else ""
@@ -52,7 +66,7 @@ def plot_scaling(records: list[dict], out_dir: Path, budget: float | None = None
             if data["converged"]:
                 xs, ys = zip(*data["converged"])
                 label += _fit_label(xs, ys, ladder in exponential)
-                ax.plot(xs, ys, style, marker="o", color=colour, label=label)
+                ax.plot(*_broken(data), style, marker="o", color=colour, label=label)
             else:
                 ax.plot([], [], style, color=colour, label=label + ", never converged")
             if seconds and data["timeout"] and budget:
@@ -108,7 +122,7 @@ def plot_hard(records: list[dict], out_dir: Path, budget: float | None = None) -
                         top = max([*xs, *data["censored"], *(n for n, _ in data["other"])]) + 4
                         line = np.linspace(law.first, top, 50)
                         ax.plot(line, law.at(line), ":", color=colour, lw=1)
-                    ax.plot(xs, ys, "-o", color=colour, label=label)
+                    ax.plot(*_broken(data), "-o", color=colour, label=label)
                 else:
                     ax.plot([], [], "-o", color=colour, label=f"{solver}, never converged")
                 if value == "seconds" and data["timeout"] and budget:
@@ -125,9 +139,9 @@ def plot_hard(records: list[dict], out_dir: Path, budget: float | None = None) -
             ax.set_title(f"{ladder}: {name}", fontsize=10)
             ax.grid(True, which="both", alpha=0.25)
             ax.legend(fontsize=7, loc="upper left")
-    fig.suptitle("o median over seeds (censored: none where most runs did not converge), x out of budget (at the budget, or at the count reached), "
-                 "hollow triangle stopped unconverged; dotted: the exponential fit carried past the data",
-                 fontsize=8)
+    fig.suptitle("o median over seeds (none where most runs did not converge; the line breaks there)\n"
+                 "x out of budget (at the budget, or at the count reached), hollow triangle stopped unconverged; "
+                 "dotted: the fit carried past the data", fontsize=8)
     fig.tight_layout()
     return _save(fig, out_dir, "hard")
 
