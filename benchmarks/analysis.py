@@ -8,7 +8,8 @@ never reached an equilibrium: for "seconds (or pivots) to an equilibrium" it is 
 its value unknown but larger than any finite one. A median over the seeds of one size
 counts such runs as +inf, never drops them: where at least half the runs converged the
 median is a number, otherwise it is censored and the size is drawn by its runs' markers
-only. Runs the sweep `skipped` beyond a solver's wall were not attempted and count nowhere.
+only. Runs the sweep did not make (`beyond_wall`, `declined`) were not attempted and count
+nowhere.
 
 Fits. A growth fit reads the largest max(4, half) sizes with a (finite) median, and needs
 at least 4 of them; its factor comes with a pairs-bootstrap interval. Power law against
@@ -260,7 +261,7 @@ def performance_profile(records: list[dict]) -> dict[str, Profile]:
     """Dolan and More (2002), per family: {ladder: Profile}, tau -> the share of
     the ladder's common instances a solver solved within tau times the fastest solver's time
     there. The common instances are the (size, seed) pairs every solver of the ladder
-    attempted (`skipped` runs were not attempted), so that each solver is judged on the same
+    attempted (runs `beyond_wall` or `declined` were not attempted), so that each solver is judged on the same
     set; a run that did not converge counts as never solved. A deterministic instance run
     once per solver is one instance."""
     runs = defaultdict(lambda: defaultdict(dict))

@@ -108,7 +108,7 @@ def _draw(records: list[dict], run_dir: Path, budget, title: str) -> list[Path]:
 
 
 def _cmd_run(args) -> int:
-    from .records import RunDirectory, read_runs
+    from .records import NOT_RUN, RunDirectory, read_runs
     from .runner import run_suite, worker_cap
     from .suite import load_suite, read_suite
     if args.resume:
@@ -141,7 +141,7 @@ def _cmd_run(args) -> int:
                         scheduler=args.scheduler, announce=lambda plan: print(*plan.describe(), sep="\n",
                                                                               file=sys.stderr))
         records = read_runs(out)
-        if not args.no_plot and any(r["status"] != "skipped" for r in records):
+        if not args.no_plot and any(r["status"] not in NOT_RUN for r in records):
             _draw(records, out, suite.time_budget, f"suite {suite.name}")
         return out
 

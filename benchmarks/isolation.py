@@ -90,7 +90,7 @@ def execute(solvers: dict[str, Solver], ladder: FamilyLadder, size: int, seed: i
         setup = time.perf_counter() - t0
         result = solve(solvers[name], economy, tol, budget, seed)
     except Unsupported as exc:    # declined at this size (the plan asked at the smallest one)
-        return stopped("skipped", f"declined: {exc}")
+        return stopped("declined", f"declined: {exc}")
     except MemoryError as exc:
         return stopped("out_of_memory", f"MemoryError outside the solver: {exc}")
     record = {k: v for k, v in result.to_dict(with_allocation=False).items() if k not in ("solver", "prices")}

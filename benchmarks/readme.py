@@ -28,7 +28,7 @@ from .analysis import NOT_ATTEMPTED, size_of
 from .records import read_runs
 from .summary import largest_text, summarise
 
-SHOWN = {"skipped": "not run past its wall"}
+SHOWN = {"beyond_wall": "not run past its wall", "declined": "declined at this size"}
 BLOCK = re.compile(r"(<!-- generated: (?P<spec>[^>]*?) -->\n)(?P<body>.*?)(<!-- end generated -->)", re.S)
 
 

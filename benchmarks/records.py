@@ -5,7 +5,7 @@ A record is one JSON object per run, in `runs.jsonl`; `FIELDS` names every field
 `STATUSES` every status a record can have. A `RunDirectory` creates, locks, reads, appends
 to and resumes a run directory; the runner, the executors, plots, summaries and the command
 line go through it. Records of older gebench versions still load: a missing `size` is read
-from `agents`.
+from `agents`, and their status `skipped` as `beyond_wall` or `declined`, by its message.
 """
 from __future__ import annotations
 
@@ -20,11 +20,11 @@ from solvers import STATUSES as SOLVER_STATUSES
 FORMAT = 1                      # meta.json's "record_format"
 SUITE_FILE, RUNS_FILE, META_FILE, LOCK_FILE = "suite.toml", "runs.jsonl", "meta.json", ".lock"
 
-NOT_RUN = ("skipped",)
+NOT_RUN = ("beyond_wall", "declined")
 STATUSES = SOLVER_STATUSES + ("out_of_memory",) + NOT_RUN
-"""A solver's statuses, `out_of_memory` (the worker's memory limit was hit) and `skipped`
-(not run: the solver ran out of budget at a smaller size of the ladder, or declined the
-economy at this size; the message says which)."""
+"""A solver's statuses, `out_of_memory` (the worker's memory limit was hit), `beyond_wall`
+(not run: the solver ran out of its time budget at a smaller size of the ladder) and
+`declined` (not run: the solver declined the economy at this size, with its reason)."""
 
 FIELDS = {
     "run_id": "the run directory's name", "family": "the economy family",
@@ -68,7 +68,9 @@ def stopped(status: str, message: str, seconds: float | None = None) -> dict:
 
 
 def _normalise(record: dict) -> dict:
-    """Fields older records may lack, as null: nothing measured."""
+    """Older records in today's terms: absent measures as null, `skipped` by its message."""
+    if record["status"] == "skipped":
+        record["status"] = "declined" if str(record.get("message", "")).startswith("declined") else "beyond_wall"
     for key in ("seconds", "iterations", "certificate"):
         record.setdefault(key, None)         # absent is as null: nothing measured
     return record
@@ -235,7 +237,7 @@ def _problem(record) -> str | None:
     size = size_of(record)
     if not isinstance(size, int) or isinstance(size, bool):
         return f"size: expected an integer, got {size!r}"
-    if record["status"] not in STATUSES:
+    if record["status"] not in STATUSES + ("skipped",):
         return f"status: {record['status']!r} is not one of {', '.join(STATUSES)}"
     for key in ("seconds", "setup_seconds"):
         if record.get(key) is not None and not _is_number(record[key]):

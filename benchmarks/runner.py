@@ -1,7 +1,7 @@
 """Run a suite: every applicable solver on every economy of every ladder, one JSON line per run.
 
 The wall rule: once a solver runs out of its time budget at some size of a
-family, the larger sizes of that family are recorded as `skipped` for it. The run
+family, the larger sizes of that family are recorded as `beyond_wall` for it. The run
 directory's files and the record's fields are those of docs/format.md, "Run directories".
 """
 from __future__ import annotations
@@ -284,7 +284,7 @@ def _ladders(suite: Suite, plan: Plan, pool, out: RunDirectory, done: dict, hand
                     record = records.start(out.name, ladder, size, seed, plan.solvers[name], suite.tolerance,
                                            suite.time_budget)
                     if name in walled and size > walled[name]:
-                        record.update(records.stopped("skipped", f"hit the time budget at {ladder.size_name} = "
+                        record.update(records.stopped("beyond_wall", f"hit the time budget at {ladder.size_name} = "
                                                                  f"{walled[name]}"))
                         handle.append(record)
                         bar.update()

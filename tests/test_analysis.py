@@ -58,7 +58,7 @@ def test_scaling_series_keeps_censored_sizes_out_of_the_line_but_draws_their_run
     records = [_run(1, s, "converged", 0.1 * (s + 1)) for s in range(3)]
     records += [_run(2, 0, "converged", 1.0), _run(2, 1, "timeout", 5.0), _run(2, 2, "converged", 2.0)]
     records += [_run(3, 0, "converged", 3.0), _run(3, 1, "timeout", 5.0), _run(3, 2, "max_iter", 4.0)]
-    records += [_run(4, s, "skipped", None) for s in range(3)]
+    records += [_run(4, s, "beyond_wall", None) for s in range(3)]
     data = scaling_series(records)["f"]["a"]
     # at size 2 one run of three is out of budget: the median is the slower converged run
     assert data["converged"] == [(1, pytest.approx(0.2)), (2, 2.0)]
@@ -82,7 +82,7 @@ def test_the_profile_of_a_family_reads_only_the_instances_all_its_solvers_attemp
     records = [_run(1, 0, "converged", 1.0, "a"), _run(1, 0, "converged", 2.0, "b"),
                _run(1, 1, "converged", 3.0, "a"), _run(1, 1, "timeout", 5.0, "b"),
                # b never attempted seed 2: a's fast run there is not compared with anything
-               _run(1, 2, "converged", 0.1, "a"), _run(1, 2, "skipped", None, "b"),
+               _run(1, 2, "converged", 0.1, "a"), _run(1, 2, "beyond_wall", None, "b"),
                _run(1, 0, "converged", 9.0, "c", ladder="g")]
     profiles = performance_profile(records)
     f = profiles["f"]

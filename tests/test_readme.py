@@ -29,8 +29,9 @@ def test_a_table_that_differs_from_its_runs_is_found_and_rewritten(tmp_path):
 
     from benchmarks.readme import main, regenerate
     run = tmp_path / "results" / "run"
-    shutil.copytree(README.parent / "results" / "reference-wall", run)
-    text = "intro\n<!-- generated: path results/run leontief-game-morris lemke-howson -->\nold\n<!-- end generated -->\n"
+    shutil.copytree(README.parent / "results" / "reference-hard", run)
+    text = ("intro\n<!-- generated: path results/run leontief-game-morris lemke-howson-exact -->\nold\n"
+            "<!-- end generated -->\n")
     readme = tmp_path / "README.md"
     readme.write_text(text)
     assert main([str(readme), "--check"]) == 1
@@ -38,7 +39,7 @@ def test_a_table_that_differs_from_its_runs_is_found_and_rewritten(tmp_path):
     written = readme.read_text()
     assert written.startswith("intro\n") and "| pivots | 4 | 12 |" in written
     records = [json.loads(line) for line in (run / "runs.jsonl").read_text().splitlines()]
-    first = next(r for r in records if r["solver"] == "lemke-howson" and r["size"] == 2)
+    first = next(r for r in records if r["solver"] == "lemke-howson-exact" and r["size"] == 2)
     first["iterations"] += 1
     (run / "runs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
     assert main([str(readme), "--check"]) == 1

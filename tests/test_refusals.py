@@ -317,7 +317,7 @@ def test_a_solver_that_declines_a_larger_size_in_the_worker_is_skipped_there(iso
                  "--solver", f"{tmp_path / 'picky.py'}:Picky"]) == 0
     run_dir = Path(capsys.readouterr().out.strip().splitlines()[-1])
     statuses = [(r["size"], r["status"]) for r in read_runs(run_dir)]
-    assert statuses == [(4, "converged"), (6, "skipped")]
+    assert statuses == [(4, "converged"), (6, "declined")]
     assert "only small economies" in read_runs(run_dir)[1]["message"]
 
 

@@ -68,7 +68,7 @@ def test_the_wall_rule_records_skipped_runs(tmp_path):
     run_dir = run_suite(suite, tmp_path, extra_solvers=[_SlowAbove()], progress=False)
     mine = sorted((r["agents"], r["seed"], r["status"]) for r in read_runs(run_dir) if r["solver"] == "slow-above-4")
     assert mine == [(3, 0, "failed"), (3, 1, "failed"), (6, 0, "timeout"), (6, 1, "timeout"),
-                    (9, 0, "skipped"), (9, 1, "skipped"), (12, 0, "skipped"), (12, 1, "skipped")]
+                    (9, 0, "beyond_wall"), (9, 1, "beyond_wall"), (12, 0, "beyond_wall"), (12, 1, "beyond_wall")]
     assert all(r["status"] == "converged" for r in read_runs(run_dir) if r["solver"] == "tatonnement")
 
 
@@ -200,7 +200,7 @@ def test_resume_cuts_a_torn_last_line_and_keeps_walls(tmp_path):
     assert len((run_dir / "runs.jsonl").read_text().splitlines()) == len(again) == len(lines)
     mine = sorted((r["size"], r["seed"], r["status"]) for r in again if r["solver"] == "slow-above-4")
     assert mine == [(3, 0, "failed"), (3, 1, "failed"), (6, 0, "timeout"), (6, 1, "timeout"),
-                    (9, 0, "skipped"), (9, 1, "skipped"), (12, 0, "skipped"), (12, 1, "skipped")]
+                    (9, 0, "beyond_wall"), (9, 1, "beyond_wall"), (12, 0, "beyond_wall"), (12, 1, "beyond_wall")]
 
 
 REFERENCE = str(Path(__file__).resolve().parents[1] / "results" / "reference")
@@ -209,11 +209,12 @@ REFERENCE = str(Path(__file__).resolve().parents[1] / "results" / "reference")
 def test_results_summarises_a_run_directory(capsys):
     assert main(["results", REFERENCE]) == 0
     table = capsys.readouterr().out
-    assert "lemke-howson" in table and "held out d = 14" in table and "largest solved" in table
+    assert "lemke-howson-exact" in table and "held out d = 20" in table and "largest solved" in table
     assert main(["results", REFERENCE, "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    hard = next(r for r in rows if r["ladder"] == "leontief-game-hard" and r["solver"] == "lemke-howson")
-    assert hard["largest"] == 14 and "held out d = 14" in hard["fit"] and hard["fits"]["iterations"]["kind"]
+    hard = next(r for r in rows if r["ladder"] == "leontief-game-morris" and r["solver"] == "lemke-howson-exact")
+    assert hard["largest"] == 20 and "held out d = 20" in hard["fit"] and hard["fits"]["iterations"]["kind"] == "exponential"
+    assert hard["others"] == {"timeout": 1, "beyond_wall": 1}
 
 
 @pytest.mark.parametrize("path_reason", [None, "its licence expired"])
@@ -350,7 +351,7 @@ def test_a_hanging_a_raising_a_crashing_and_a_hogging_solver_are_recorded_and_th
     assert len(got) == 10
     assert got[("tatonnement", 3)]["status"] == got[("tatonnement", 6)]["status"] == "converged"
     assert got[("hangs", 3)]["status"] == "timeout" and "killed" in got[("hangs", 3)]["message"]
-    assert got[("hangs", 3)]["seconds"] < 10 and got[("hangs", 6)]["status"] == "skipped"
+    assert got[("hangs", 3)]["seconds"] < 10 and got[("hangs", 6)]["status"] == "beyond_wall"
     for size in (3, 6):
         assert got[("raises", size)]["status"] == "failed" and "solver bug" in got[("raises", size)]["message"]
         assert got[("crashes", size)]["status"] == "failed" and "SIGSEGV" in got[("crashes", size)]["message"], got[("crashes", size)]
@@ -389,7 +390,7 @@ def test_every_plot_is_drawn_from_a_stored_run_and_two_runs_overlay(tmp_path, ca
     shutil.copy(Path(REFERENCE) / META_FILE, run_dir)
     # two of the stored ladders, one sized by agents and one by d, keep the test quick
     keep = [line for line in (Path(REFERENCE) / "runs.jsonl").read_text().splitlines()
-            if json.loads(line)["ladder"] in ("exchange-cobb-douglas", "leontief-game-hard")]
+            if json.loads(line)["ladder"] in ("exchange-cobb-douglas", "leontief-game-morris")]
     (run_dir / "runs.jsonl").write_text("\n".join(keep) + "\n")
     assert main(["plot", str(run_dir)]) == 0
     for name in ("scaling", "iterations", "hard", "accuracy_size", "accuracy_time", "profile"):
@@ -431,9 +432,9 @@ def test_the_dask_executor_on_a_local_cluster_records_what_the_local_executor_re
     # the hang is killed inside the dask task, the wall follows it, and the other runs converge
     hang = next(r for r in dasked if r["solver"] == "hangs" and r["size"] == 3)
     assert hang["status"] == "timeout" and "killed" in hang["message"] and hang["seconds"] < 10
-    assert {r["status"] for r in dasked if r["solver"] == "hangs" and r["size"] > 3} == {"skipped"}
+    assert {r["status"] for r in dasked if r["solver"] == "hangs" and r["size"] > 3} == {"beyond_wall"}
     assert {r["status"] for r in dasked if r["solver"] == "tatonnement"} == {"converged"}
-    assert all(r["host"] for r in dasked if r["status"] != "skipped")
+    assert all(r["host"] for r in dasked if r["status"] != "beyond_wall")
     meta = json.loads((dask_dir / META_FILE).read_text())
     assert meta["executor"] == "dask" and meta["scheduler"] == "LocalCluster" and meta["workers"] == 2
     # resuming on dask a sweep cut short after its first timeout finishes it with the same records
@@ -503,3 +504,13 @@ def test_a_run_file_with_a_broken_line_is_refused_with_its_line_number(tmp_path,
     assert "line 2: ladder" in capsys.readouterr().err
     (run_dir / "runs.jsonl").write_text(good + "\n" + good[:20])         # a torn last line is a kill's
     assert len(read_runs(run_dir)) == 1
+
+
+def test_records_of_older_versions_read_skipped_as_beyond_the_wall_or_declined(tmp_path):
+    lines = [{"ladder": "f", "agents": 3, "seed": 0, "solver": "a", "status": "skipped",
+              "message": "hit the time budget at agents = 2"},
+             {"ladder": "f", "agents": 3, "seed": 0, "solver": "b", "status": "skipped",
+              "message": "declined: only small economies"}]
+    (tmp_path / "runs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    records = read_runs(tmp_path)
+    assert [r["status"] for r in records] == ["beyond_wall", "declined"] and records[0]["seconds"] is None
