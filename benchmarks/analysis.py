@@ -105,19 +105,6 @@ def _line(x, y) -> tuple[float, float]:
     return float(slope), float(intercept)
 
 
-def fit_exponent(sizes, values) -> float | None:
-    """Slope of log(value) on log(size) over the fit window (None below 4 sizes)."""
-    x, y = fit_window(sizes, values)
-    return _line(np.log(x), np.log(y))[0] if len(x) >= MIN_FIT_SIZES else None
-
-
-def fit_growth(sizes, values) -> float | None:
-    """Factor per unit of size of an exponential fit, log(value) on size, over the fit window
-    (None below 4 sizes)."""
-    x, y = fit_window(sizes, values)
-    return float(np.exp(_line(x, np.log(y))[0])) if len(x) >= MIN_FIT_SIZES else None
-
-
 @dataclass(frozen=True)
 class Fit:
     """A fitted growth law over `sizes`: "exponential" (value = e^intercept rate^size, `rate`
@@ -151,7 +138,11 @@ def _design(kind: str, x):
 def held_out_errors(sizes, values) -> dict[str, float]:
     """{"power": e, "exponential": e}: each model fitted over the window without its largest
     size, e = |log(predicted / observed)| at that size; {} below 4 sizes."""
-    x, v = fit_window(sizes, values)
+    return _held_out(*fit_window(sizes, values))
+
+
+def _held_out(x: np.ndarray, v: np.ndarray) -> dict[str, float]:
+    """`held_out_errors` of the fit window (x, v)."""
     if len(x) < MIN_FIT_SIZES:
         return {}
     errors = {}
@@ -164,12 +155,12 @@ def held_out_errors(sizes, values) -> dict[str, float]:
 def fit(sizes, values, exponential_default: bool, level: float = 0.95, draws: int = 2000) -> Fit | None:
     """The growth law of (sizes, values) (`Fit`), None below 4 sizes. The model with the
     smaller held-out error wins; a tie keeps the family's default (exponential for games)."""
-    errors = held_out_errors(sizes, values)
+    x, v = fit_window(sizes, values)
+    errors = _held_out(x, v)
     if not errors:
         return None
     default, other = ("exponential", "power") if exponential_default else ("power", "exponential")
     kind = other if errors[other] < errors[default] else default
-    x, v = fit_window(sizes, values)
     X, y = _design(kind, x), np.log(v)
     rng = np.random.default_rng(0)       # seeded: a plot is reproducible
     slopes = []
@@ -197,10 +188,6 @@ def describe_fit(f: Fit | None, unit: str) -> str:
     # per agent a factor is near 1 (x1.00 hid 100x over 3000 agents): say how fast it doubles
     doubling = [math.log(2) / math.log(r) if r > 1 else math.inf for r in (f.rate, f.high, f.low)]
     return f"x2 every {doubling[0]:.3g} agents (CI {doubling[1]:.3g}-{doubling[2]:.3g}; exp., {held})"
-
-
-def unit_of(records: list[dict], ladder: str) -> str:
-    return "d" if ladder in exponential_ladders(records) else "agent"
 
 
 def growth_fits(records: list[dict]) -> list[tuple[str, str, str, Fit]]:

@@ -38,9 +38,9 @@ def _broken(data: dict) -> tuple[list, list]:
     return xs, ys
 
 
-def _fit_label(xs, ys, exponential: bool) -> str:
-    text = describe_fit(fit(xs, ys, exponential), "d" if exponential else "agent")
-    return f", {text}" if text else f", {len(xs)} sizes: too few to fit" if xs else ""
+def _fit_label(law, sizes: int, unit: str) -> str:
+    """", <the fit>" for a legend, or why there is none."""
+    return f", {describe_fit(law, unit)}" if law is not None else f", {sizes} sizes: too few to fit"
 
 
 def plot_scaling(records: list[dict], out_dir: Path, budget: float | None = None,
@@ -65,7 +65,8 @@ def plot_scaling(records: list[dict], out_dir: Path, budget: float | None = None
             label = solver + (" (exact)" if exact.get(solver) else "")
             if data["converged"]:
                 xs, ys = zip(*data["converged"])
-                label += _fit_label(xs, ys, ladder in exponential)
+                game = ladder in exponential
+                label += _fit_label(fit(xs, ys, game), len(xs), "d" if game else "agent")
                 ax.plot(*_broken(data), style, marker="o", color=colour, label=label)
             else:
                 ax.plot([], [], style, color=colour, label=label + ", never converged")
@@ -108,15 +109,15 @@ def plot_hard(records: list[dict], out_dir: Path, budget: float | None = None) -
     fig, axes = plt.subplots(len(ladders), 2, figsize=(10.4, 4.0 * len(ladders)), squeeze=False)
     solvers = sorted({r["solver"] for r in records if r["ladder"] in ladders})
     colours = {s: plt.cm.tab10(k % 10) for k, s in enumerate(solvers)}
+    series = {value: scaling_series(records, value) for value in ("iterations", "seconds")}
     for row, ladder in zip(axes, ladders):
         for ax, value, name in zip(row, ("iterations", "seconds"), ("pivots (iterations)", "seconds")):
-            for solver, data in sorted(scaling_series(records, value)[ladder].items()):
+            for solver, data in sorted(series[value][ladder].items()):
                 colour = colours[solver]
                 if data["converged"]:
                     xs, ys = zip(*data["converged"])
                     law = fit(xs, ys, True)
-                    label = solver + (f", {describe_fit(law, 'd')}" if law is not None
-                                      else f", {len(xs)} sizes: too few to fit")
+                    label = solver + _fit_label(law, len(xs), "d")
                     if law is not None:
                         # the fit carried past the wall: what the next sizes would need
                         top = max([*xs, *data["censored"], *(n for n, _ in data["other"])]) + 4

@@ -22,6 +22,7 @@ import argparse
 import re
 import sys
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 from .analysis import NOT_ATTEMPTED, size_of
@@ -70,46 +71,50 @@ def results_table(run_dir: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _first_runs(run_dir: Path, ladder: str, solver: str) -> list[dict]:
+    """One solver's attempted runs on a ladder, the first seed's at each size, by size."""
+    first = {}
+    for r in sorted(read_runs(run_dir), key=lambda r: (size_of(r), r["seed"])):
+        if r["ladder"] == ladder and r["solver"] == solver and r["status"] not in NOT_ATTEMPTED:
+            first.setdefault(size_of(r), r)
+    if not first:
+        raise ValueError(f"{run_dir}: no runs of {solver} on {ladder}")
+    return list(first.values())
+
+
+def _by_size(cells: list[dict], rows: list[tuple[str, Callable[[dict], str]]]) -> str:
+    """A markdown table with a column per run (headed by its d) and a row per (name, cell)."""
+    lines = ["| d | " + " | ".join(str(size_of(r)) for r in cells) + " |",
+             "| --- | " + " | ".join("---:" for _ in cells) + " |"]
+    lines += [f"| {name} | " + " | ".join(cell(r) for r in cells) + " |" for name, cell in rows]
+    return "\n".join(lines) + "\n"
+
+
 def path_table(run_dir: Path, ladder: str, solver: str) -> str:
     """One solver's iterations and seconds at each size of a ladder (its first seed), with
     the status where it did not converge."""
-    runs = sorted((r for r in read_runs(run_dir) if r["ladder"] == ladder and r["solver"] == solver
-                   and r["status"] not in NOT_ATTEMPTED), key=lambda r: (size_of(r), r["seed"]))
-    first = {}
-    for r in runs:
-        first.setdefault(size_of(r), r)
-    if not first:
-        raise ValueError(f"{run_dir}: no runs of {solver} on {ladder}")
-    cells = list(first.values())
-    head = "| d | " + " | ".join(str(size_of(r)) for r in cells) + " |"
-    rule = "| --- | " + " | ".join("---:" for _ in cells) + " |"
-    pivots = "| pivots | " + " | ".join(
-        str(r["iterations"]) if r["status"] == "converged" else f"{r['status']} after {r['iterations']}"
-        for r in cells) + " |"
-    seconds = "| seconds | " + " | ".join(
-        f"{r['seconds']:.3g}" if r["status"] == "converged" else f"> {r['time_budget']:g}" if r["status"] == "timeout"
-        else f"{r['seconds']:.3g} ({r['status']})" for r in cells) + " |"
-    return "\n".join([head, rule, pivots, seconds]) + "\n"
+    def pivots(r):
+        return str(r["iterations"]) if r["status"] == "converged" else f"{r['status']} after {r['iterations']}"
+
+    def seconds(r):
+        if r["status"] == "converged":
+            return f"{r['seconds']:.3g}"
+        return f"> {r['time_budget']:g}" if r["status"] == "timeout" else f"{r['seconds']:.3g} ({r['status']})"
+    return _by_size(_first_runs(run_dir, ladder, solver), [("pivots", pivots), ("seconds", seconds)])
 
 
 def every_path_table(run_dir: Path, ladder: str, solver: str) -> str:
     """The shortest and longest path at each size of a ladder, from a Lemke-Howson run with
     `dropped="all"` (its record keeps every path's pivots)."""
-    runs = sorted((r for r in read_runs(run_dir) if r["ladder"] == ladder and r["solver"] == solver
-                   and r["status"] not in NOT_ATTEMPTED), key=size_of)
-    if not runs:
-        raise ValueError(f"{run_dir}: no runs of {solver} on {ladder}")
-    cells = [r for r in runs if "shortest" in r.get("extra", {})]
-    head = "| d | " + " | ".join(str(size_of(r)) for r in cells) + " |"
-    rule = "| --- | " + " | ".join("---:" for _ in cells) + " |"
-    rows = []
-    for name, key in (("shortest path", "shortest"), ("longest path", "longest")):
-        rows.append(f"| {name} | " + " | ".join(
-            str(r["extra"][key]) + ("" if r["status"] == "converged" else " (so far)") for r in cells) + " |")
-    rows.append("| all paths, seconds | " + " | ".join(
-        f"{r['seconds']:.3g}" if r["status"] == "converged" else f"{r['status']} at {r['seconds']:.3g}"
-        for r in cells) + " |")
-    return "\n".join([head, rule, *rows]) + "\n"
+    cells = [r for r in _first_runs(run_dir, ladder, solver) if "shortest" in r.get("extra", {})]
+
+    def paths(key):
+        return lambda r: str(r["extra"][key]) + ("" if r["status"] == "converged" else " (so far)")
+
+    def seconds(r):
+        return f"{r['seconds']:.3g}" if r["status"] == "converged" else f"{r['status']} at {r['seconds']:.3g}"
+    return _by_size(cells, [("shortest path", paths("shortest")), ("longest path", paths("longest")),
+                            ("all paths, seconds", seconds)])
 
 
 def render(spec: str, root: Path) -> str:

@@ -5,22 +5,24 @@ import numpy as np
 import pytest
 
 from benchmarks.analysis import (
-    censored_median, describe_fit, fit, fit_exponent, fit_growth, held_out_errors, performance_profile,
-    scaling_series, wall_of,
+    censored_median, describe_fit, fit, held_out_errors, performance_profile, scaling_series, wall_of,
 )
 
 
-def test_fit_exponent_reads_the_largest_sizes_only():
+def test_a_power_fit_reads_the_largest_sizes_only():
     n = np.array([10, 20, 40, 80, 160, 320, 640, 1280])
-    assert fit_exponent(n, 3e-4 * n ** 2.5) == pytest.approx(2.5)
+    law = fit(n, 3e-4 * n ** 2.5, False)
+    assert law.kind == "power" and law.rate == pytest.approx(2.5)
     # the window is the largest half (at least 4): a flat start does not bend the slope
-    assert fit_exponent(n, np.where(n < 160, 1.0, 1e-3 * n ** 2.0)) == pytest.approx(2.0)
-    assert fit_exponent(n[:3], n[:3] ** 2.0) is None          # three sizes fit nothing
+    law = fit(n, np.where(n < 160, 1.0, 1e-3 * n ** 2.0), False)
+    assert law.kind == "power" and law.rate == pytest.approx(2.0) and law.sizes == (160, 320, 640, 1280)
+    assert fit(n[:3], n[:3] ** 2.0, False) is None          # three sizes fit nothing
 
 
-def test_fit_growth_recovers_an_exponential():
+def test_an_exponential_fit_recovers_its_factor():
     d = np.array([2, 4, 6, 8, 10])
-    assert fit_growth(d, 5 * 1.6 ** d) == pytest.approx(1.6)
+    law = fit(d, 5 * 1.6 ** d, True)
+    assert law.kind == "exponential" and law.rate == pytest.approx(1.6)
 
 
 def test_the_model_is_chosen_on_the_held_out_largest_size():

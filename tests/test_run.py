@@ -253,11 +253,16 @@ sizes = [2]
 """
 
 
-def test_a_deterministic_family_runs_once_per_size_and_a_random_one_every_seed(tmp_path, capsys):
-    suite = tmp_path / "once.toml"
-    suite.write_text(DETERMINISTIC)
+def _swept(tmp_path, capsys, text: str, name: str = "suite") -> tuple[Path, Path]:
+    """(suite file, run directory) of `text` swept in this process, without plots."""
+    suite = tmp_path / f"{name}.toml"
+    suite.write_text(text)
     assert main(["run", str(suite), "--results", str(tmp_path), "--no-plot", "--in-process"]) == 0
-    run_dir = Path(capsys.readouterr().out.strip().splitlines()[-1])
+    return suite, Path(capsys.readouterr().out.strip().splitlines()[-1])
+
+
+def test_a_deterministic_family_runs_once_per_size_and_a_random_one_every_seed(tmp_path, capsys):
+    suite, run_dir = _swept(tmp_path, capsys, DETERMINISTIC, "once")
     runs = sorted((r["ladder"], r["size"], r["seed"]) for r in read_runs(run_dir))
     assert runs == [("leontief-game", 2, 1), ("leontief-game", 2, 2), ("leontief-game", 2, 3),
                     ("leontief-game-morris", 2, 3), ("leontief-game-morris", 4, 3)]
@@ -266,13 +271,10 @@ def test_a_deterministic_family_runs_once_per_size_and_a_random_one_every_seed(t
 
 
 def test_a_solver_whose_start_the_seed_draws_runs_every_seed_of_a_deterministic_game(tmp_path, capsys):
-    suite = tmp_path / "starts.toml"
-    suite.write_text(DETERMINISTIC.replace(
+    _, run_dir = _swept(tmp_path, capsys, DETERMINISTIC.replace(
         'solvers = ["lemke-howson"]',
         """solvers = ["lemke-howson", "tatonnement[start='random',step=0.1] as tatonnement-random"]""").replace(
-        'sizes = [2, 4]', 'sizes = [2]'))
-    assert main(["run", str(suite), "--results", str(tmp_path), "--no-plot", "--in-process"]) == 0
-    run_dir = Path(capsys.readouterr().out.strip().splitlines()[-1])
+        'sizes = [2, 4]', 'sizes = [2]'), "starts")
     records = [r for r in read_runs(run_dir) if r["ladder"] == "leontief-game-morris"]
     assert sorted((r["solver"], r["seed"]) for r in records) == [
         ("lemke-howson", 3), ("tatonnement-random", 1), ("tatonnement-random", 2), ("tatonnement-random", 3)]
