@@ -1,0 +1,310 @@
+"""What an allocation is worth to the agents who hold it: welfare measures beside the certificate.
+
+The certificate (`markets.certificate`) asks whether (prices, allocation) is an equilibrium.
+A process that trades out of equilibrium (bilateral exchange, say) may never get there and
+still leave everyone better off; these measures say how much, with no prices at all
+(docs/format.md, "Welfare"):
+
+- `individual_rationality`: the worst relative utility loss of an agent against its
+  endowment, max_i max(0, 1 - u_i(x_i) / u_i(e_i)); 0 when nobody is worse off than without
+  trade. In a Fisher market the reference bundle is buying nothing, so it is always 0.
+- `pareto_gap`: the largest t such that some feasible reallocation gives every agent at
+  least (1 + t) times its utility at x; 0 at a Pareto-efficient allocation. Reported with
+  `pareto_bound`, an upper bound proved by prices: the true gap lies between the two.
+- `gains_share`: per agent, (u_i(x_i) - u_i(e_i)) / (u_i(x*_i) - u_i(e_i)), the share of its
+  gains from trade at an equilibrium x* that x realises (1 at x*, 0 at the endowment; above
+  1 or below 0 when x favours or hurts the agent against x*).
+
+Every utility family here is homogeneous of degree one (Cobb-Douglas with shares summing to
+1, CES, linear, Leontief), which gives the Pareto gap a dual in prices. With c_i = u_i(x_i)
+and e_i(p) the cost at prices p of one unit of utility (1 / V_i(p, 1)), any feasible y and
+any p >= 0 satisfy p . w >= sum_i p . y_i >= sum_i e_i(p) u_i(y_i), so if every
+u_i(y_i) >= s c_i then
+
+    s <= U(p) = p . w / sum_i c_i e_i(p),
+
+while buying each agent its utility c_i at least cost, h_i(p) (c_i e_i(p) spent at p), and
+scaling all down until they fit the supply is feasible and gives every agent L(p) c_i with
+
+    L(p) = min_j w_j / D_j(p),   D(p) = sum_i c_i h_i(p).
+
+U and L meet exactly where D(p) is proportional to w: the maximin problem max_y min_i
+u_i(y_i) / c_i is a Fisher-like market whose budgets are what the current utilities cost
+(Eisenberg and Gale 1959; Varian, "Equity, envy and efficiency", JET 1974, on the support
+prices of efficient allocations). At a Walrasian equilibrium its prices p* give U = 1 at once
+(c_i e_i(p*) = p* . x*_i, the first welfare theorem). Leontief economies have a closed form
+(one good is the bottleneck), linear ones a linear program (scipy's HiGHS); the others are
+solved by a damped proportional-response iteration on p (Wu and Zhang, STOC 2007), which
+stops when U and L agree to the asked tolerance.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from numba import njit
+
+from .economy import LEONTIEF, LINEAR, Economy
+from .utilities import demand_row, log_indirect_row, log_utility
+
+PARETO_TOL = 1e-6           # relative agreement of the Pareto gap's two bounds
+PARETO_MAX_ITER = 5000      # steps of the price iteration for the smooth families
+MAX_DENSE_ENTRIES = 4_000_000   # a sparse economy larger than this has no Pareto gap computed
+NO_GAINS = 1e-6            # an equilibrium gain below this share of u* is within rounding of none: no share
+
+
+@dataclass(frozen=True)
+class ParetoGap:
+    """The Pareto gap of an allocation: `gap` is achieved by `allocation` (feasible, every
+    agent at least (1 + gap) times its utility), and no feasible allocation gives every
+    agent more than (1 + bound) times, as `prices` prove; both are inf when nobody has
+    positive utility (anything improves on that)."""
+
+    gap: float
+    bound: float
+    prices: np.ndarray | None
+    allocation: np.ndarray | None
+
+    @property
+    def tolerance(self) -> float:
+        return self.bound - self.gap
+
+
+@dataclass(frozen=True)
+class Welfare:
+    """The welfare measures of an allocation; `gains_mean` and `gains_worst` summarise
+    `gains_share` over the agents with gains at the equilibrium, and `gains_total` is the
+    share of all their gains, each agent's counted in units of its equilibrium utility (so
+    that an agent with a tiny gain at equilibrium cannot dominate it); None without one."""
+
+    individual_rationality: float
+    pareto_gap: float
+    pareto_bound: float
+    gains_mean: float | None = None
+    gains_worst: float | None = None
+    gains_total: float | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def reference_log_utility(economy: Economy) -> np.ndarray:
+    """log u_i of the bundle each agent has without trade: its endowment in an exchange
+    economy, nothing (log 0 = -inf) in a Fisher market."""
+    if economy.model == "fisher":
+        return np.full(economy.n_agents, -math.inf)
+    return log_utility(economy, economy.endowment)
+
+
+def no_trade(economy: Economy):
+    """The allocation without trade: the endowments, or nothing bought in a Fisher market."""
+    if economy.model == "fisher":
+        return sp.csr_array(economy.a.shape) if economy.sparse else np.zeros(economy.a.shape)
+    return economy.endowment
+
+
+def individual_rationality(economy: Economy, allocation) -> float:
+    """max_i max(0, 1 - u_i(x_i) / u_i(e_i)) over agents whose endowment has positive utility;
+    NaN if a utility cannot be computed."""
+    if economy.model == "fisher":
+        return 0.0
+    return worst_loss(log_utility(economy, allocation), reference_log_utility(economy))
+
+
+def worst_loss(log_u: np.ndarray, log_u_reference: np.ndarray) -> float:
+    """The worst relative loss 1 - u / u_reference over agents with u_reference > 0."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        loss = np.where(np.isneginf(log_u_reference), 0.0, 1.0 - np.exp(np.minimum(log_u - log_u_reference, 0.0)))
+    if np.any(np.isnan(loss)):
+        return math.nan
+    return float(max(loss.max(initial=0.0), 0.0))
+
+
+def _gains(log_u, log_u_reference, log_u_equilibrium):
+    """(u - u_0) / u* and (u* - u_0) / u* per agent, NaN for an agent the equilibrium gives no
+    gains (below `NO_GAINS` u*)."""
+    log_u, log_u0, log_star = (np.asarray(v, dtype=np.float64) for v in (log_u, log_u_reference, log_u_equilibrium))
+    with np.errstate(invalid="ignore", over="ignore"):
+        r = np.exp(log_u - log_star)
+        r0 = np.exp(log_u0 - log_star)
+    gain = 1.0 - r0
+    defined = np.isfinite(log_star) & (gain > NO_GAINS)
+    return np.where(defined, r - r0, np.nan), np.where(defined, gain, np.nan)
+
+
+def gains_share(log_u, log_u_reference, log_u_equilibrium) -> np.ndarray:
+    """(u - u_0) / (u* - u_0) per agent, from log utilities at the allocation, without trade
+    and at the equilibrium; NaN for an agent the equilibrium gives no gains (u* - u_0 below
+    `NO_GAINS` u*), whose share is undefined."""
+    realised, available = _gains(log_u, log_u_reference, log_u_equilibrium)
+    return realised / available
+
+
+def summarise_gains(log_u, log_u_reference, log_u_equilibrium) -> tuple[float | None, float | None, float | None]:
+    """(mean, worst, total) of the gains shares (see `Welfare`), or Nones if none is defined."""
+    realised, available = _gains(log_u, log_u_reference, log_u_equilibrium)
+    defined = ~np.isnan(available)
+    if not defined.any():
+        return None, None, None
+    shares = realised[defined] / available[defined]
+    return float(shares.mean()), float(shares.min()), float(realised[defined].sum() / available[defined].sum())
+
+
+def welfare(economy: Economy, allocation, equilibrium=None, tol: float = PARETO_TOL) -> Welfare:
+    """Every welfare measure of `allocation`; the gains shares against the allocation
+    `equilibrium` (an equilibrium certified for this economy) if one is given."""
+    log_u = log_utility(economy, allocation)
+    log_u0 = reference_log_utility(economy)
+    ir = 0.0 if economy.model == "fisher" else worst_loss(log_u, log_u0)
+    gap = pareto_gap(economy, allocation, tol)
+    gains = (None, None, None)
+    if equilibrium is not None:
+        gains = summarise_gains(log_u, log_u0, log_utility(economy, equilibrium))
+    return Welfare(ir, gap.gap, gap.bound, *gains)
+
+
+def pareto_gap(economy: Economy, allocation, tol: float = PARETO_TOL) -> ParetoGap:
+    """The Pareto gap of `allocation` with its bound (see the module's docstring); NaN for
+    both in a sparse economy of more than `MAX_DENSE_ENTRIES` entries, or where a utility
+    cannot be computed."""
+    if economy.sparse:
+        if economy.n_agents * economy.n_goods > MAX_DENSE_ENTRIES:
+            return ParetoGap(math.nan, math.nan, None, None)
+        economy = economy.to_dense()
+    x = allocation.toarray() if sp.issparse(allocation) else np.asarray(allocation, dtype=np.float64)
+    log_c = log_utility(economy, x)
+    if np.any(np.isnan(log_c) | np.isposinf(log_c)):
+        return ParetoGap(math.nan, math.nan, None, None)
+    active = np.isfinite(log_c)
+    if not active.any():
+        return ParetoGap(math.inf, math.inf, None, None)
+    kinds = economy.kinds
+    if np.all(kinds[active] == LEONTIEF):
+        low, high, p, y = _leontief(economy, log_c, active)
+    elif np.all(kinds[active] == LINEAR):
+        low, high, p, y = _linear(economy, log_c, active)
+    else:
+        low, high, p, y = _smooth(economy, log_c, active, tol)
+    return ParetoGap(max(low - 1.0, 0.0), max(high - 1.0, 0.0), p, y)
+
+
+def _leontief(economy, log_c, active):
+    """Every agent needs c_i a_i for utility c_i: the bottleneck good decides, exactly."""
+    a, w = economy.a, economy.total_supply
+    c = np.where(active, np.exp(np.where(active, log_c, 0.0)), 0.0)
+    need = c @ a
+    ratio = np.where(need > 0, w / np.where(need > 0, need, 1.0), np.inf)
+    j = int(np.argmin(ratio))
+    s = float(ratio[j])
+    p = np.zeros(economy.n_goods)
+    p[j] = 1.0 / w[j]
+    return s, s, p, s * c[:, None] * a
+
+
+def _linear(economy, log_c, active):
+    """max s subject to sum_i y_ij <= w_j and a_i . y_i >= s c_i, as a linear program in
+    z_ij = y_ij / w_j (HiGHS); its supply duals are the prices that bound it."""
+    from scipy.optimize import linprog
+    a, w = economy.a, economy.total_supply
+    n, m = a.shape
+    rows, cols = np.nonzero(a * active[:, None])
+    k = rows.size
+    c = np.exp(log_c[rows])
+    value = a[rows, cols] * w[cols] / c                  # utility share of all of good j, per unit of c_i
+    supply = sp.csr_array((np.ones(k), (cols, np.arange(k))), shape=(m, k + 1))
+    agents = sp.csr_array((np.concatenate([-value, np.ones(int(active.sum()))]),
+                           (np.concatenate([rows, np.flatnonzero(active)]),
+                            np.concatenate([np.arange(k), np.full(int(active.sum()), k)]))), shape=(n, k + 1))
+    agents = agents[np.flatnonzero(active)]
+    objective = np.zeros(k + 1)
+    objective[k] = -1.0
+    res = linprog(objective, A_ub=sp.vstack([supply, agents]).tocsr(), b_ub=np.concatenate([np.ones(m), np.zeros(agents.shape[0])]),
+                  bounds=[(0, None)] * (k + 1), method="highs")
+    if res.status != 0:
+        return math.nan, math.nan, None, None
+    z = np.maximum(res.x[:k], 0.0)
+    used = np.bincount(cols, weights=z, minlength=m)
+    z = z / np.maximum(used, 1.0)[cols]                  # exactly feasible, whatever the solver's tolerance
+    y = np.zeros((n, m))
+    y[rows, cols] = z * w[cols]
+    low = float(np.min((a * y).sum(axis=1)[active] / np.exp(log_c[active])))
+    p = np.maximum(-res.ineqlin.marginals[:m], 0.0) / w
+    return low, _bound(economy, log_c, active, p), p, y
+
+
+def _bound(economy, log_c, active, p) -> float:
+    """U(p) = p . w / sum_i c_i e_i(p), with e_i(p) = 1 / V_i(p, 1); inf where p is zero."""
+    if not p.max() > 0:
+        return math.inf
+    p = p / p.max()
+    log_v = np.array([log_indirect_row(economy.kinds[i], economy.a[i], economy.rho[i], p, 1.0)
+                      for i in np.flatnonzero(active)])
+    cost = np.exp(log_c[active] - log_v).sum()
+    return float(p @ economy.total_supply / cost) if cost > 0 else math.inf
+
+
+def _smooth(economy, log_c, active, tol):
+    p, p_low, low, high, iterations = _price_iteration(economy.kinds, np.ascontiguousarray(economy.a), economy.log_a,
+                                                economy.rho, log_c, active, economy.total_supply, tol,
+                                                PARETO_MAX_ITER)
+    budgets, demand = np.empty(economy.n_agents), np.empty(economy.a.shape)
+    _least_cost(economy.kinds, economy.a, economy.log_a, economy.rho, log_c, active, p_low, budgets, demand)
+    total = demand.sum(axis=0)
+    scale = np.min(np.where(total > 0, economy.total_supply / np.where(total > 0, total, 1.0), np.inf))
+    return low, high, p, demand * scale
+
+
+@njit(cache=True)
+def _least_cost(kinds, a, log_a, rho, log_c, active, p, budgets, demand):
+    """Each active agent's cheapest bundle at p with utility c_i (its budget c_i e_i(p)),
+    into the rows of `demand`; inactive agents buy nothing."""
+    log_p = np.log(p)
+    for i in range(a.shape[0]):
+        if not active[i]:
+            budgets[i] = 0.0
+            demand[i, :] = 0.0
+            continue
+        budgets[i] = math.exp(log_c[i] - log_indirect_row(kinds[i], a[i], rho[i], p, 1.0))
+        demand_row(kinds[i], a[i], log_a[i], rho[i], p, log_p, budgets[i], demand[i])
+
+
+@njit(cache=True)
+def _price_iteration(kinds, a, log_a, rho, log_c, active, w, tol, max_iter):
+    """The damped proportional-response iteration on q_j = p_j w_j: each good's new share is
+    its share of the least-cost spending, q <- sqrt(q * spend / total). Returns the prices with
+    the best upper bound and those with the best lower bound, the two bounds, and the steps."""
+    n, m = a.shape
+    q = np.full(m, 1.0 / m)
+    p = q / w
+    budgets, demand = np.empty(n), np.empty((n, m))
+    best_p = p.copy()
+    low_p = p.copy()
+    low, high = 0.0, np.inf
+    for it in range(max_iter):
+        _least_cost(kinds, a, log_a, rho, log_c, active, p, budgets, demand)
+        total = demand.sum(axis=0)
+        spend = 0.0
+        bottleneck = np.inf
+        for j in range(m):
+            spend += p[j] * total[j]
+            if total[j] > 0.0 and w[j] / total[j] < bottleneck:
+                bottleneck = w[j] / total[j]
+        upper = (p @ w) / spend
+        if upper < high:
+            high = upper
+            best_p[:] = p
+        if bottleneck > low:
+            low = bottleneck
+            low_p[:] = p
+        if high - low <= tol * high:
+            return best_p, low_p, low, high, it + 1
+        norm = 0.0
+        for j in range(m):
+            q[j] = math.sqrt(q[j] * max(p[j] * total[j] / spend, 1e-300))
+            norm += q[j]
+        for j in range(m):
+            q[j] /= norm
+            p[j] = q[j] / w[j]
+    return best_p, low_p, low, high, max_iter
