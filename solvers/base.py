@@ -19,7 +19,9 @@ from markets.units import unit_supply
 
 from .params import check_params
 
-STATUSES = ("converged", "max_iter", "timeout", "diverged", "no_equilibrium", "failed")
+STATUSES = ("converged", "max_iter", "timeout", "diverged", "no_equilibrium", "failed", "at_rest")
+"""`at_rest`: a trading process stopped where no trade it can make helps anyone any more,
+and the certificate does not hold there (an allocation that is not a Walrasian equilibrium's)."""
 
 
 class Unsupported(InputError):
@@ -34,9 +36,21 @@ class Unavailable(Unsupported):
 _ENVIRONMENT: dict[type, str | None] = {}     # solver class -> why it cannot run here, or None
 
 
+@dataclass(frozen=True)
+class Checkpoint:
+    """One point of an iterative solver's anytime trace (`solvers.trace.Tracer`): when
+    (`time.perf_counter()`), after how many iterations, and the point it held then."""
+
+    clock: float
+    iterations: int
+    prices: np.ndarray
+    allocation: np.ndarray
+
+
 @dataclass
 class Outcome:
-    """What `Solver.run` returns: a candidate point and the solver's own reason for stopping."""
+    """What `Solver.run` returns: a candidate point and the solver's own reason for stopping,
+    and, for an iterative solver, its anytime `trace` (checkpoints before the final point)."""
 
     status: str
     prices: np.ndarray | None = None
@@ -44,6 +58,7 @@ class Outcome:
     iterations: int = 0
     message: str = ""
     extra: dict = field(default_factory=dict)
+    trace: list[Checkpoint] = field(default_factory=list)
 
 
 class Solver(ABC):
@@ -62,6 +77,11 @@ class Solver(ABC):
       `sparse`     True if `run` accepts sparse economies (`a`, and `endowment` in
                    exchange, as `scipy.sparse.csr_array`), and then returns a CSR
                    allocation for them; others are never handed one.
+      `trades`     True for a process whose allocation at every point is one the agents
+                   hold, reached by trade out of equilibrium (bilateral exchange,
+                   proportional response): exactly feasible, so that it delivers welfare
+                   along the way; False (the default) for a planner or an auctioneer,
+                   whose agents hold their endowments until it has finished.
 
     Implement:
       `run(economy, tol, deadline, seed) -> Outcome` (timed). `economy` is a
@@ -72,9 +92,12 @@ class Solver(ABC):
         harness kills a run that overstays 1.5 x its budget + 2 s); `seed` seeds
         any randomness, so one seed gives one answer. Return an `Outcome`: the
         reason for stopping (`converged`, `max_iter`, `timeout`, `diverged`,
-        `no_equilibrium`, `failed`), prices and allocation when there is a point,
+        `no_equilibrium`, `failed`, `at_rest`), prices and allocation when there is a point,
         `iterations`, and anything else worth keeping in `extra` (pivots, say).
+        An iterative solver also returns its anytime `trace` (`solvers.trace.Tracer`).
         A run's progress is what it returns: the harness records one line per run.
+      `central_reads(economy, iterations) -> int`, optional: how many numbers the run
+        had to gather in one place (the default: the whole economy, as a planner reads it).
       `skip(economy) -> str | None` (untimed), optional: call `super().skip` for the
         declared models and families, then add limits of your own, with a reason.
       `warm_up()` (untimed), optional: compile kernels with the dtypes of a real call.
@@ -95,6 +118,7 @@ class Solver(ABC):
     parameters: ClassVar[dict] = {}
     rules: ClassVar[dict] = {}
     sparse: ClassVar[bool] = False
+    trades: ClassVar[bool] = False
 
     def __init__(self, **params):
         self.params = check_params(self.name, self.parameters, self.rules, params)
@@ -137,6 +161,12 @@ class Solver(ABC):
     def run(self, economy: Economy, tol: float, deadline: float, seed: int) -> Outcome:
         """The timed work: see the class docstring."""
 
+    def central_reads(self, economy: Economy, iterations: int) -> int:
+        """The numbers this run gathered at one central point: a planner reads the whole
+        economy (its coefficients, exponents and endowments or budgets); an auctioneer reads
+        m excess demands a round; agents that trade in pairs read nothing centrally."""
+        return economy_numbers(economy)
+
     @property
     def uses_seed(self) -> bool:
         """True when the seed changes what `run` does (a random start, say): runs of one
@@ -152,6 +182,16 @@ class Solver(ABC):
         params = ",".join(f"{k}={v}" for k, v in self.params.items() if self.parameters.get(k) != v)
         spec = f"{self.registered_name}[{params}]" if params else self.registered_name
         return spec if self.name == self.registered_name else f"{spec} as {self.name}"
+
+
+def economy_numbers(economy: Economy) -> int:
+    """The numbers that describe an economy: its nonzero coefficients, one exponent per CES
+    agent, and its nonzero endowments (exchange) or its budgets and supply (Fisher)."""
+    count = lambda v: int(v.nnz) if hasattr(v, "nnz") else int(np.count_nonzero(v))  # noqa: E731
+    numbers = count(economy.a) + int(np.count_nonzero(~np.isnan(economy.rho)))
+    if economy.model == "exchange":
+        return numbers + count(economy.endowment)
+    return numbers + economy.n_agents + economy.n_goods
 
 
 def in_unit_supply(run):

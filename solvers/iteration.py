@@ -16,27 +16,35 @@ import scipy.sparse as sp
 from markets import Economy, certify
 
 from .base import Outcome
+from .trace import Tracer
 
 
 def iterate(economy: Economy, advance: Callable[[int], bool], point: Callable[[], tuple],
             tol: float, deadline: float, max_iter: int, first_chunk: int = 8,
             max_chunk: int = 2000) -> Outcome:
     """Call advance(k) (returns False once the state is no longer finite) until the point
-    certifies within tol, the deadline passes, or max_iter steps were taken."""
-    done, chunk = 0, first_chunk
+    certifies within tol, the deadline passes, or max_iter steps were taken; the outcome's
+    trace holds the point at the chunk ends nearest 1, 2, 4, ... iterations."""
+    done, chunk, tracer = 0, first_chunk, Tracer()
+
+    def stop(status, prices=None, allocation=None, message=""):
+        return Outcome(status, prices, allocation, done, message=message, trace=tracer.checkpoints)
+
     while True:
         k = min(chunk, max_iter - done)
         if k > 0 and not advance(k):
-            return Outcome("diverged", iterations=done + k, message="state became non-finite")
+            done += k
+            return stop("diverged", message="state became non-finite")
         done += k
         prices, allocation = point()
         values = allocation.data if sp.issparse(allocation) else allocation
         if not (np.all(np.isfinite(prices)) and np.all(np.isfinite(values))):
-            return Outcome("diverged", iterations=done, message="prices or allocation not finite")
+            return stop("diverged", message="prices or allocation not finite")
         if certify(economy, prices, allocation).within(tol):
-            return Outcome("converged", prices, allocation, done)
+            return stop("converged", prices, allocation)
         if done >= max_iter:
-            return Outcome("max_iter", prices, allocation, done)
+            return stop("max_iter", prices, allocation)
         if time.perf_counter() >= deadline:
-            return Outcome("timeout", prices, allocation, done)
+            return stop("timeout", prices, allocation)
+        tracer.offer(done, lambda: (prices, allocation))
         chunk = min(max(first_chunk, done // 4), max_chunk)

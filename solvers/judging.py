@@ -17,7 +17,9 @@ from .base import STATUSES, Outcome, Solver, Unavailable, Unsupported
 
 @dataclass
 class Result:
-    """A certified run, serialised as the format doc's solver result."""
+    """A certified run, serialised as the format doc's solver result; `trace` is the solver's
+    anytime trace (`Checkpoint`s, their clocks on the same `time.perf_counter()` as `started`),
+    which the harness turns into measures and which is not serialised."""
 
     solver: str
     status: str
@@ -28,6 +30,8 @@ class Result:
     certificate: Certificate | None
     message: str = ""
     extra: dict = field(default_factory=dict)
+    trace: list = field(default_factory=list)
+    started: float = 0.0
 
     def to_dict(self, with_allocation: bool = True) -> dict:
         doc = {"solver": self.solver, "status": self.status,
@@ -87,7 +91,9 @@ def solve(solver: Solver, economy: Economy, tol: float = 1e-6, time_limit: float
     except Exception as exc:  # a solver's crash is a result, not a crash of the caller
         outcome = Outcome("failed", message=f"{type(exc).__name__}: {exc}")
     seconds = time.perf_counter() - start
-    return certified(solver.name, economy, outcome, tol, seconds)
+    result = certified(solver.name, economy, outcome, tol, seconds)
+    result.trace, result.started = outcome.trace, start
+    return result
 
 
 def certified(name: str, economy: Economy, outcome: Outcome, tol: float, seconds: float) -> Result:

@@ -166,8 +166,14 @@ class ProportionalResponse(Solver):
     utilities = frozenset({"linear", "cobb-douglas", "ces"})
     exact = False
     sparse = True
+    trades = True          # each round's allocation x_ij = b_ij w_j / sum_k b_kj is feasible and held
     parameters = {"max_iter": 1_000_000}
     rules = {"max_iter": AT_LEAST_ONE}
+
+    def central_reads(self, economy, iterations):
+        """Each round, every good's market reads the bids on it: one number per wanted pair."""
+        wanted = economy.a.nnz if economy.sparse else int(np.count_nonzero(economy.a))
+        return iterations * wanted
 
     def skip(self, economy):
         reason = super().skip(economy)

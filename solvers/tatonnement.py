@@ -237,6 +237,10 @@ class Tatonnement(Solver):
             return "linear utilities have a demand correspondence, not a function (supports: cobb-douglas, ces, leontief)"
         return super().skip(economy)
 
+    def central_reads(self, economy, iterations):
+        """The auctioneer reads the m aggregate excess demands once a round."""
+        return iterations * economy.n_goods
+
     def warm_up(self) -> None:
         warm_up_on_tiny(self, ["cobb-douglas", "ces", "leontief"])
 

@@ -31,6 +31,7 @@ import scipy.sparse as sp
 
 from markets import UTILITY_NAMES, Economy, certify, make_economy
 from markets.closed_form import cobb_douglas_prices
+from markets.welfare import individual_rationality
 from markets.games import equilibrium_from_nash, game_of, leontief_from_game
 from markets.generators import build, generate
 
@@ -185,7 +186,8 @@ def check_same_seed_same_answer(cls: type[Solver], params: dict) -> None:
 
 def check_equilibria(cls: type[Solver], params: dict) -> None:
     """On every economy with a known equilibrium that it accepts, a converged answer has the
-    known prices; and it converges on at least one of them."""
+    known prices; and it converges on at least one of them, unless it trades (`Solver.trades`):
+    trade out of equilibrium changes incomes, so its rest points need not be Walrasian."""
     solver = _ready(cls, params)
     converged = 0
     for economy, truth in _accepted(solver, known_economies()):
@@ -195,7 +197,36 @@ def check_equilibria(cls: type[Solver], params: dict) -> None:
         converged += 1
         error = np.max(np.abs(result.prices - truth))
         assert error <= PRICE_TOL, f"{economy.name}: prices {np.round(result.prices, 4)}, known {np.round(truth, 4)}"
-    assert converged, f"{solver.name} converged on none of the economies with a known equilibrium it accepts"
+    assert converged or cls.trades, f"{solver.name} converged on none of the economies with a known equilibrium it accepts"
+
+
+def check_trace(cls: type[Solver], params: dict) -> None:
+    """An anytime trace's checkpoints come in order of time and iterations, before the run's
+    end, each with a point of the economy's shape; a solver that trades (`Solver.trades`) holds
+    a feasible allocation at every checkpoint and at the end, and leaves nobody worse off than
+    without trade."""
+    solver = _ready(cls, params)
+    for economy, _ in _accepted(solver, known_economies()) or [_first_accepted(solver)]:
+        start = time.perf_counter()
+        outcome = solver.run(economy, TOL, start + 10.0, 0)
+        end = time.perf_counter()
+        clocks = [c.clock for c in outcome.trace]
+        steps = [c.iterations for c in outcome.trace]
+        assert clocks == sorted(clocks) and all(start <= t <= end for t in clocks), \
+            f"{economy.name}: checkpoint clocks out of order or outside the run"
+        assert steps == sorted(steps) and all(k <= outcome.iterations for k in steps), \
+            f"{economy.name}: checkpoint iterations {steps} out of order or past the run's {outcome.iterations}"
+        for c in outcome.trace:
+            assert np.shape(c.prices) == (economy.n_goods,) and c.allocation.shape == economy.a.shape, \
+                f"{economy.name}: a checkpoint's point has the wrong shape"
+        if not cls.trades or outcome.allocation is None:
+            continue
+        for allocation in [c.allocation for c in outcome.trace] + [outcome.allocation]:
+            x = allocation.toarray() if sp.issparse(allocation) else np.asarray(allocation)
+            excess = np.abs(x.sum(axis=0) - economy.total_supply) / economy.total_supply
+            assert x.min() >= 0 and excess.max() <= 1e-9, f"{economy.name}: a traded allocation is not feasible"
+            loss = individual_rationality(economy, x)
+            assert loss <= 1e-9, f"{economy.name}: an agent lost {loss:.3g} of its utility without trade"
 
 
 def check_no_mutation(cls: type[Solver], params: dict) -> None:
@@ -240,7 +271,7 @@ def check_sparse(cls: type[Solver], params: dict) -> None:
 
 CHECKS: tuple[Callable[[type[Solver], dict], None], ...] = (
     check_declarations, check_result_schema, check_honest_status, check_declared_support,
-    check_deadline, check_same_seed_same_answer, check_equilibria, check_no_mutation, check_sparse)
+    check_deadline, check_same_seed_same_answer, check_equilibria, check_trace, check_no_mutation, check_sparse)
 
 
 def solver_checks(cls: type[Solver], **params) -> list[tuple[str, Callable[[], None]]]:

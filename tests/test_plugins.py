@@ -98,10 +98,28 @@ class DenseOnly(Good):
         return super().run(economy, tol, deadline, seed)
 
 
+class ClaimsToTrade(Good):
+    """Says it trades, yet its points are demands at interim prices, which no market can hold."""
+    trades = True
+
+
+class TraceOutOfOrder(Good):
+    def run(self, economy, tol, deadline, seed):
+        outcome = super().run(economy, tol, deadline, seed)
+        outcome.trace = outcome.trace[::-1]
+        return outcome
+
+
 FLAWS = {"check_declarations": BadDeclaration, "check_result_schema": BadSchema,
          "check_honest_status": Dishonest, "check_declared_support": Overreaches,
          "check_deadline": IgnoresDeadline, "check_same_seed_same_answer": Unseeded,
-         "check_equilibria": NeverConverges, "check_no_mutation": Mutates, "check_sparse": DenseOnly}
+         "check_equilibria": NeverConverges, "check_no_mutation": Mutates, "check_sparse": DenseOnly,
+         "check_trace": ClaimsToTrade}
+
+
+def test_the_trace_check_catches_checkpoints_out_of_order():
+    with pytest.raises(AssertionError, match="out of order"):
+        dict(solver_checks(TraceOutOfOrder))["check_trace"]()
 
 
 def test_a_correct_solver_passes_every_check():
