@@ -8,10 +8,11 @@ import sys
 from pathlib import Path
 
 from markets import InputError, certify, dumps, load
-from markets.certificate import check_tolerance
+from markets.certificate import check_point, check_tolerance
 from markets.classic import CLASSICS
 from markets.generators import FAMILIES, build, estimate_mb, generate
 from markets.io import check_output_path, load_point, to_json, write_atomic
+from markets.welfare import welfare
 
 from .suite import machine_memory_mb
 
@@ -71,8 +72,28 @@ def _cmd_verify(args) -> int:
         certificate = certify(economy, prices, allocation)
     except InputError as exc:
         raise InputError(f"{args.result}: {exc}") from None
-    print(to_json({**certificate.to_dict(), "tolerance": args.tol, "equilibrium": certificate.within(args.tol)}))
+    reference = _equilibrium(economy, args.equilibrium, args.tol) if args.equilibrium else None
+    allocation = check_point(economy, prices, allocation)[1]
+    measures = welfare(economy, allocation, reference).to_dict()
+    if reference is None:
+        del measures["gains_mean"], measures["gains_worst"], measures["gains_total"]
+    print(to_json({**certificate.to_dict(), "tolerance": args.tol, "equilibrium": certificate.within(args.tol),
+                   "welfare": measures}))
     return 0 if certificate.within(args.tol) else 1
+
+
+def _equilibrium(economy, path: str, tol: float):
+    """The allocation of the result file at `path`, refused unless it certifies within `tol`:
+    gains from trade are measured against an equilibrium, never against a guess."""
+    prices, allocation = load_point(path)
+    try:
+        certificate = certify(economy, prices, allocation)
+    except InputError as exc:
+        raise InputError(f"{path}: {exc}") from None
+    if not certificate.within(tol):
+        raise InputError(f"{path}: --equilibrium: not an equilibrium at tol {tol:g} "
+                         f"(the certificate's worst measure is {certificate.worst:.3g})")
+    return check_point(economy, prices, allocation)[1]
 
 
 def _cmd_solvers(args) -> int:
@@ -99,9 +120,11 @@ def _draw(records: list[dict], run_dir: Path, budget, title: str) -> list[Path]:
     """Every plot of a run, and the fitted growth of the game families on stderr."""
     from .analysis import describe_fit, growth_fits
     from .plot import plot_accuracy, plot_hard, plot_profile, plot_scaling
+    from .plot_market import plot_market
     written = (plot_scaling(records, run_dir, budget, title) + plot_scaling(records, run_dir, budget, title, "iterations")
                + plot_hard(records, run_dir, budget)
-               + plot_accuracy(records, run_dir) + plot_profile(records, run_dir))
+               + plot_accuracy(records, run_dir) + plot_profile(records, run_dir)
+               + plot_market(records, run_dir, budget))
     for ladder, solver, value, law in growth_fits(records):
         print(f"{ladder}: {solver} {value}: {describe_fit(law, 'd')}", file=sys.stderr)
     return written
@@ -252,6 +275,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("result")
     p.add_argument("--tol", type=float, default=1e-6)
+    p.add_argument("--equilibrium", metavar="RESULT", help="a certified equilibrium of the same economy: "
+                   "the welfare measures then include each agent's share of its gains from trade there")
     p.set_defaults(func=_cmd_verify)
 
     p = sub.add_parser("solvers", help="list the registered solvers")

@@ -24,6 +24,9 @@ import time
 
 from solvers import Solver, Unsupported, solve
 
+from markets.io import json_safe
+
+from .delivered import welfare_fields
 from .records import stopped
 from .suite import FamilyLadder
 
@@ -97,6 +100,9 @@ def execute(solvers: dict[str, Solver], ladder: FamilyLadder, size: int, seed: i
     if result.status == "failed" and result.message.startswith("MemoryError"):
         record["status"] = "out_of_memory"
     record["setup_seconds"] = setup
+    record["central_reads"] = solvers[name].central_reads(economy, result.iterations)
+    if ladder.welfare:
+        record.update(json_safe(welfare_fields(economy, solvers[name], result)))
     return record
 
 

@@ -38,6 +38,9 @@ FIELDS = {
     "certificate": "the four measures, or null", "message": "why it stopped, where it says",
     "extra": "what the solver reports besides", "setup_seconds": "building the economy, timed apart",
     "worker_start_seconds": "spawning and warming a fresh worker for this run", "host": "the machine it ran on",
+    "central_reads": "the numbers the run gathered at one central point (Solver.central_reads)",
+    "welfare": "in a suite with welfare: the delivered allocation's measures and log utilities",
+    "trace": "in a suite with welfare: the anytime trace, one list per measure",
 }
 
 

@@ -28,6 +28,7 @@ class FamilyLadder:
     rho: float | None = None
     solvers: tuple[str, ...] | None = None
     sparse: bool = False                  # economies drawn and held as CSR matrices
+    welfare: bool = False                 # runs record welfare and an anytime trace (the suite's `welfare`)
 
     @property
     def size_name(self) -> str:
@@ -125,7 +126,8 @@ def parse_suite(text: str, where: str = "suite", default_name: str = "suite") ->
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{where}: malformed TOML: {exc}") from None
-    known = {"name", "description", "tolerance", "time_budget", "memory_budget", "seeds", "solvers", "family"}
+    known = {"name", "description", "tolerance", "time_budget", "memory_budget", "seeds", "solvers", "family",
+             "welfare"}
     unknown = sorted(set(doc) - known)
     if unknown:
         raise InputError(f"{where}: {field_name(unknown[0])}: unknown field (known: {sorted(known)})")
@@ -134,6 +136,7 @@ def parse_suite(text: str, where: str = "suite", default_name: str = "suite") ->
         raise InputError(f"{where}: name: one word of letters, digits, '.', '_' and '-' "
                          f"(it names the run directory), got {name!r}")
     description = _typed(doc, "description", str, where, "")
+    welfare = _typed(doc, "welfare", bool, where, False)
     tol = _finite_positive(doc, "tolerance", where)
     budget = _finite_positive(doc, "time_budget", where)
     if budget > MAX_TIME_BUDGET:
@@ -183,7 +186,8 @@ def parse_suite(text: str, where: str = "suite", default_name: str = "suite") ->
         if rho is not None and not math.isfinite(rho):
             raise InputError(f"{at}: rho: must be a finite number, got {rho!r}")
         ladders.append(FamilyLadder(name_of_family, tuple(sizes), goods_per_agent, density,
-                                    None if rho is None else float(rho), None if own is None else tuple(own), sparse))
+                                    None if rho is None else float(rho), None if own is None else tuple(own), sparse,
+                                    welfare))
     if not ladders:
         raise InputError(f"{where}: family: at least one [[family]] table is needed")
     machine = machine_memory_mb()

@@ -1,0 +1,71 @@
+"""What a run delivers to the agents, along the way and at its end (docs/format.md, "Traces").
+
+A planner or an auctioneer (`Solver.trades` False) lets nobody trade until it has finished:
+until then the agents hold their endowments (in a Fisher market, nothing), and a run that
+stops without a certified equilibrium delivers nothing at all. A process that trades
+delivers the allocation it holds at every checkpoint. `welfare_fields` turns a `Result`
+into the record's `welfare` (the final delivered allocation's measures and its agents' log
+utilities, from which the gains shares are computed against the sweep's certified
+equilibria, `benchmarks.market`) and `trace` (the same at each checkpoint, with the
+certificate's worst measure of the solver's point).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from markets import Economy, certify
+from markets.utilities import log_utility
+from markets.welfare import individual_rationality, no_trade, pareto_gap, reference_log_utility
+from solvers import Result, Solver
+
+DIGITS = 6            # log utilities are stored to 1e-6: a relative precision of a millionth
+
+
+def _logs(values) -> list:
+    """Log utilities to `DIGITS` places; null for a zero utility (log 0 = -inf)."""
+    return [None if not np.isfinite(v) else round(float(v), DIGITS) for v in values]
+
+
+def delivered(economy: Economy, solver: Solver, result: Result):
+    """The allocation the agents hold when the run ends."""
+    if result.allocation is None or not (solver.trades or result.status == "converged"):
+        return no_trade(economy)
+    return result.allocation
+
+
+def _measures(economy: Economy, allocation) -> dict:
+    gap = pareto_gap(economy, allocation)
+    return {"individual_rationality": individual_rationality(economy, allocation),
+            "pareto_gap": gap.gap, "pareto_bound": gap.bound}
+
+
+def welfare_fields(economy: Economy, solver: Solver, result: Result) -> dict:
+    """The record's `welfare` and `trace` fields for this run."""
+    base = no_trade(economy)
+    base_measures = None
+    final = delivered(economy, solver, result)
+    final_measures = _measures(economy, final)
+    columns = {"seconds": [], "iterations": [], "worst": [], "individual_rationality": [],
+               "pareto_gap": [], "log_utility": []}
+    points = [(c.clock - result.started, c.iterations, c.prices, c.allocation, solver.trades)
+              for c in result.trace]
+    points.append((result.seconds, result.iterations, result.prices, result.allocation, final is not base))
+    for seconds, iterations, prices, allocation, held in points:
+        worst = None
+        if prices is not None and allocation is not None:
+            worst = certify(economy, prices, allocation).worst
+        if held:
+            measures = final_measures if allocation is final else _measures(economy, allocation)
+            logs = _logs(log_utility(economy, allocation))
+        else:
+            base_measures = base_measures or _measures(economy, base)
+            measures, logs = base_measures, None         # nothing traded yet: the no-trade bundle
+        columns["seconds"].append(round(float(seconds), 6))
+        columns["iterations"].append(int(iterations))
+        columns["worst"].append(worst)
+        for key in ("individual_rationality", "pareto_gap"):
+            columns[key].append(measures[key])
+        columns["log_utility"].append(logs)
+    welfare = {**final_measures, "log_utility": _logs(log_utility(economy, final)),
+               "no_trade_log_utility": _logs(reference_log_utility(economy))}
+    return {"welfare": welfare, "trace": columns}

@@ -1,0 +1,126 @@
+"""What the market delivers: gains from trade over time, from the records of a welfare suite.
+
+A record of a suite with `welfare = true` holds the log utilities of what its run delivered,
+at each checkpoint and at its end (`benchmarks.delivered`). The gains shares need an
+equilibrium of the same economy: the reference is the delivered allocation of a run in the
+same run directory that the certificate accepted, the exact methods' first (by solver
+name), else any other's. Where no run reached an equilibrium (a hard game beyond every exact
+method's wall) there is no reference, and the gains shares are unknown (None); the Pareto
+gap and the individual rationality stand alone there. Equilibria need not be unique (on
+linear exchange economies, say); the reference is one of them, named in `reference_of`.
+"""
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+import numpy as np
+
+from markets.generators import FAMILIES
+from markets.welfare import summarise_gains
+
+from .records import size_of
+
+GAINS = ("gains_mean", "gains_worst", "gains_total")
+
+
+def instance_of(record: dict) -> tuple:
+    """(ladder, size, seed) of the economy a record ran on; a deterministic family has one
+    economy per size, whatever seed the solver used."""
+    seed = None if FAMILIES[record["family"]].deterministic else record["seed"]
+    return record["ladder"], size_of(record), seed
+
+
+def welfare_records(records: list[dict]) -> list[dict]:
+    return [r for r in records if r.get("welfare") and r.get("trace")]
+
+
+def _logs(values) -> np.ndarray:
+    return np.array([-math.inf if v is None else v for v in values], dtype=np.float64)
+
+
+def references(records: list[dict]) -> dict[tuple, dict]:
+    """instance -> the record whose certified allocation the gains shares are measured against."""
+    chosen = {}
+    ordered = sorted(welfare_records(records), key=lambda r: (not r["exact"], r["solver"], r["seed"]))
+    for r in ordered:
+        if r["status"] == "converged":
+            chosen.setdefault(instance_of(r), r)
+    return chosen
+
+
+def gains_of(record: dict, log_utility, reference: dict | None) -> dict:
+    """The gains shares of an allocation (its log utilities; None: the no-trade bundle)."""
+    if reference is None:
+        return dict.fromkeys(GAINS)
+    base = _logs(record["welfare"]["no_trade_log_utility"])
+    logs = base if log_utility is None else _logs(log_utility)
+    return dict(zip(GAINS, summarise_gains(logs, base, _logs(reference["welfare"]["log_utility"]))))
+
+
+def timeline(record: dict, reference: dict | None) -> list[dict]:
+    """The run's trace as points {seconds, worst, individual_rationality, pareto_gap, gains...}."""
+    trace = record["trace"]
+    points = []
+    for k, seconds in enumerate(trace["seconds"]):
+        point = {"seconds": seconds, "worst": trace["worst"][k],
+                 "individual_rationality": trace["individual_rationality"][k], "pareto_gap": trace["pareto_gap"][k]}
+        point.update(gains_of(record, trace["log_utility"][k], reference))
+        points.append(point)
+    return points
+
+
+def at_time(points: list[dict], seconds: float) -> dict:
+    """What the agents hold `seconds` into the run: the last point at or before then, and the
+    no-trade bundle's measures before the first (a planner's agents hold their endowments)."""
+    held = [p for p in points if p["seconds"] <= seconds]
+    if held:
+        return held[-1]
+    known = bool(points) and points[0]["gains_total"] is not None
+    return {"seconds": seconds, "worst": None, "individual_rationality": 0.0, "pareto_gap": None,
+            **dict.fromkeys(GAINS, 0.0 if known else None)}
+
+
+def final(record: dict, reference: dict | None) -> dict:
+    """The measures of what the run delivered at its end."""
+    welfare = record["welfare"]
+    return {"individual_rationality": welfare["individual_rationality"], "pareto_gap": welfare["pareto_gap"],
+            "pareto_bound": welfare["pareto_bound"], **gains_of(record, welfare["log_utility"], reference)}
+
+
+def _median(values) -> float | None:
+    values = [v for v in values if v is not None]
+    return float(np.median(values)) if values else None
+
+
+def race(records: list[dict], trader: str = "bilateral-exchange") -> list[dict]:
+    """Per instance size and exact method: when the method finished (or stopped), what it
+    delivered then, and what `trader` had delivered by the same time and at its own end;
+    medians over the seeds, with the runs counted."""
+    recs = welfare_records(records)
+    refs = references(records)
+    rows = []
+    by_size = defaultdict(list)
+    for r in recs:
+        by_size[(r["ladder"], size_of(r))].append(r)
+    for (ladder, size), here in sorted(by_size.items()):
+        traders = [r for r in here if r["solver"] == trader]
+        if not traders:
+            continue
+        lines = {id(r): timeline(r, refs.get(instance_of(r))) for r in traders}
+        for planner in sorted({r["solver"] for r in here if r["exact"]}):
+            runs = [r for r in here if r["solver"] == planner and r["seconds"] is not None]
+            if not runs:
+                continue
+            stop = _median([r["seconds"] for r in runs])
+            solved = sum(r["status"] == "converged" for r in runs)
+            by_then = [at_time(lines[id(t)], stop) for t in traders]
+            ends = [final(t, refs.get(instance_of(t))) for t in traders]
+            rows.append({"ladder": ladder, "size": size, "planner": planner, "planner_seconds": stop,
+                         "planner_converged": solved, "planner_runs": len(runs),
+                         "trader_runs": len(traders), "referenced": sum(refs.get(instance_of(t)) is not None for t in traders),
+                         "trader_total_by_then": _median([p["gains_total"] for p in by_then]),
+                         "trader_seconds": _median([t["seconds"] for t in traders]),
+                         **{f"trader_{k}": _median([e[k] for e in ends])
+                            for k in ("gains_total", "gains_mean", "gains_worst", "pareto_gap", "individual_rationality")}})
+    return rows

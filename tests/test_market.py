@@ -1,0 +1,142 @@
+"""A welfare suite end to end: traces and welfare in the records, gains against the run's own
+equilibria, the market figures and the shipped market suite."""
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks.cli import main
+from benchmarks.market import at_time, final, references, race, timeline
+from benchmarks.runner import read_runs
+from benchmarks.suite import load_suite
+
+WELFARE = """
+name = "trade"
+tolerance = 1e-6
+time_budget = 5.0
+seeds = [0, 1]
+welfare = true
+solvers = ["newton", "tatonnement", "bilateral-exchange"]
+
+[[family]]
+family = "exchange-cobb-douglas"
+sizes = [4, 8]
+
+[[family]]
+family = "leontief-game-morris"
+sizes = [4]
+solvers = ["lemke-howson", "bilateral-exchange"]
+"""
+
+
+@pytest.fixture(scope="module")
+def swept(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("trade")
+    suite = tmp / "trade.toml"
+    suite.write_text(WELFARE)
+    assert main(["run", str(suite), "--results", str(tmp), "--in-process"]) == 0
+    run_dir = next(p for p in tmp.iterdir() if p.is_dir())
+    return run_dir, read_runs(run_dir)
+
+
+def test_every_run_of_a_welfare_suite_records_its_trace_welfare_and_central_reads(swept):
+    _, records = swept
+    assert records and all(r["welfare"] and r["trace"] for r in records)
+    for r in records:
+        trace = r["trace"]
+        assert len({len(v) for v in trace.values()}) == 1, "trace columns of unequal length"
+        assert trace["seconds"] == sorted(trace["seconds"]) and trace["seconds"][-1] == pytest.approx(r["seconds"], abs=1e-5)
+        assert len(r["welfare"]["log_utility"]) == r["agents"]
+    reads = {r["solver"]: r["central_reads"] for r in records if r["ladder"] == "exchange-cobb-douglas" and r["size"] == 8}
+    assert reads["bilateral-exchange"] == 0
+    assert reads["newton"] == 8 * 8 + 8 * 8            # the whole economy: coefficients and endowments
+    tat = next(r for r in records if r["solver"] == "tatonnement" and r["size"] == 8)
+    assert tat["central_reads"] == 8 * tat["iterations"]
+
+
+def test_a_planner_delivers_nothing_until_it_finishes_and_a_trader_all_along(swept):
+    _, records = swept
+    refs = references(records)
+    for r in records:
+        if r["ladder"] != "exchange-cobb-douglas":
+            continue
+        ref = refs[("exchange-cobb-douglas", r["size"], r["seed"])]
+        points = timeline(r, ref)
+        if r["solver"] == "bilateral-exchange":
+            assert all(p["gains_total"] > 0 for p in points) and r["status"] == "at_rest"
+            assert final(r, ref)["individual_rationality"] == 0.0
+        else:
+            assert all(p["gains_total"] == pytest.approx(0.0, abs=1e-9) for p in points[:-1])
+            assert r["status"] == "converged" and points[-1]["gains_total"] == pytest.approx(1.0, abs=1e-4)
+        assert at_time(points, 0.0)["gains_total"] == 0.0
+
+
+def test_the_reference_equilibrium_is_a_certified_run_of_the_same_economy(swept):
+    _, records = swept
+    refs = references(records)
+    assert {k[0] for k in refs} == {"exchange-cobb-douglas", "leontief-game-morris"}
+    assert all(r["status"] == "converged" for r in refs.values())
+    game = refs[("leontief-game-morris", 4, None)]          # one economy, whatever the seed
+    assert game["solver"] == "lemke-howson"                   # exact methods are preferred
+    trades = [r for r in records if r["ladder"] == "leontief-game-morris" and r["solver"] == "bilateral-exchange"]
+    assert len(trades) == 2 and all(final(r, game)["gains_total"] == 0.0 for r in trades)
+
+
+def test_the_race_compares_traders_with_each_exact_method_at_its_finishing_time(swept):
+    _, records = swept
+    rows = race(records)
+    game = [row for row in rows if row["ladder"] == "leontief-game-morris"]
+    assert [row["planner"] for row in game] == ["lemke-howson"]
+    assert game[0]["trader_total_by_then"] == 0.0 and game[0]["planner_converged"] == 1
+
+
+def test_a_welfare_run_draws_the_market_figures(swept):
+    run_dir, _ = swept
+    names = {p.name for p in run_dir.glob("market-*.png")}
+    assert {"market-size.png", "market-information.png", "market-time-exchange-cobb-douglas.png",
+            "market-time-leontief-game-morris.png"} <= names
+
+
+def test_a_suite_without_welfare_records_neither(tmp_path, capsys):
+    suite = tmp_path / "plain.toml"
+    suite.write_text(WELFARE.replace("welfare = true\n", "").replace("sizes = [4, 8]", "sizes = [4]"))
+    assert main(["run", str(suite), "--results", str(tmp_path), "--in-process", "--no-plot"]) == 0
+    run_dir = Path(capsys.readouterr().out.strip().splitlines()[-1])
+    records = read_runs(run_dir)
+    assert records and not any("welfare" in r or "trace" in r for r in records)
+    assert all(isinstance(r["central_reads"], int) for r in records)
+
+
+def test_the_welfare_field_must_be_true_or_false(tmp_path, capsys):
+    suite = tmp_path / "bad.toml"
+    suite.write_text(WELFARE.replace("welfare = true", 'welfare = "yes"'))
+    assert main(["run", str(suite), "--dry-run"]) == 2
+    assert "welfare: expected true or false" in capsys.readouterr().err
+
+
+def test_the_shipped_market_suite_records_welfare_with_traders_on_every_exchange_ladder():
+    suite = load_suite("market")
+    assert all(ladder.welfare for ladder in suite.ladders) and len(suite.seeds) >= 5
+    exchange = [ladder for ladder in suite.ladders if not ladder.family.startswith("fisher")]
+    assert all("bilateral-exchange" in ladder.solvers for ladder in exchange)
+    assert {"leontief-game-morris", "leontief-game-svs"} <= {ladder.family for ladder in suite.ladders}
+
+
+def test_verify_prints_welfare_and_gains_against_a_certified_equilibrium(tmp_path, capsys):
+    import json
+    economy = tmp_path / "e.json"
+    assert main(["generate", "exchange-cobb-douglas", "--agents", "5", "--goods", "4", "--seed", "1",
+                 "-o", str(economy)]) == 0
+    for solver, name in (("newton", "eq.json"), ("bilateral-exchange", "trade.json")):
+        capsys.readouterr()
+        assert main(["solve", str(economy), "--solver", solver]) == 0
+        (tmp_path / name).write_text(capsys.readouterr().out)
+    assert main(["verify", str(economy), str(tmp_path / "trade.json"), "--equilibrium", str(tmp_path / "eq.json")]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["equilibrium"] is False and doc["welfare"]["individual_rationality"] == 0.0
+    assert doc["welfare"]["pareto_gap"] <= 1e-4 and 0 < doc["welfare"]["gains_worst"] <= doc["welfare"]["gains_mean"]
+    assert main(["verify", str(economy), str(tmp_path / "eq.json"), "--equilibrium", str(tmp_path / "trade.json")]) == 2
+    assert "--equilibrium: not an equilibrium" in capsys.readouterr().err
+    assert main(["verify", str(economy), str(tmp_path / "trade.json")]) == 1
+    assert "gains_mean" not in json.loads(capsys.readouterr().out)["welfare"]
