@@ -9,7 +9,8 @@ A table sits between two marker lines naming what it shows:
 `table RUN_DIR` is the per-family summary of a run (`benchmarks.summary`); `path RUN_DIR
 LADDER SOLVER` lists one solver's pivots and seconds at every size of a game ladder, and
 `every-path RUN_DIR LADDER SOLVER` the shortest and longest of a Lemke-Howson run over every
-dropped label. Run
+dropped label, and `market RUN_DIR` what bilateral exchange had delivered by the time each
+exact method finished, in a welfare suite's run. Run
 
     python -m benchmarks.readme --write      # regenerate every table in README.md
     python -m benchmarks.readme --check      # exit 1 if a table differs from its runs
@@ -26,6 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .analysis import NOT_ATTEMPTED, size_of
+from .market import race
 from .records import read_runs
 from .summary import largest_text, summarise
 
@@ -117,6 +119,27 @@ def every_path_table(run_dir: Path, ladder: str, solver: str) -> str:
                             ("all paths, seconds", seconds)])
 
 
+def _share(value) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def market_table(run_dir: Path) -> str:
+    """What bilateral exchange had delivered by the time each exact method finished (or
+    stopped), and at its own end: medians over the seeds (`benchmarks.market.race`)."""
+    lines = ["| family | size | exact method | its seconds (converged/runs) | bilateral exchange's share of the "
+             "gains by then | at its end (s) | worst agent's share at its end | Pareto gap at its end |",
+             "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |"]
+    for row in race(read_runs(run_dir)):
+        gap = row["trader_pareto_gap"]
+        lines.append("| " + " | ".join([
+            row["ladder"], str(row["size"]), row["planner"],
+            f"{row['planner_seconds']:.3g} ({row['planner_converged']}/{row['planner_runs']})",
+            _share(row["trader_total_by_then"]),
+            f"{_share(row['trader_gains_total'])} ({row['trader_seconds']:.3g})",
+            _share(row["trader_gains_worst"]), "unbounded" if gap is None else f"{gap:.2g}"]) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def render(spec: str, root: Path) -> str:
     kind, *args = spec.split()
     if kind == "table" and len(args) == 1:
@@ -125,8 +148,10 @@ def render(spec: str, root: Path) -> str:
         return path_table(root / args[0], args[1], args[2])
     if kind == "every-path" and len(args) == 3:
         return every_path_table(root / args[0], args[1], args[2])
-    raise ValueError(f"unknown generated block {spec!r}: expected 'table RUN_DIR', 'path RUN_DIR LADDER SOLVER' "
-                     "or 'every-path RUN_DIR LADDER SOLVER'")
+    if kind == "market" and len(args) == 1:
+        return market_table(root / args[0])
+    raise ValueError(f"unknown generated block {spec!r}: expected 'table RUN_DIR', 'path RUN_DIR LADDER SOLVER', "
+                     "'every-path RUN_DIR LADDER SOLVER' or 'market RUN_DIR'")
 
 
 def regenerate(text: str, root: Path) -> str:

@@ -96,7 +96,10 @@ def test_prices_do_not_depend_on_money_or_units(name, economy):
         pytest.skip(f"{name}: {create(name).unavailable()}")
     base = solve(create(name), economy, TOL, 10.0, 0)
     other = solve(create(name), in_units(economy, _last_good(economy.n_goods, 1e6), money=1e6), TOL, 10.0, 0)
-    assert base.status == other.status == "converged", (base.status, other.status, other.message)
+    # a process that trades comes to rest where its path takes it, at an equilibrium or not;
+    # in other units it must take the same path
+    wanted = base.status if create(name).trades else "converged"
+    assert base.status == other.status == wanted, (base.status, other.status, other.message)
     back = other.prices.copy()
     back[-1] *= 1e6
     back /= back.sum()
