@@ -72,9 +72,9 @@ def _cmd_verify(args) -> int:
         certificate = certify(economy, prices, allocation)
     except InputError as exc:
         raise InputError(f"{args.result}: {exc}") from None
-    reference = _equilibrium(economy, args.equilibrium, args.tol) if args.equilibrium else None
+    reference, reference_prices = _equilibrium(economy, args.equilibrium, args.tol) if args.equilibrium else (None, None)
     allocation = check_point(economy, prices, allocation)[1]
-    measures = welfare(economy, allocation, reference).to_dict()
+    measures = welfare(economy, allocation, reference, reference_prices).to_dict()
     if reference is None:
         del measures["gains_mean"], measures["gains_worst"], measures["gains_total"]
     print(to_json({**certificate.to_dict(), "tolerance": args.tol, "equilibrium": certificate.within(args.tol),
@@ -83,8 +83,8 @@ def _cmd_verify(args) -> int:
 
 
 def _equilibrium(economy, path: str, tol: float):
-    """The allocation of the result file at `path`, refused unless it certifies within `tol`:
-    gains from trade are measured against an equilibrium, never against a guess."""
+    """(allocation, prices) of the result file at `path`, refused unless it certifies within
+    `tol`: gains from trade are measured against an equilibrium, never against a guess."""
     prices, allocation = load_point(path)
     try:
         certificate = certify(economy, prices, allocation)
@@ -93,7 +93,7 @@ def _equilibrium(economy, path: str, tol: float):
     if not certificate.within(tol):
         raise InputError(f"{path}: --equilibrium: not an equilibrium at tol {tol:g} "
                          f"(the certificate's worst measure is {certificate.worst:.3g})")
-    return check_point(economy, prices, allocation)[1]
+    return check_point(economy, prices, allocation)[::-1]
 
 
 def _cmd_solvers(args) -> int:

@@ -66,6 +66,10 @@ def welfare_fields(economy: Economy, solver: Solver, result: Result) -> dict:
         for key in ("individual_rationality", "pareto_gap"):
             columns[key].append(measures[key])
         columns["log_utility"].append(logs)
-    welfare = {**final_measures, "log_utility": _logs(log_utility(economy, final)),
+    incomes = None
+    if result.prices is not None:
+        b = economy.incomes(result.prices)
+        incomes = [round(float(v), 9) for v in b / b.sum()] if b.sum() > 0 else None
+    welfare = {**final_measures, "log_utility": _logs(log_utility(economy, final)), "incomes": incomes,
                "no_trade_log_utility": _logs(reference_log_utility(economy))}
     return {"welfare": welfare, "trace": columns}

@@ -4,7 +4,8 @@ A record of a suite with `welfare = true` holds the log utilities of what its ru
 at each checkpoint and at its end (`benchmarks.delivered`). The gains shares need an
 equilibrium of the same economy: the reference is the delivered allocation of a run in the
 same run directory that the certificate accepted, the exact methods' first (by solver
-name), else any other's. Where no run reached an equilibrium (a hard game beyond every exact
+name), else any other's; its incomes weigh the agents' gains in the total share
+(`markets.welfare.summarise_gains`). Where no run reached an equilibrium (a hard game beyond every exact
 method's wall) there is no reference, and the gains shares are unknown (None); the Pareto
 gap and the individual rationality stand alone there. Equilibria need not be unique (on
 linear exchange economies, say); the reference is one of them, named in `reference_of`.
@@ -55,7 +56,8 @@ def gains_of(record: dict, log_utility, reference: dict | None) -> dict:
         return dict.fromkeys(GAINS)
     base = _logs(record["welfare"]["no_trade_log_utility"])
     logs = base if log_utility is None else _logs(log_utility)
-    return dict(zip(GAINS, summarise_gains(logs, base, _logs(reference["welfare"]["log_utility"]))))
+    return dict(zip(GAINS, summarise_gains(logs, base, _logs(reference["welfare"]["log_utility"]),
+                                           reference["welfare"].get("incomes"))))
 
 
 def timeline(record: dict, reference: dict | None) -> list[dict]:

@@ -81,14 +81,15 @@ def _time_figure(ladder, recs, refs, colours, out_dir, budget) -> Path:
             axes[row][col].set_xscale("log")
             axes[row][col].axvline(budget, color="grey", ls=":", lw=0.8)
         axes[2][col].set_xlabel("seconds")
-    axes[0][0].set_ylabel("share of the gains from trade held")
+    axes[0][0].set_ylabel("share of the gains from trade held\n(valued at equilibrium prices)")
     axes[1][0].set_ylabel("worst agent's share")
     axes[2][0].set_ylabel("Pareto gap")
     axes[2][0].set_yscale("symlog", linthresh=1e-6)
-    fig.legend(loc="upper center", ncol=4, fontsize=8, frameon=False)
-    fig.suptitle(f"{ladder}: what the agents hold over time (o: equilibrium certified, x: stopped without one)",
-                 y=0.995, fontsize=10)
-    fig.tight_layout(rect=(0, 0, 1, 0.93))
+    axes[2][0].set_ylim(bottom=0)
+    fig.suptitle(f"{ladder}: what the agents hold over time, one economy per size (o: equilibrium certified; "
+                 "x: stopped without one, and a planner then delivers nothing)", y=0.995, fontsize=10)
+    fig.legend(loc="upper center", bbox_to_anchor=(0.5, 0.965), ncol=8, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 0.92))
     path = out_dir / f"market-time-{_safe(ladder)}.png"
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -127,13 +128,13 @@ def _size_figure(recs, refs, colours, out_dir, budget) -> Path:
                         by_size[size_of(r)].append(value)
                 if by_size:
                     xs = sorted(by_size)
-                    ax.plot(xs, [np.median(by_size[x]) for x in xs], style, marker=".", color=colours[solver],
-                            label=solver if when is None else None)
+                    ax.plot(xs, [np.median(by_size[x]) for x in xs], style, marker=".", color=colours[solver])
         ax.set_title(ladder, fontsize=9)
         ax.set_xlabel(here[0]["size_name"])
         ax.set_xscale("log" if here[0]["size_name"] == "agents" else "linear")
     axes[0][0].set_ylabel(f"median share of the gains held\n(at the end: solid; after {budget / 10:g} s: dashed)")
-    fig.legend(loc="upper center", ncol=4, fontsize=8, frameon=False)
+    handles = [plt.Line2D([], [], color=c, marker=".", label=s) for s, c in sorted(colours.items())]
+    fig.legend(handles=handles, loc="upper center", ncol=6, fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, 0, 1, 0.85))
     path = out_dir / "market-size.png"
     fig.savefig(path, dpi=110)

@@ -76,8 +76,8 @@ class ParetoGap:
 class Welfare:
     """The welfare measures of an allocation; `gains_mean` and `gains_worst` summarise
     `gains_share` over the agents with gains at the equilibrium, and `gains_total` is the
-    share of all their gains, each agent's counted in units of its equilibrium utility (so
-    that an agent with a tiny gain at equilibrium cannot dominate it); None without one."""
+    share of all their gains, valued at the equilibrium's prices (`summarise_gains`), so
+    that an agent with a tiny gain at equilibrium cannot dominate it; None without one."""
 
     individual_rationality: float
     pareto_gap: float
@@ -142,26 +142,34 @@ def gains_share(log_u, log_u_reference, log_u_equilibrium) -> np.ndarray:
     return realised / available
 
 
-def summarise_gains(log_u, log_u_reference, log_u_equilibrium) -> tuple[float | None, float | None, float | None]:
-    """(mean, worst, total) of the gains shares (see `Welfare`), or Nones if none is defined."""
+def summarise_gains(log_u, log_u_reference, log_u_equilibrium, incomes=None) -> tuple[float | None, float | None, float | None]:
+    """(mean, worst, total) of the gains shares (see `Welfare`), or Nones if none is defined.
+    `total` weighs each agent's gains by its equilibrium income b*_i (uniform weights without
+    `incomes`): with degree-one utilities, b*_i (u_i - u_0i) / u*_i is the gain's money-metric
+    value at the equilibrium prices, the cost there of the utility gained (Samuelson 1974), so
+    that gains are summed in one unit and an agent whose equilibrium utility is tiny counts
+    as little as its income."""
     realised, available = _gains(log_u, log_u_reference, log_u_equilibrium)
     defined = ~np.isnan(available)
     if not defined.any():
         return None, None, None
     shares = realised[defined] / available[defined]
-    return float(shares.mean()), float(shares.min()), float(realised[defined].sum() / available[defined].sum())
+    weight = np.ones(defined.sum()) if incomes is None else np.asarray(incomes, dtype=np.float64)[defined]
+    total = float(weight @ realised[defined] / (weight @ available[defined]))
+    return float(shares.mean()), float(shares.min()), total
 
 
-def welfare(economy: Economy, allocation, equilibrium=None, tol: float = PARETO_TOL) -> Welfare:
+def welfare(economy: Economy, allocation, equilibrium=None, prices=None, tol: float = PARETO_TOL) -> Welfare:
     """Every welfare measure of `allocation`; the gains shares against the allocation
-    `equilibrium` (an equilibrium certified for this economy) if one is given."""
+    `equilibrium` (an equilibrium certified for this economy, at `prices`) if one is given."""
     log_u = log_utility(economy, allocation)
     log_u0 = reference_log_utility(economy)
     ir = 0.0 if economy.model == "fisher" else worst_loss(log_u, log_u0)
     gap = pareto_gap(economy, allocation, tol)
     gains = (None, None, None)
     if equilibrium is not None:
-        gains = summarise_gains(log_u, log_u0, log_utility(economy, equilibrium))
+        incomes = None if prices is None else economy.incomes(np.asarray(prices, dtype=np.float64))
+        gains = summarise_gains(log_u, log_u0, log_utility(economy, equilibrium), incomes)
     return Welfare(ir, gap.gap, gap.bound, *gains)
 
 

@@ -79,7 +79,7 @@ def test_an_equilibrium_is_efficient_rational_and_realises_all_its_gains():
     economy = generate("exchange-cobb-douglas", agents=8, goods=6, seed=2)
     prices, x = cobb_douglas_equilibrium(economy)
     assert certify(economy, prices, x).within(1e-9)
-    measures = welfare(economy, x, x)
+    measures = welfare(economy, x, x, prices)
     assert measures.pareto_gap <= 1e-9 and measures.pareto_bound <= 1e-6     # the first welfare theorem
     assert measures.individual_rationality == 0.0
     assert measures.gains_mean == pytest.approx(1.0) and measures.gains_worst == pytest.approx(1.0)
@@ -116,3 +116,14 @@ def test_gains_shares_follow_their_definition():
     assert mean == pytest.approx(1.25) and worst == pytest.approx(0.5)
     assert total == pytest.approx((1 / 3 + 1) / (2 / 3 + 1 / 2))     # gains in units of u*: 1/3 and 1 of 2/3 and 1/2
     assert summarise_gains(log_star, log_star, log_star) == (None, None, None)
+    # weighed by equilibrium incomes 1 and 3: (1/3 + 3) / (2/3 + 3/2)
+    assert summarise_gains(log_u, log_u0, log_star, [1, 3, 9])[2] == pytest.approx((1 / 3 + 3) / (2 / 3 + 3 / 2))
+
+
+def test_the_total_share_values_gains_at_equilibrium_prices_so_a_poor_agent_cannot_dominate_it():
+    # agent 0 is tiny at equilibrium and gets a hundred times that; agent 1 gets half its gains
+    log_u, log_u0, log_star = np.log([1.0, 1.5]), np.array([-np.inf, np.log(1.0)]), np.log([0.01, 2.0])
+    mean, worst, uniform = summarise_gains(log_u, log_u0, log_star)
+    assert mean == pytest.approx((100 + 0.5) / 2) and worst == pytest.approx(0.5)
+    _, _, money = summarise_gains(log_u, log_u0, log_star, [0.01, 1.0])
+    assert money == pytest.approx((0.01 * 100 + 1.0 * 0.25) / (0.01 * 1 + 1.0 * 0.5))
