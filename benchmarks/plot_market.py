@@ -133,13 +133,7 @@ def _size_figure(recs, refs, colours, out_dir, budget) -> Path:
         ax.set_xlabel(here[0]["size_name"])
         ax.set_xscale("log" if here[0]["size_name"] == "agents" else "linear")
     axes[0][0].set_ylabel(f"median share of the gains held\n(at the end: solid; after {budget / 10:g} s: dashed)")
-    handles = [plt.Line2D([], [], color=c, marker=".", label=s) for s, c in sorted(colours.items())]
-    fig.legend(handles=handles, loc="upper center", ncol=6, fontsize=8, frameon=False)
-    fig.tight_layout(rect=(0, 0, 1, 0.85))
-    path = out_dir / "market-size.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, colours, ".", out_dir / "market-size.png")
 
 
 def _information_figure(recs, refs, colours, out_dir) -> Path:
@@ -158,10 +152,15 @@ def _information_figure(recs, refs, colours, out_dir) -> Path:
         ax.set_title(ladder, fontsize=9)
         ax.set_xlabel("numbers read centrally + 1")
     axes[0][0].set_ylabel("share of the gains held at the end")
-    handles = [plt.Line2D([], [], color=c, marker="o", ls="", mfc="none", label=s) for s, c in sorted(colours.items())]
-    fig.legend(handles=handles, loc="upper center", ncol=4, fontsize=8, frameon=False)
+    return _save(fig, colours, "o", out_dir / "market-information.png")
+
+
+def _save(fig, colours: dict, marker: str, path: Path) -> Path:
+    """A row of panels with one legend of every solver above them, written to `path`."""
+    handles = [plt.Line2D([], [], color=c, marker=marker, ls="" if marker == "o" else "-", mfc="none", label=s)
+               for s, c in sorted(colours.items())]
+    fig.legend(handles=handles, loc="upper center", ncol=6, fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, 0, 1, 0.85))
-    path = out_dir / "market-information.png"
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path

@@ -124,19 +124,30 @@ def _share(value) -> str:
 
 
 def market_table(run_dir: Path) -> str:
-    """What bilateral exchange had delivered by the time each exact method finished (or
-    stopped), and at its own end: medians over the seeds (`benchmarks.market.race`)."""
-    lines = ["| family | size | exact method | its seconds (converged/runs) | bilateral exchange's share of the "
-             "gains by then | at its end (s) | worst agent's share at its end | Pareto gap at its end |",
-             "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |"]
-    for row in race(read_runs(run_dir)):
-        gap = row["trader_pareto_gap"]
+    """Per economy size: what bilateral exchange delivered at its end and by the time each
+    exact method finished (or stopped), and what the Hahn process delivered at its end;
+    medians over the seeds (`benchmarks.market.race`)."""
+    records = read_runs(run_dir)
+    hahn = {(row["ladder"], row["size"]): row for row in race(records, "hahn-process")}
+    rows = defaultdict(list)
+    for row in race(records):
+        rows[(row["ladder"], row["size"])].append(row)
+    lines = ["| family | size | bilateral exchange at its end: share of the gains (s), worst agent's, Pareto gap "
+             "| its share when each exact method stopped: method s (converged/runs): share | Hahn process at its end "
+             "(s), worst agent's |",
+             "| --- | ---: | --- | --- | --- |"]
+    for (ladder, size), here in sorted(rows.items()):
+        first = here[0]
+        gap = first["trader_pareto_gap"]
+        other = hahn.get((ladder, size))
         lines.append("| " + " | ".join([
-            row["ladder"], str(row["size"]), row["planner"],
-            f"{row['planner_seconds']:.3g} ({row['planner_converged']}/{row['planner_runs']})",
-            _share(row["trader_total_by_then"]),
-            f"{_share(row['trader_gains_total'])} ({row['trader_seconds']:.3g})",
-            _share(row["trader_gains_worst"]), "unbounded" if gap is None else f"{gap:.2g}"]) + " |")
+            ladder, str(size),
+            f"{_share(first['trader_gains_total'])} ({first['trader_seconds']:.2g}), "
+            f"{_share(first['trader_gains_worst'])}, {'unbounded' if gap is None else f'{gap:.2g}'}",
+            "; ".join(f"{row['planner']} {row['planner_seconds']:.2g} ({row['planner_converged']}/{row['planner_runs']}): "
+                      f"{_share(row['trader_total_by_then'])}" for row in here),
+            "-" if other is None else f"{_share(other['trader_gains_total'])} ({other['trader_seconds']:.2g}), "
+                                      f"{_share(other['trader_gains_worst'])}"]) + " |")
     return "\n".join(lines) + "\n"
 
 

@@ -54,6 +54,7 @@ from markets.utilities import demand_row
 
 from .base import Outcome, Solver
 from .params import AT_LEAST_ONE, FRACTION
+from .tatonnement import move_prices
 from .trace import Tracer
 from .warm_up import warm_up_on_tiny
 
@@ -192,20 +193,6 @@ def _trade(z, r, p, w, x):
 
 
 @njit(cache=True)
-def _move_prices(p, total, w, step):
-    """p_j <- p_j (1 + step min(Z_j / w_j, 1)), renormalised to sum 1; False once not finite."""
-    norm = 0.0
-    for j in range(p.shape[0]):
-        p[j] *= 1.0 + step * min(total[j] / w[j], 1.0)
-        norm += p[j]
-    if not (np.isfinite(norm) and norm > 0.0):
-        return False
-    for j in range(p.shape[0]):
-        p[j] /= norm
-    return True
-
-
-@njit(cache=True)
 def hahn_rounds(kinds, a, log_a, rho, w, p, x, step, tol, rounds):
     """Advance p and x by up to `rounds` rounds in place; returns (state, rounds made, value
     traded): `_AT_REST` when every desired trade is below tol (relative to the supply) at the
@@ -223,7 +210,7 @@ def hahn_rounds(kinds, a, log_a, rho, w, p, x, step, tol, rounds):
             return _AT_REST, k, traded
         _ration(z, p, r, buys, sells)
         traded += _trade(z, r, p, w, x)
-        if not _move_prices(p, total, w, step):
+        if not move_prices(p, total + w, w, step):     # `total` is the excess demand
             return _DIVERGED, k + 1, traded
     return _RUNNING, rounds, traded
 

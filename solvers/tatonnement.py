@@ -110,8 +110,9 @@ def _q_weights(p, p_min, sigma, q, qp):
 
 
 @njit(cache=True)
-def _move_prices(p, total, w, step):
-    """p_j <- p_j (1 + step min(z_j, 1)), renormalised to sum 1; False once not finite."""
+def move_prices(p, total, w, step):
+    """p_j <- p_j (1 + step min(z_j, 1)) with z_j = (total_j - w_j) / w_j the relative excess
+    demand, renormalised to sum 1; False once not finite (also the Hahn process's price step)."""
     norm = 0.0
     for j in range(p.shape[0]):
         z = (total[j] - w[j]) / w[j]
@@ -160,7 +161,7 @@ def tatonnement_steps(kinds, a, log_a, rho, weights, budget_share, endowment, w,
                 demand_row(kinds[k], a[k], log_a[k], rho[k], p, log_p, incomes[k], x)
                 for j in range(m):
                     total[j] += x[j]
-        if not _move_prices(p, total, w, step):
+        if not move_prices(p, total, w, step):
             return False
     return True
 
@@ -212,7 +213,7 @@ def tatonnement_steps_csr(kinds, data, log_data, indices, indptr, rho, weights, 
                 total[indices[lo + r]] += x[r]
         if q_sigma == q_sigma:  # not NaN: some CES rows were summed into t
             _flush(q, t, total)
-        if not _move_prices(p, total, w, step):
+        if not move_prices(p, total, w, step):
             return False
     return True
 
