@@ -24,6 +24,9 @@ from .analysis import (  # noqa: E402
 )
 
 
+WORST_DRAWN = 1e3     # a worst measure of 1e304 (prices collapsed to a corner) would break the axis
+
+
 def _broken(data: dict) -> tuple[list, list]:
     """The medians as a line that breaks (NaN) where a censored size lies between two drawn
     ones, so that no segment spans a size at which most runs did not converge."""
@@ -183,7 +186,8 @@ def plot_accuracy(records: list[dict], out_dir: Path) -> list[Path]:
             for solver in solvers:
                 mine = [r for r in runs if r["ladder"] == ladder and r["solver"] == solver]
                 for converged, marker in ((True, "o"), (False, "x")):
-                    pts = [(size_of(r) if axis == "size" else r["seconds"], max(worst_measure(r["certificate"]), 1e-17))
+                    pts = [(size_of(r) if axis == "size" else r["seconds"],
+                            min(max(worst_measure(r["certificate"]), 1e-17), WORST_DRAWN))
                            for r in mine if (r["status"] == "converged") == converged]
                     if pts:
                         xs, ys = zip(*pts)
@@ -199,8 +203,8 @@ def plot_accuracy(records: list[dict], out_dir: Path) -> list[Path]:
             ax.set_ylabel("worst certificate measure")
             ax.grid(True, which="both", alpha=0.25)
             ax.legend(fontsize=7, loc="upper left")
-        fig.suptitle("market heuristics: o converged, x stopped (max_iter, timeout, ...); dotted: tolerance",
-                     fontsize=9)
+        fig.suptitle("market heuristics: o converged, x stopped (max_iter, timeout, ...); dotted: tolerance; "
+                     f"measures above {WORST_DRAWN:g} drawn at {WORST_DRAWN:g}", fontsize=9)
         fig.tight_layout()
         written += _save(fig, out_dir, stem)
     return written

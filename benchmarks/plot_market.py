@@ -77,8 +77,12 @@ def _time_figure(ladder, recs, refs, colours, out_dir, budget) -> Path:
                                     label=r["solver"] if col == 0 and row == 0 else None)
                 axes[row][col].plot(xs[-1], ys[-1], end, color=colours[r["solver"]], ms=6, mfc="none")
         axes[0][col].set_title(f"{here[0]['size_name']} = {size}")
+        if not any(refs.get(instance_of(r)) for r in here):
+            axes[0][col].text(0.5, 0.5, "no certified equilibrium:\ngains unknown", ha="center", va="center",
+                              transform=axes[0][col].transAxes, fontsize=8)
         for row in range(3):
             axes[row][col].set_xscale("log")
+            axes[row][col].set_xlim(1e-5, budget * 2)
             axes[row][col].axvline(budget, color="grey", ls=":", lw=0.8)
         axes[2][col].set_xlabel("seconds")
     axes[0][0].set_ylabel("share of the gains from trade held\n(valued at equilibrium prices)")
@@ -131,7 +135,10 @@ def _size_figure(recs, refs, colours, out_dir, budget) -> Path:
                     ax.plot(xs, [np.median(by_size[x]) for x in xs], style, marker=".", color=colours[solver])
         ax.set_title(ladder, fontsize=9)
         ax.set_xlabel(here[0]["size_name"])
+        sizes = sorted({size_of(r) for r in here})
         ax.set_xscale("log" if here[0]["size_name"] == "agents" else "linear")
+        ax.set_xticks(sizes, [str(x) for x in sizes], fontsize=7)
+        ax.minorticks_off()
     axes[0][0].set_ylabel(f"median share of the gains held\n(at the end: solid; after {budget / 10:g} s: dashed)")
     return _save(fig, colours, ".", out_dir / "market-size.png")
 

@@ -140,3 +140,13 @@ def test_verify_prints_welfare_and_gains_against_a_certified_equilibrium(tmp_pat
     assert "--equilibrium: not an equilibrium" in capsys.readouterr().err
     assert main(["verify", str(economy), str(tmp_path / "trade.json")]) == 1
     assert "gains_mean" not in json.loads(capsys.readouterr().out)["welfare"]
+
+
+def test_a_certificate_measure_near_the_float_limit_is_drawn_at_the_cap(swept, tmp_path):
+    # the Hahn process's prices can collapse to a corner: a budget measure of 1e304 broke the axis
+    from benchmarks.plot import WORST_DRAWN, plot_accuracy
+    _, records = swept
+    extreme = [dict(r, certificate={**r["certificate"], "budget": 1.2e304})
+               for r in records if not r["exact"] and r.get("certificate")]
+    assert extreme and {p.name for p in plot_accuracy(extreme, tmp_path)} >= {"accuracy_size.png", "accuracy_time.png"}
+    assert WORST_DRAWN < 1e300
