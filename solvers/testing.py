@@ -303,10 +303,20 @@ def _bound(check, cls, params):
 def _ready(cls: type[Solver], params: dict) -> Solver:
     """An instance, warmed up; `Unavailable` where it cannot work here, so a check that needs
     to run the solver says so instead of failing on the environment."""
-    solver = cls(**params)
-    check_available(cls)
-    solver.warm_up()
-    return solver
+    return warmed(cls, **params)
+
+
+def warmed(solver: type[Solver] | str, **params) -> Solver:
+    """An instance of a solver class (or of a registered spec such as ``"eisenberg-gale"``),
+    warmed up for tests and benchmarks; `Unavailable` where it cannot work here."""
+    if isinstance(solver, str):
+        from .registry import create
+        instance = create(solver)
+    else:
+        instance = solver(**params)
+    check_available(instance)
+    instance.warm_up()
+    return instance
 
 
 def _large(solver: Solver) -> Economy:

@@ -14,16 +14,14 @@ from markets.utilities import log_utility
 from solvers import Unsupported
 from solvers.hahn import HahnProcess
 from solvers.judging import solve
-from solvers.testing import solver_checks
+from solvers.testing import solver_checks, warmed
 
 TOL = 1e-8
 
 
 @pytest.fixture(scope="module")
 def hahn():
-    solver = HahnProcess()
-    solver.warm_up()
-    return solver
+    return warmed(HahnProcess)
 
 
 def two_by_two():
