@@ -272,6 +272,9 @@ class HahnProcess(Solver):
             certificate = certify(economy, p, x)
             if certificate.within(tol):
                 return stop("converged")
+            if not certificate.finite:
+                return stop("diverged", "prices collapsed to a corner: an agent's income underflowed to 0 "
+                                        "while it still buys, and the certificate cannot judge the point")
             if state == _AT_REST:
                 return stop("at_rest", f"no agent wants to trade at these prices: the holdings are an equilibrium "
                                        f"of the economy they endow, not a Walrasian equilibrium of this one "

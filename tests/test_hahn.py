@@ -178,3 +178,14 @@ def test_central_reads_count_the_clearing_house(hahn):
 @pytest.mark.parametrize("name, check", solver_checks(HahnProcess), ids=lambda v: v if isinstance(v, str) else "")
 def test_conformance(name, check):
     check()
+
+
+def test_prices_that_collapse_to_a_corner_stop_the_run_as_diverged(hahn):
+    # on a game's Leontief economy the prices run to a corner, where some agent's income
+    # underflows to 0 while it still buys: the run stops there instead of using its budget
+    economy = build("leontief-game-svs", 4, 0)
+    start = time.perf_counter()
+    outcome = hahn.run(economy, 1e-6, start + 20.0, 0)
+    assert outcome.status == "diverged" and "collapsed" in outcome.message
+    assert not certify(economy, outcome.prices, outcome.allocation).finite
+    assert np.allclose(outcome.allocation.sum(axis=0), economy.total_supply, rtol=1e-12)

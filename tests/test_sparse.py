@@ -162,7 +162,7 @@ def test_a_market_with_a_million_agents_and_goods_is_built_without_a_dense_matri
 
 # --- solvers ------------------------------------------------------------------------------------
 
-SPARSE_SOLVERS = ["proportional-response", "tatonnement"]
+SPARSE_SOLVERS = sorted(name for name, cls in available().items() if cls.sparse)
 
 
 @pytest.mark.parametrize("solver", SPARSE_SOLVERS)
