@@ -26,11 +26,10 @@ def _logs(values) -> list:
     return [None if not np.isfinite(v) else round(float(v), DIGITS) for v in values]
 
 
-def delivered(economy: Economy, solver: Solver, result: Result):
-    """The allocation the agents hold when the run ends."""
-    if result.allocation is None or not (solver.trades or result.status == "converged"):
-        return no_trade(economy)
-    return result.allocation
+def delivers(solver: Solver, result: Result) -> bool:
+    """Whether the agents hold the run's final allocation: a trader's always, a planner's or
+    an auctioneer's only where the certificate accepted it (else they keep the no-trade bundle)."""
+    return result.allocation is not None and (solver.trades or result.status == "converged")
 
 
 def _measures(economy: Economy, allocation) -> dict:
@@ -43,13 +42,14 @@ def welfare_fields(economy: Economy, solver: Solver, result: Result) -> dict:
     """The record's `welfare` and `trace` fields for this run."""
     base = no_trade(economy)
     base_measures = None
-    final = delivered(economy, solver, result)
+    held_at_end = delivers(solver, result)
+    final = result.allocation if held_at_end else base
     final_measures = _measures(economy, final)
     columns = {"seconds": [], "iterations": [], "worst": [], "individual_rationality": [],
                "pareto_gap": [], "log_utility": []}
     points = [(c.clock - result.started, c.iterations, c.prices, c.allocation, solver.trades)
               for c in result.trace]
-    points.append((result.seconds, result.iterations, result.prices, result.allocation, final is not base))
+    points.append((result.seconds, result.iterations, result.prices, result.allocation, held_at_end))
     for seconds, iterations, prices, allocation, held in points:
         worst = None
         if prices is not None and allocation is not None:

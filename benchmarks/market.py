@@ -8,7 +8,7 @@ name), else any other's; its incomes weigh the agents' gains in the total share
 (`markets.welfare.summarise_gains`). Where no run reached an equilibrium (a hard game beyond every exact
 method's wall) there is no reference, and the gains shares are unknown (None); the Pareto
 gap and the individual rationality stand alone there. Equilibria need not be unique (on
-linear exchange economies, say); the reference is one of them, named in `reference_of`.
+linear exchange economies, say); the reference is one of them, the one `references` names.
 """
 from __future__ import annotations
 
@@ -120,9 +120,8 @@ def race(records: list[dict], trader: str = "bilateral-exchange") -> list[dict]:
             ends = [final(t, refs.get(instance_of(t))) for t in traders]
             rows.append({"ladder": ladder, "size": size, "planner": planner, "planner_seconds": stop,
                          "planner_converged": solved, "planner_runs": len(runs),
-                         "trader_runs": len(traders), "referenced": sum(refs.get(instance_of(t)) is not None for t in traders),
                          "trader_total_by_then": _median([p["gains_total"] for p in by_then]),
                          "trader_seconds": _median([t["seconds"] for t in traders]),
                          **{f"trader_{k}": _median([e[k] for e in ends])
-                            for k in ("gains_total", "gains_mean", "gains_worst", "pareto_gap", "individual_rationality")}})
+                            for k in ("gains_total", "gains_worst", "pareto_gap")}})
     return rows

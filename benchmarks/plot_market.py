@@ -4,7 +4,7 @@
   gains from trade the agents hold (total, and the worst agent's) and the Pareto gap
   against seconds, one line per solver. A planner's line stays at zero until it finishes
   (its agents hold their endowments), then jumps; a run that ends without an equilibrium
-  ends with a cross and delivers nothing.
+  ends with a cross, and a planner's then delivers nothing.
 - `market-size.png`: the median share of the gains held at the end of each run and after
   a tenth of the budget, against size, per ladder and solver.
 - `market-information.png`: the share of the gains delivered at the end against the numbers
@@ -14,7 +14,6 @@ is known, only the Pareto gap is drawn.
 """
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from pathlib import Path
 

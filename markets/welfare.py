@@ -47,7 +47,7 @@ import scipy.sparse as sp
 from numba import njit
 
 from .economy import LEONTIEF, LINEAR, Economy
-from .utilities import demand_row, log_indirect_row, log_utility
+from .utilities import demand_row, log_indirect_row, log_indirect_utility, log_utility
 
 PARETO_TOL = 1e-6           # relative agreement of the Pareto gap's two bounds
 PARETO_MAX_ITER = 5000      # steps of the price iteration for the smooth families
@@ -247,8 +247,7 @@ def _bound(economy, log_c, active, p) -> float:
     if not p.max() > 0:
         return math.inf
     p = p / p.max()
-    log_v = np.array([log_indirect_row(economy.kinds[i], economy.a[i], economy.rho[i], p, 1.0)
-                      for i in np.flatnonzero(active)])
+    log_v = log_indirect_utility(economy, p, np.ones(economy.n_agents))[active]
     cost = np.exp(log_c[active] - log_v).sum()
     return float(p @ economy.total_supply / cost) if cost > 0 else math.inf
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
+import scipy.sparse as sp
 
 from markets import Economy, InputError
 from markets.units import unit_supply
@@ -205,6 +206,14 @@ def in_unit_supply(run):
         if outcome.prices is not None:
             outcome.prices = np.asarray(outcome.prices, dtype=np.float64) * scale
         if outcome.allocation is not None:
-            outcome.allocation = np.asarray(outcome.allocation, dtype=np.float64) / scale
+            outcome.allocation = _in_caller_units(outcome.allocation, scale)
         return outcome
     return unit_free
+
+
+def _in_caller_units(allocation, scale: np.ndarray):
+    """x' / scale, column by column, for a dense allocation or a CSR one (which stays CSR)."""
+    if sp.issparse(allocation):
+        x = sp.csr_array(allocation)
+        return sp.csr_array((x.data / scale[x.indices], x.indices, x.indptr), shape=x.shape)
+    return np.asarray(allocation, dtype=np.float64) / scale

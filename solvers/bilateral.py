@@ -105,10 +105,10 @@ def best_amount(kind, aj, al, rho, xj, xl, rest, pi):
 
 
 @njit(cache=True)
-def _meet(kinds, a, rho, x, members, j, l, lo, hi, rest, before, after):
+def _meet(kinds, a, rho, x, members, j, l, lo, hi, rest, before, after, new_j, old_j, old_l):
     """One meeting of `members` on goods (j, l): trade at the group's clearing price if nobody
-    loses and someone gains. Returns (the largest log-utility gain, the price), 0 and NaN
-    when there is no trade."""
+    loses and someone gains; the arrays after `l` are work space, one entry per member.
+    Returns (the largest log-utility gain, the price), 0 and NaN when there is no trade."""
     k = members.shape[0]
     tj = 0.0
     tl = 0.0
@@ -146,7 +146,6 @@ def _meet(kinds, a, rho, x, members, j, l, lo, hi, rest, before, after):
     if not cleared:
         return 0.0, math.nan
     # the amounts closest to the current holdings within each best set that add up to tj
-    new_j = np.empty(k)
     total = 0.0
     for g in range(k):
         new_j[g] = min(max(x[members[g], j], lo[g]), hi[g])
@@ -159,8 +158,6 @@ def _meet(kinds, a, rho, x, members, j, l, lo, hi, rest, before, after):
         for g in range(k):
             share = (hi[g] - new_j[g]) if residual > 0.0 else (new_j[g] - lo[g])
             new_j[g] += residual * share / room
-    old_j = np.empty(k)
-    old_l = np.empty(k)
     used_j = 0.0
     used_l = 0.0
     for g in range(k):
@@ -214,6 +211,7 @@ def rounds(kinds, a, rho, x, group, trials, n_rounds, seed_state, log_price_sum,
     k = min(group, n)
     lo, hi, rest = np.empty(k), np.empty(k), np.empty(k)
     before, after = np.empty(k), np.empty(k)
+    new_j, old_j, old_l = np.empty(k), np.empty(k), np.empty(k)
     largest = 0.0
     trades = 0
     for _ in range(n_rounds):
@@ -229,7 +227,7 @@ def rounds(kinds, a, rho, x, group, trials, n_rounds, seed_state, log_price_sum,
                 if j == l:
                     continue
                 gain, pi = _meet(kinds, a, rho, x, members, j, l, lo[:size], hi[:size], rest[:size],
-                                 before[:size], after[:size])
+                                 before[:size], after[:size], new_j[:size], old_j[:size], old_l[:size])
                 if gain > 0.0:
                     trades += 1
                     if gain > largest:
@@ -254,7 +252,7 @@ class BilateralExchange(Solver):
 
     def skip(self, economy: Economy) -> str | None:
         reason = super().skip(economy)
-        if reason is None and economy.model == "exchange" and economy.n_goods < 2:
+        if reason is None and economy.n_goods < 2:
             reason = "one good leaves nothing to exchange"
         return reason
 

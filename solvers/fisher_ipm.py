@@ -10,8 +10,8 @@ block of variables: x_ij >= 0 on the goods it wants (a_ij > 0) for linear, Cobb-
 CES utilities, whose columns of A are unit vectors; for Leontief utilities the single
 variable u_i >= 0 with x_ij = a_ij u_i, whose column of A is a_i (the small program of the
 Leontief Fisher market). Families mix freely, agent by agent. The budgets are scaled to mean
-1 and the economy runs in units of supply near 1 (`in_unit_supply`, or the same map done here
-for a CSR allocation), so every quantity of the program is of order one.
+1 and the economy runs in units of supply near 1 (`in_unit_supply`, for a dense or a CSR
+allocation), so every quantity of the program is of order one.
 
 The Newton step. One agent's Hessian is diagonal plus rank one: with the exponent r (1 linear,
 0 Cobb-Douglas, rho for CES), shares q_j = a_j x_j^r / sum_k a_k x_k^r (a_j / sum a for
@@ -70,7 +70,6 @@ from numba import njit
 from scipy.linalg.blas import dsyrk
 
 from markets import CES, LEONTIEF, LINEAR, Economy, certify, make_economy
-from markets.units import unit_supply
 
 from .base import Outcome, Solver, in_unit_supply
 from .judging import finished
@@ -738,21 +737,8 @@ class FisherInteriorPoint(Solver):
         program.dense_schur = False
         program.step()
 
-    def run(self, economy: Economy, tol, deadline, seed):
-        if not economy.sparse:
-            return self._run_in_units(economy, tol, deadline, seed)
-        # `in_unit_supply` maps dense allocations back; a CSR one is mapped here the same way
-        unit, scale = unit_supply(economy)
-        outcome = self._solve(unit, tol, deadline)
-        if outcome.prices is not None:
-            outcome.prices = outcome.prices * scale
-        if outcome.allocation is not None:
-            x = outcome.allocation
-            outcome.allocation = sp.csr_array((x.data / scale[x.indices], x.indices, x.indptr), shape=x.shape)
-        return outcome
-
     @in_unit_supply
-    def _run_in_units(self, economy: Economy, tol, deadline, seed):
+    def run(self, economy: Economy, tol, deadline, seed):
         return self._solve(economy, tol, deadline)
 
     def _solve(self, economy: Economy, tol: float, deadline: float) -> Outcome:

@@ -1,9 +1,7 @@
 """A welfare suite end to end: traces and welfare in the records, gains against the run's own
 equilibria, the market figures and the shipped market suite."""
-import math
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from benchmarks.cli import main

@@ -23,7 +23,7 @@ import pytest
 from markets.generators import generate
 from markets.units import unit_supply
 from solvers import solve
-from solvers.fisher_ipm import FisherInteriorPoint, Program, newton_step
+from solvers.fisher_ipm import Program, newton_step
 from tests.test_fisher_ipm import eisenberg_gale, ipm  # noqa: F401 (the warmed solvers, as fixtures)
 
 N = 320
