@@ -1,7 +1,8 @@
 """Classic economies from the literature, with their equilibria.
 
 Each entry returns a `Classic`: the economy, the equilibrium price vectors
-(normalised to sum to 1; an empty list when there is none) and the source.
+(normalised to sum to 1; an empty list when there is none), the source and, for an
+economy with producers, the producers' levels at each equilibrium.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import numpy as np
 from scipy.optimize import brentq
 
 from .economy import Economy, make_economy
+from .production import Producer
 from .utilities import demand
 
 
@@ -23,6 +25,13 @@ class Classic:
     economy: Economy
     equilibria: tuple[np.ndarray, ...]
     source: str
+    levels: tuple[np.ndarray, ...] = ()
+
+    def allocation(self, k: int = 0) -> np.ndarray:
+        """Every agent's demand at equilibrium k's prices (unique: no linear agents in a
+        classic with producers)."""
+        p = self.equilibria[k]
+        return demand(self.economy, p, self.economy.incomes(p))
 
 
 def scarf_1960() -> Classic:
@@ -89,5 +98,41 @@ def no_equilibrium_linear() -> Classic:
     return Classic(economy, (), "Gale (1976)")
 
 
+def mathiesen_1987() -> Classic:
+    """Mathiesen, "An algorithm based on a sequence of linear complementarity problems applied
+    to a Walrasian equilibrium model: an example" (Math. Programming 37, 1987), as the GAMS
+    EMP library's MOPEC example writes it: one consumer with Cobb-Douglas shares (0.9, 0.1, 0)
+    and endowment (0, 5, 3), and one activity making a unit of good 0 from a unit each of goods
+    1 and 2. Its equilibrium: level 3, prices (6, 1, 5), consumption (3, 2, 0)."""
+    economy = make_economy("exchange", "cobb-douglas", [[0.9, 0.1, 0.0]], endowment=[[0.0, 5.0, 3.0]],
+                           producers=[Producer("activity", net_output=[1.0, -1.0, -1.0])], name="mathiesen-1987")
+    return Classic(economy, (np.array([6.0, 1.0, 5.0]) / 12.0,), "Mathiesen (1987)", (np.array([3.0]),))
+
+
+_KEHOE_SHARES = np.array([[0.52, 0.40, 0.04, 0.04], [0.86, 0.10, 0.02, 0.02],
+                          [0.50, 0.20, 0.2975, 0.0025], [0.06, 0.25, 0.0025, 0.6875]])
+_KEHOE_ACTIVITIES = np.array([[6.0, -1.0, -4.0, -1.0], [-1.0, 3.0, -1.0, -1.0]])
+
+
+def kehoe_1985() -> Classic:
+    """Kehoe, "A numerical investigation of multiplicity of equilibria" (Math. Programming
+    Study 23, 1985), as the GAMS model library's KEHOMGE writes it: four goods, four consumers
+    with Cobb-Douglas utilities (consumer i owns 5, 5, 40 or 40 units of good i alone), two
+    activities (6, -1, -4, -1) and (-1, 3, -1, -1), and three isolated equilibria. One is exact:
+    all prices equal, levels (5.2, 6.9) (good 0: demand 29.3 = 5 + 6 x 5.2 - 6.9). The other two
+    were computed here (production-newton from 200 random starts finds these three and no
+    other) and certify to 1e-15; good 1's price is 1/4 of the total in all three."""
+    economy = make_economy("exchange", "cobb-douglas", _KEHOE_SHARES, endowment=np.diag([5.0, 5.0, 40.0, 40.0]),
+                           producers=[Producer("activity", net_output=row) for row in _KEHOE_ACTIVITIES],
+                           name="kehoe-1985")
+    equilibria = (np.full(4, 0.25),
+                  np.array([0.2751362066303841, 0.25, 0.3086511488042295, 0.16621264456538637]),
+                  np.array([0.15942206404630727, 0.25, 0.03865148277471705, 0.551926453178976]))
+    levels = (np.array([5.2, 6.9]), np.array([5.318013249787067, 6.514815149060315]),
+              np.array([4.27012831453095, 8.11980346761714]))
+    return Classic(economy, equilibria, "Kehoe (1985), GAMS model library KEHOMGE", levels)
+
+
 CLASSICS = {"scarf-1960": scarf_1960, "scarf-hirota": scarf_hirota, "three-equilibria": three_equilibria,
-            "no-equilibrium-linear": no_equilibrium_linear}
+            "no-equilibrium-linear": no_equilibrium_linear, "mathiesen-1987": mathiesen_1987,
+            "kehoe-1985": kehoe_1985}
