@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from markets import InputError, certify, demand, dumps, load, loads, make_economy, save
-from markets.classic import kehoe_1985, mathiesen_1987
+from markets.classic import kehoe_1985, mathiesen_1987, shoven_whalley_1984
 from markets.production import Producer, unit_profit
 from solvers import create, solve
 
@@ -179,3 +179,14 @@ def test_a_good_nobody_owns_is_allowed_only_when_some_producer_makes_it():
     with pytest.raises(InputError, match="good 0: endowment: nobody supplies this good"):
         make_economy("exchange", "cobb-douglas", ROBINSON, endowment=[[0.0, 0.0, 6.0]],
                      producers=[Producer("leontief", output=1, a=np.array([0.0, 0.0, 1.0]))])
+
+
+def test_shoven_and_whalleys_published_equilibrium_is_found_to_every_printed_digit():
+    classic = shoven_whalley_1984()
+    result = solve(create("production-newton"), classic.economy, 1e-10, 60.0)
+    assert result.status == "converged", result.message
+    prices = result.prices / result.prices[3]                   # labour the numeraire, as published
+    np.testing.assert_allclose(prices, [1.399, 1.093, 1.373, 1.0], atol=5e-4)
+    np.testing.assert_allclose(result.levels, [24.942, 54.378], atol=5e-4)
+    np.testing.assert_allclose(classic.economy.incomes(prices), [34.337, 60.0], atol=5e-4)
+    assert certify(classic.economy, classic.equilibria[0], classic.allocation(), classic.levels[0]).worst < 1e-12
