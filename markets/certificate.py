@@ -14,7 +14,7 @@ import scipy.sparse as sp
 
 from .economy import Economy, first_bad_value
 from .errors import InputError
-from .production import production_plan, unit_profit
+from .production import plan_at, relative_profits
 from .utilities import log_indirect_utility, log_utility
 
 MEASURES = ("clearing", "waste", "budget", "optimality")
@@ -153,7 +153,7 @@ def certify(economy: Economy, prices, allocation, levels=None) -> Certificate:
     p = p / p.max()           # scale first: prices of 1e-300 would give incomes that underflow to 0,
     p = p / p.sum()           # and prices of 1e308 sums that overflow
     w = economy.total_supply
-    made, used = production_plan(economy.producers, p, y) if economy.production else (0.0, 0.0)
+    made, used = plan_at(economy.technologies, p, y) if economy.production else (0.0, 0.0)
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         available = w + made
         demand = x.sum(axis=0) + used
@@ -185,15 +185,12 @@ def certify(economy: Economy, prices, allocation, levels=None) -> Certificate:
 
 def _production_measures(economy: Economy, p: np.ndarray, y: np.ndarray, value: float) -> tuple[float, float]:
     """(profit, losses) of the certificate at normalised prices p and levels y."""
-    profits, lost = [], 0.0
-    for producer, level in zip(economy.producers, y):
-        profits.append(unit_profit(producer, p))
-        if level > 0:
-            revenue, cost = producer.unit_values(p)
-            lost += level * max(cost - revenue, 0.0)
+    _, _, revenue, cost = economy.technologies.unit_plans(p)
+    run = y > 0
+    lost = float(y[run] @ np.maximum(cost[run] - revenue[run], 0.0))
     with np.errstate(invalid="ignore", divide="ignore"):
         losses = lost / value if value > 0 else (0.0 if lost == 0 else math.inf)
-    return _worst(np.array(profits)), float(losses)
+    return _worst(relative_profits(revenue, cost)), float(losses)
 
 
 def _worst(values: np.ndarray) -> float:

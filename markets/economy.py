@@ -18,7 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .errors import EconomyError
-from .production import Producer, check_producers, produced
+from .production import Producer, Technologies, check_producers, produced
 
 LINEAR, COBB_DOUGLAS, CES, LEONTIEF = 0, 1, 2, 3
 UTILITY_NAMES = ("linear", "cobb-douglas", "ces", "leontief")
@@ -229,6 +229,11 @@ class Economy:
         where a_ij = 0, or in a sparse economy the logs of the stored values (`a.data`)."""
         with np.errstate(divide="ignore"):
             return _frozen(np.log(self.a.data if self.sparse else self.a))
+
+    @cached_property
+    def technologies(self) -> Technologies:
+        """The producers as arrays (`markets.production.Technologies`), built once."""
+        return Technologies(self.producers, self.n_goods)
 
     @property
     def production(self) -> bool:

@@ -43,75 +43,95 @@ class Producer:
     a: np.ndarray | None = None
     rho: float = math.nan
 
-    @property
-    def inputs(self) -> np.ndarray:
-        """The goods the technology may use (bool, m)."""
-        return self.net_output < 0 if self.kind == "activity" else self.a > 0
-
     def unit_plan(self, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(gross outputs, inputs) of one unit of the level at prices p, each (m,) >= 0; an
         input is +inf where the technology would use a free input without bound."""
-        if self.kind == "activity":
-            return np.maximum(self.net_output, 0.0), np.maximum(-self.net_output, 0.0)
-        out = np.zeros_like(p)
-        out[self.output] = 1.0
-        return out, _unit_inputs(self, p) / self.scale
+        out, inputs, _, _ = Technologies((self,), len(p)).unit_plans(p)
+        return out[0], inputs[0]
 
     def unit_values(self, p: np.ndarray) -> tuple[float, float]:
         """(value of the gross outputs, cost of the inputs) of one unit of the level at p."""
-        if self.kind == "activity":
-            return float(p @ np.maximum(self.net_output, 0.0)), float(p @ np.maximum(-self.net_output, 0.0))
-        return float(p[self.output]), _unit_cost(self, p) / self.scale
+        _, _, revenue, cost = Technologies((self,), len(p)).unit_plans(p)
+        return float(revenue[0]), float(cost[0])
 
 
 def unit_profit(producer: Producer, p: np.ndarray) -> float:
-    """Profit per unit of the value of the output at p: (value - cost) / value, 0 where both
-    are 0, -1 where only the output is worthless (a loss, whatever its size)."""
-    value, cost = producer.unit_values(p)
-    if value > 0:
-        return (value - cost) / value
-    return 0.0 if cost == 0 else -1.0
+    """Profit per unit of the value of the output at p (see `relative_profits`)."""
+    _, _, revenue, cost = Technologies((producer,), len(p)).unit_plans(p)
+    return float(relative_profits(revenue, cost)[0])
 
 
-def _unit_cost(producer: Producer, p: np.ndarray) -> float:
-    """c(p): the cost of inputs with f(x) = 1."""
-    used = producer.a > 0
-    a, q = producer.a[used], p[used]
-    if producer.kind == "leontief":
-        return float(a @ q)
-    if producer.kind == "cobb-douglas":
-        alpha = a / a.sum()
-        if np.any(q == 0):
-            return 0.0
-        return float(np.exp(alpha @ (np.log(q) - np.log(alpha))))
-    s = 1.0 / (1.0 - producer.rho)
-    with np.errstate(divide="ignore"):
-        terms = np.exp(s * np.log(a) + (1.0 - s) * np.log(q))        # a^s q^(1-s), inf at q = 0 if s > 1
-    total = terms.sum()
-    if math.isinf(total):
-        return 0.0                                                   # a free substitute: no cost
-    return float(total ** (1.0 / (1.0 - s)))
+def relative_profits(revenue: np.ndarray, cost: np.ndarray) -> np.ndarray:
+    """(revenue - cost) / revenue per producer; 0 where both are 0, -1 where only the output
+    is worthless (a loss, whatever its size)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(revenue > 0, (revenue - cost) / np.where(revenue > 0, revenue, 1.0),
+                        np.where(cost == 0, 0.0, -1.0))
 
 
-def _unit_inputs(producer: Producer, p: np.ndarray) -> np.ndarray:
-    """The cost-minimising inputs with f(x) = 1 (Shephard's lemma), inf for a free input
-    used without bound."""
-    used = producer.a > 0
-    x = np.zeros_like(p)
-    a, q = producer.a[used], p[used]
-    if producer.kind == "leontief":
-        x[used] = a
-        return x
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if producer.kind == "cobb-douglas":
-            alpha = a / a.sum()
-            c = _unit_cost(producer, p)
-            x[used] = np.where(q > 0, alpha * c / q, np.inf)
-            return x
-        s = 1.0 / (1.0 - producer.rho)
-        log_c = np.log(_unit_cost(producer, p))
-        x[used] = np.where(q > 0, np.exp(s * (np.log(a) - np.log(q) + log_c)), np.inf)
-    return x
+class Technologies:
+    """All producers of an economy as arrays, so that every unit plan at p costs a few array
+    operations: rows of net outputs (activities) and of input weights (technologies)."""
+
+    def __init__(self, producers: tuple[Producer, ...], m: int):
+        k = len(producers)
+        kinds = np.array([PRODUCER_TYPES.index(p.kind) for p in producers], dtype=np.int64)
+        self.activity = kinds == 0
+        self.net = np.zeros((k, m))
+        self.a = np.zeros((k, m))
+        self.output = np.zeros(k, dtype=np.int64)
+        self.scale = np.ones(k)
+        self.rho = np.full(k, np.nan)
+        for i, p in enumerate(producers):
+            if p.kind == "activity":
+                self.net[i] = p.net_output
+            else:
+                self.a[i], self.output[i], self.scale[i], self.rho[i] = p.a, p.output, p.scale, p.rho
+        self.kind = kinds
+        self.outputs = np.maximum(self.net, 0.0)
+        self.outputs[~self.activity, self.output[~self.activity]] = 1.0
+        self.ces, self.cobb_douglas, self.leontief = (kinds == PRODUCER_TYPES.index(t)
+                                                      for t in ("ces", "cobb-douglas", "leontief"))
+        self.used = self.a > 0
+        with np.errstate(divide="ignore"):
+            self.log_a = np.where(self.used, np.log(np.where(self.used, self.a, 1.0)), -np.inf)
+        total = np.where(self.used, self.a, 0.0).sum(axis=1, keepdims=True)
+        self.alpha = np.where(self.used, self.a / np.where(total > 0, total, 1.0), 0.0)
+
+    def unit_plans(self, p: np.ndarray):
+        """(gross outputs (k, m), inputs (k, m), revenue (k,), cost (k,)) of one unit of every
+        producer's level at prices p; technologies' inputs are cost-minimising (Shephard)."""
+        inputs = np.maximum(-self.net, 0.0)
+        cost = inputs @ p
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            log_p = np.log(p)
+            free = self.used & (p[None, :] <= 0)
+            if self.leontief.any():
+                rows = self.leontief
+                inputs[rows] = self.a[rows]
+                cost[rows] = self.a[rows] @ p
+            if self.cobb_douglas.any():
+                rows = self.cobb_douglas
+                alpha = self.alpha[rows]
+                log_c = np.where(self.used[rows], alpha * (log_p[None, :] - np.log(np.where(alpha > 0, alpha, 1.0))),
+                                 0.0).sum(axis=1)
+                c = np.where(free[rows].any(axis=1), 0.0, np.exp(log_c))
+                inputs[rows] = np.where(self.used[rows], np.where(free[rows], np.inf, alpha * c[:, None] / p[None, :]),
+                                        0.0)
+                cost[rows] = c
+            if self.ces.any():
+                rows = self.ces
+                s = 1.0 / (1.0 - self.rho[rows])[:, None]
+                terms = np.where(self.used[rows], np.exp(s * self.log_a[rows] + (1.0 - s) * log_p[None, :]), 0.0)
+                total = terms.sum(axis=1)
+                c = np.where(np.isinf(total), 0.0, total ** (1.0 / (1.0 - s[:, 0])))   # a free substitute costs 0
+                x = np.exp(s * (self.log_a[rows] - log_p[None, :] + np.log(c)[:, None]))
+                inputs[rows] = np.where(self.used[rows], np.where(free[rows], np.inf, x), 0.0)
+                cost[rows] = c
+        technology = ~self.activity
+        inputs[technology] /= self.scale[technology, None]
+        cost = np.where(technology, cost / self.scale, cost)
+        return self.outputs, inputs, self.outputs @ p, cost
 
 
 def check_producers(producers, m: int) -> tuple[Producer, ...]:
@@ -182,11 +202,12 @@ def produced(producers: tuple[Producer, ...], m: int) -> np.ndarray:
 def production_plan(producers: tuple[Producer, ...], p: np.ndarray, levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(gross outputs, inputs), each (m,), of all producers run at `levels` at prices p; an
     input is inf where a technology run at a positive level would use a free input without bound."""
-    out = np.zeros_like(p)
-    used = np.zeros_like(p)
-    for producer, y in zip(producers, levels):
-        if y > 0:
-            o, i = producer.unit_plan(p)
-            out += y * o
-            used += y * i
-    return out, used
+    return plan_at(Technologies(producers, len(p)), p, levels)
+
+
+def plan_at(technologies: Technologies, p: np.ndarray, levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`production_plan` with the producers' arrays built once."""
+    out, inputs, _, _ = technologies.unit_plans(p)
+    run = np.asarray(levels) > 0
+    y = np.asarray(levels, dtype=np.float64)[run]
+    return y @ out[run], y @ inputs[run]

@@ -194,9 +194,12 @@ class Solver(ABC):
 
 def economy_numbers(economy: Economy) -> int:
     """The numbers that describe an economy: its nonzero coefficients, one exponent per CES
-    agent, and its nonzero endowments (exchange) or its budgets and supply (Fisher)."""
+    agent, its nonzero endowments (exchange) or its budgets and supply (Fisher), and its
+    producers' nonzero coefficients (with a technology's output, scale and exponent)."""
     count = lambda v: int(v.nnz) if hasattr(v, "nnz") else int(np.count_nonzero(v))  # noqa: E731
     numbers = count(economy.a) + int(np.count_nonzero(~np.isnan(economy.rho)))
+    for producer in economy.producers:
+        numbers += count(producer.net_output) if producer.kind == "activity" else count(producer.a) + 3
     if economy.model == "exchange":
         return numbers + count(economy.endowment)
     return numbers + economy.n_agents + economy.n_goods

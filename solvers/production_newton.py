@@ -29,7 +29,7 @@ import time
 import numpy as np
 
 from markets import Economy, certify, demand
-from markets.production import production_plan
+from markets.production import plan_at
 
 from .base import Outcome, Solver
 from .params import AT_LEAST_ONE, Choice
@@ -58,13 +58,13 @@ class ProductionSystem:
 
     def __call__(self, v: np.ndarray) -> np.ndarray:
         p, x, y = self.point(v)
-        made, used = production_plan(self.economy.producers, p, y)
+        technologies = self.economy.technologies
+        made, used = plan_at(technologies, p, y)
         surplus = (self.economy.total_supply + made - x.sum(axis=0) - used) / self.scale
         levels = v[self.m - 1:]
-        profits = np.empty(self.k)
-        for j, producer in enumerate(self.economy.producers):
-            revenue, cost = producer.unit_values(p)
-            profits[j] = (revenue - cost) / (revenue + cost) if revenue + cost > 0 else 0.0
+        _, _, revenue, cost = technologies.unit_plans(p)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            profits = np.where(revenue + cost > 0, (revenue - cost) / (revenue + cost), 0.0)
         fb = levels - profits - np.sqrt(levels ** 2 + profits ** 2)
         out = np.concatenate([surplus[1:], fb])
         return np.clip(np.nan_to_num(out, nan=_LARGE), -_LARGE, _LARGE)

@@ -190,3 +190,33 @@ def test_shoven_and_whalleys_published_equilibrium_is_found_to_every_printed_dig
     np.testing.assert_allclose(result.levels, [24.942, 54.378], atol=5e-4)
     np.testing.assert_allclose(classic.economy.incomes(prices), [34.337, 60.0], atol=5e-4)
     assert certify(classic.economy, classic.equilibria[0], classic.allocation(), classic.levels[0]).worst < 1e-12
+
+
+@pytest.mark.parametrize("family", ["production-activity", "production-ces"])
+def test_random_production_economies_are_seeded_and_have_an_interior_equilibrium(family):
+    from markets.generators import generate
+    economy = generate(family, 12, 12, seed=3)
+    again = generate(family, 12, 12, seed=3)
+    assert dumps(economy) == dumps(again) and dumps(economy) != dumps(generate(family, 12, 12, seed=4))
+    factors = 6
+    assert not economy.endowment[:, factors:].any() and economy.endowment[:, :factors].any(axis=0).all()
+    made = {p.output if p.kind != "activity" else int(np.argmax(p.net_output)) for p in economy.producers}
+    assert made == set(range(factors, 12))
+    result = solve(create("production-newton"), economy, 1e-8, 60.0)
+    assert result.status == "converged", result.message
+    assert result.prices.min() > 1e-4                  # every good is wanted: every price positive
+    per_good = {}
+    for producer, level in zip(economy.producers, result.levels):
+        good = producer.output if producer.kind != "activity" else int(np.argmax(producer.net_output))
+        per_good[good] = per_good.get(good, 0.0) + level
+    assert min(per_good.values()) > 0                  # every produced good is made
+
+
+def test_random_production_families_refuse_what_they_cannot_draw():
+    from markets.generators import generate
+    with pytest.raises(InputError, match="needs >= 1 agent and >= 2 goods"):
+        generate("production-ces", 3, 1)
+    with pytest.raises(InputError, match="only CES technologies take rho"):
+        generate("production-activity", 3, 3, rho=0.5)
+    with pytest.raises(InputError, match="economies are dense"):
+        generate("production-ces", 3, 3, sparse=True)
