@@ -160,6 +160,42 @@ def shoven_whalley_1984() -> Classic:
                    (np.array([24.9424728662078, 54.37817026715187]),))
 
 
+_SH_GOODS = ["capeop", "nondurbl", "durable", "capbop", "skillab", "unsklab"]
+# per good (columns of _SH_GOODS), per consumer (rows): endowments and reference demands
+_SH_ENDOWMENT = np.array([[0, 0, 1.0, 3.0, 5.0, 0.1], [0, 0, 2.0, 0.1, 0.1, 7.0], [0, 0, 1.5, 2.0, 6.0, 0.1],
+                          [0, 0, 1.0, 1.0, 0.1, 8.0], [0, 0, 2.0, 6.0, 0.1, 0.5]])
+_SH_DEMAND = np.array([[4.0, 2, 3.2, 0, 0.2, 0], [0.4, 4, 1.0, 0, 0, 0.6], [2.0, 2, 1.5, 0, 0.5, 0],
+                       [5.0, 5, 4.5, 0, 0, 0.2], [3.0, 4, 2.0, 0, 0, 0.2]])
+_SH_ELASTICITY = np.array([1.2, 1.6, 0.8, 0.5, 0.6])
+# the activities d1, d2, n1, n2, n3, cd, c1, c2: outputs minus inputs
+_SH_ACTIVITIES = np.array([[4.0, 0, 4.0, -5.3, -2, -1], [4.0, 0, 3.5, -5.0, -1, -6], [1.6, 6, 0, -2.0, -2, -3],
+                           [1.6, 8, 0, -2.0, -4, -1], [1.6, 7, 0, -2.0, -1, -8], [0.9, 0, 0, -1.0, 0, 0],
+                           [7.0, 0, 0, -4.0, -3, -1], [8.0, 0, 0, -5.0, -2, -8]])
+
+
+def scarf_hansen_1973() -> Classic:
+    """Scarf and Hansen's activity-analysis economy ("The Computation of Economic Equilibria",
+    1973), as the GAMS model library's SCARFMCP writes it: six goods (capital end of period,
+    non-durables, durables, capital beginning of period, skilled and unskilled labour), five
+    consumers with CES demands (elasticities 1.2, 1.6, 0.8, 0.5, 0.6, shares their reference
+    demands), and eight activities. A CES demand with shares alpha and elasticity s is a CES
+    utility with a_j = alpha_j^(1/s), rho = (s - 1) / s. The equilibrium kept here was computed
+    (production-newton, the same point from the uniform start and five random ones, certified
+    to 1e-15; the book's table was not at hand): activities d1, n1, n2 and c1 run, the others
+    lose at its prices."""
+    shares = _SH_DEMAND / _SH_DEMAND.sum(axis=1, keepdims=True)
+    s = _SH_ELASTICITY
+    economy = make_economy("exchange", "ces", shares ** (1.0 / s[:, None]), rho=(s - 1.0) / s,
+                           endowment=_SH_ENDOWMENT, goods_names=_SH_GOODS, name="scarf-hansen-1973",
+                           producers=[Producer("activity", net_output=row) for row in _SH_ACTIVITIES])
+    prices = np.array([0.22032087844833406, 0.10607704462134107, 0.20658325303522465, 0.25106572836339847,
+                       0.16101507007652147, 0.05493802545518042])
+    levels = np.array([0.46349293456246480, 0.0, 3.9391950568227077, 0.006022990606705400, 0.0, 0.0,
+                       0.43826283799002730, 0.0])
+    return Classic(economy, (prices,), "Scarf and Hansen (1973), GAMS model library SCARFMCP", (levels,))
+
+
 CLASSICS = {"scarf-1960": scarf_1960, "scarf-hirota": scarf_hirota, "three-equilibria": three_equilibria,
             "no-equilibrium-linear": no_equilibrium_linear, "mathiesen-1987": mathiesen_1987,
-            "kehoe-1985": kehoe_1985, "shoven-whalley-1984": shoven_whalley_1984}
+            "kehoe-1985": kehoe_1985, "shoven-whalley-1984": shoven_whalley_1984,
+            "scarf-hansen-1973": scarf_hansen_1973}

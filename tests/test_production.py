@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from markets import InputError, certify, demand, dumps, load, loads, make_economy, save
-from markets.classic import kehoe_1985, mathiesen_1987, shoven_whalley_1984
+from markets.classic import kehoe_1985, mathiesen_1987, scarf_hansen_1973, shoven_whalley_1984
 from markets.production import Producer, unit_profit
 from solvers import create, solve
 
@@ -99,7 +99,7 @@ def test_production_newton_solves_mathiesen():
 
 def test_exchange_solvers_decline_production_economies_with_the_reason():
     economy = mathiesen_1987().economy
-    for name in ("tatonnement", "newton", "scarf"):
+    for name in ("newton", "hahn-process", "bilateral-exchange", "proportional-response"):
         assert "producers are not supported" in create(name).skip(economy)
     plain = make_economy("exchange", "cobb-douglas", [[1.0, 1.0]], endowment=[[1.0, 1.0]])
     assert "without producers" in create("production-newton").skip(plain)
@@ -220,3 +220,16 @@ def test_random_production_families_refuse_what_they_cannot_draw():
         generate("production-activity", 3, 3, rho=0.5)
     with pytest.raises(InputError, match="economies are dense"):
         generate("production-ces", 3, 3, sparse=True)
+
+
+def test_scarf_and_hansens_activity_analysis_equilibrium_is_found_from_every_start():
+    classic = scarf_hansen_1973()
+    assert certify(classic.economy, classic.equilibria[0], classic.allocation(), classic.levels[0]).worst < 1e-14
+    for start, seed in [("uniform", 0), ("random", 1), ("random", 2)]:
+        result = solve(create(f"production-newton[start='{start}']"), classic.economy, 1e-10, 60.0, seed)
+        assert result.status == "converged", result.message
+        np.testing.assert_allclose(result.prices, classic.equilibria[0], atol=1e-9)
+        np.testing.assert_allclose(result.levels, classic.levels[0], atol=1e-9)
+    idle = classic.levels[0] == 0
+    _, _, revenue, cost = classic.economy.technologies.unit_plans(classic.equilibria[0])
+    assert np.all(revenue[idle] < cost[idle])         # the idle activities lose at these prices
