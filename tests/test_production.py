@@ -233,3 +233,37 @@ def test_scarf_and_hansens_activity_analysis_equilibrium_is_found_from_every_sta
     idle = classic.levels[0] == 0
     _, _, revenue, cost = classic.economy.technologies.unit_plans(classic.equilibria[0])
     assert np.all(revenue[idle] < cost[idle])         # the idle activities lose at these prices
+
+
+def test_a_welfare_suite_refuses_production_families_by_name(tmp_path):
+    from benchmarks.suite import load_suite
+    suite = tmp_path / "s.toml"
+    suite.write_text('name = "s"\ntolerance = 1e-6\ntime_budget = 5.0\nseeds = [0]\nwelfare = true\n'
+                     'solvers = "all"\n\n[[family]]\nfamily = "production-ces"\nsizes = [4]\n')
+    with pytest.raises(InputError, match=r"family\[0\]: production-ces has producers: welfare"):
+        load_suite(str(suite))
+
+
+def test_a_production_suite_runs_end_to_end_and_records_levels(tmp_path):
+    from benchmarks.cli import main
+    from benchmarks.runner import read_runs
+    suite = tmp_path / "p.toml"
+    suite.write_text('name = "p"\ntolerance = 1e-6\ntime_budget = 10.0\nseeds = [0, 1]\n'
+                     'solvers = ["production-newton", "tatonnement", "newton"]\n\n'
+                     '[[family]]\nfamily = "production-activity"\nsizes = [4, 8]\n')
+    assert main(["run", str(suite), "--results", str(tmp_path), "--in-process", "--no-plot"]) == 0
+    run_dir = next(p for p in tmp_path.iterdir() if p.is_dir())
+    records = read_runs(run_dir)
+    ran = [r for r in records if r["status"] != "declined"]
+    assert {r["solver"] for r in ran} == {"production-newton", "tatonnement"}
+    declined = json.loads((run_dir / "meta.json").read_text())["declined"]["production-activity"]
+    assert "producers are not supported" in declined["newton"]
+    for record in ran:
+        assert record["status"] == "converged", record
+        assert len(record["levels"]) == len(generate_economy(record).producers)
+        assert set(record["certificate"]) >= {"profit", "losses"}
+
+
+def generate_economy(record):
+    from markets.generators import generate
+    return generate(record["family"], record["agents"], record["goods"], seed=record["seed"])
