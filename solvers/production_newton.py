@@ -32,6 +32,7 @@ from markets import Economy, certify, demand
 from markets.production import plan_at
 
 from .base import Outcome, Solver
+from .log_prices import forward_jacobian
 from .params import AT_LEAST_ONE, Choice
 
 
@@ -56,7 +57,8 @@ class ProductionSystem:
         x = demand(self.economy, p, self.economy.endowment @ p)
         return p, x, y
 
-    def __call__(self, v: np.ndarray) -> np.ndarray:
+    def __call__(self, v: np.ndarray, mu: float = 0.0) -> np.ndarray:
+        """F(v), with the Fischer-Burmeister function smoothed by mu >= 0 (0: exact)."""
         p, x, y = self.point(v)
         technologies = self.economy.technologies
         made, used = plan_at(technologies, p, y)
@@ -65,7 +67,7 @@ class ProductionSystem:
         _, _, revenue, cost = technologies.unit_plans(p)
         with np.errstate(invalid="ignore", divide="ignore"):
             profits = np.where(revenue + cost > 0, (revenue - cost) / (revenue + cost), 0.0)
-        fb = levels - profits - np.sqrt(levels ** 2 + profits ** 2)
+        fb = levels - profits - np.sqrt(levels ** 2 + profits ** 2 + 2.0 * mu)
         out = np.concatenate([surplus[1:], fb])
         return np.clip(np.nan_to_num(out, nan=_LARGE), -_LARGE, _LARGE)
 
@@ -79,12 +81,7 @@ def newton(system: ProductionSystem, v: np.ndarray, deadline: float, max_iter: i
             return v, iteration - 1, "timeout"
         if np.max(np.abs(f)) <= tol * 1e-3:
             return v, iteration - 1, "solved"
-        h = 1e-7 * np.maximum(1.0, np.abs(v))
-        J = np.empty((len(f), len(v)))
-        for c in range(len(v)):
-            step = np.zeros_like(v)
-            step[c] = h[c]
-            J[:, c] = (system(v + step) - f) / h[c]
+        J = forward_jacobian(system, v, f)
         try:
             d = np.linalg.lstsq(J, -f, rcond=None)[0]
         except np.linalg.LinAlgError:

@@ -267,3 +267,23 @@ def test_a_production_suite_runs_end_to_end_and_records_levels(tmp_path):
 def generate_economy(record):
     from markets.generators import generate
     return generate(record["family"], record["agents"], record["goods"], seed=record["seed"])
+
+
+def test_homotopy_from_three_starts_finds_all_three_of_kehoes_equilibria():
+    classic = kehoe_1985()
+    result = solve(create("homotopy[starts=3]"), classic.economy, 1e-9, 120.0, seed=1)
+    assert result.status == "converged" and result.levels is not None
+    found = {int(np.argmin([np.abs(np.array(q) - p).max() for p in classic.equilibria]))
+             for q in result.extra["equilibria"]}
+    assert found == {0, 1, 2}
+    for q in result.extra["equilibria"]:
+        assert min(np.abs(np.array(q) - p).max() for p in classic.equilibria) < 1e-8
+
+
+@pytest.mark.parametrize("make", [mathiesen_1987, shoven_whalley_1984])
+def test_homotopy_follows_the_newton_path_to_the_published_equilibrium(make):
+    classic = make()
+    result = solve(create("homotopy"), classic.economy, 1e-9, 120.0)
+    assert result.status == "converged", result.message
+    np.testing.assert_allclose(result.prices, classic.equilibria[0], atol=1e-8)
+    np.testing.assert_allclose(result.levels, classic.levels[0], rtol=1e-7)
