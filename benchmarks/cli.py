@@ -67,25 +67,31 @@ def _cmd_solve(args) -> int:
 
 def _cmd_verify(args) -> int:
     economy = load(args.file)
-    prices, allocation = load_point(args.result)
+    prices, allocation, levels = load_point(args.result)
     try:
-        certificate = certify(economy, prices, allocation)
+        certificate = certify(economy, prices, allocation, levels)
     except InputError as exc:
         raise InputError(f"{args.result}: {exc}") from None
-    reference, reference_prices = _equilibrium(economy, args.equilibrium, args.tol) if args.equilibrium else (None, None)
-    allocation = check_point(economy, prices, allocation)[1]
-    measures = welfare(economy, allocation, reference, reference_prices).to_dict()
-    if reference is None:
-        del measures["gains_mean"], measures["gains_worst"], measures["gains_total"]
-    print(to_json({**certificate.to_dict(), "tolerance": args.tol, "equilibrium": certificate.within(args.tol),
-                   "welfare": measures}))
+    report = {**certificate.to_dict(), "tolerance": args.tol, "equilibrium": certificate.within(args.tol)}
+    if economy.production:
+        if args.equilibrium:
+            raise InputError("--equilibrium: welfare is measured in exchange economies and Fisher markets, "
+                             "not yet with producers")
+    else:
+        reference, reference_prices = _equilibrium(economy, args.equilibrium, args.tol) if args.equilibrium else (None, None)
+        allocation = check_point(economy, prices, allocation)[1]
+        measures = welfare(economy, allocation, reference, reference_prices).to_dict()
+        if reference is None:
+            del measures["gains_mean"], measures["gains_worst"], measures["gains_total"]
+        report["welfare"] = measures
+    print(to_json(report))
     return 0 if certificate.within(args.tol) else 1
 
 
 def _equilibrium(economy, path: str, tol: float):
     """(allocation, prices) of the result file at `path`, refused unless it certifies within
     `tol`: gains from trade are measured against an equilibrium, never against a guess."""
-    prices, allocation = load_point(path)
+    prices, allocation, _ = load_point(path)
     try:
         certificate = certify(economy, prices, allocation)
     except InputError as exc:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from markets import InputError
 from markets.errors import field_name
-from markets.generators import FAMILIES, build, estimate_mb
+from markets.generators import FAMILIES, ProductionFamily, build, estimate_mb
 
 SUITES_DIR = Path(__file__).with_name("suites")
 
@@ -170,6 +170,9 @@ def parse_suite(text: str, where: str = "suite", default_name: str = "suite") ->
         extra = sorted(set(fam) - {"family", "sizes", "goods_per_agent", "density", "rho", "solvers", "sparse"})
         if extra:
             raise InputError(f"{at}: {field_name(extra[0])}: unknown field")
+        if welfare and isinstance(FAMILIES[name_of_family], ProductionFamily):
+            raise InputError(f"{at}: {name_of_family} has producers: welfare (welfare = true) is measured in "
+                             "exchange economies and Fisher markets without producers")
         if FAMILIES[name_of_family].is_game and set(fam) & {"goods_per_agent", "density", "rho", "sparse"}:
             raise InputError(f"{at}: {name_of_family} is a game family: goods_per_agent, density, rho and sparse do not apply")
         sparse = fam.get("sparse", False)

@@ -1,42 +1,54 @@
 """The equilibrium certificate (docs/format.md, "The certificate"): the one verifier.
 
-`certify` sees only (economy, prices, allocation), never a solver's own
-bookkeeping, and is the only place in gebench that decides whether an answer
-is an equilibrium.
+`certify` sees only (economy, prices, allocation and, for an economy with producers,
+their levels), never a solver's own bookkeeping, and is the only place in gebench that
+decides whether an answer is an equilibrium.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
 from .economy import Economy, first_bad_value
 from .errors import InputError
+from .production import plan_at, relative_profits
 from .utilities import log_indirect_utility, log_utility
 
 MEASURES = ("clearing", "waste", "budget", "optimality")
+PRODUCTION_MEASURES = ("profit", "losses")
 
 
 @dataclass(frozen=True)
 class Certificate:
-    """The four equilibrium measures; all <= epsilon makes an epsilon-equilibrium."""
+    """The four equilibrium measures, and for an economy with producers the two of
+    production (`production` True); all <= epsilon makes an epsilon-equilibrium."""
 
     clearing: float
     waste: float
     budget: float
     optimality: float
+    profit: float = 0.0
+    losses: float = 0.0
+    production: bool = False
+
+    @property
+    def values(self) -> tuple[float, ...]:
+        """The measures that apply, in the order of `MEASURES` (then `PRODUCTION_MEASURES`)."""
+        values = (self.clearing, self.waste, self.budget, self.optimality)
+        return values + (self.profit, self.losses) if self.production else values
 
     @property
     def worst(self) -> float:
         """The largest measure; NaN if any measure is NaN (Python's `max` would drop it)."""
-        values = (self.clearing, self.waste, self.budget, self.optimality)
+        values = self.values
         return math.nan if any(math.isnan(v) for v in values) else max(values)
 
     @property
     def finite(self) -> bool:
-        return all(math.isfinite(v) for v in (self.clearing, self.waste, self.budget, self.optimality))
+        return all(math.isfinite(v) for v in self.values)
 
     def within(self, tol: float) -> bool:
         """All four measures finite and <= tol; `tol` must be a finite number > 0."""
@@ -44,7 +56,8 @@ class Certificate:
         return self.finite and self.worst <= tol
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        names = MEASURES + PRODUCTION_MEASURES if self.production else MEASURES
+        return dict(zip(names, self.values))
 
 
 def check_tolerance(tol, where: str = "tolerance") -> float:
@@ -95,9 +108,30 @@ def check_point(economy: Economy, prices, allocation):
     return p, x
 
 
-def certify(economy: Economy, prices, allocation) -> Certificate:
-    """The certificate of (prices, allocation); prices need not be normalised (they are
-    scaled to sum 1 first, so that no income underflows or overflows).
+def check_levels(economy: Economy, levels) -> np.ndarray:
+    """The producers' levels as a float64 array (one finite number >= 0 per producer), or
+    `InputError` naming the field; an economy without producers takes none."""
+    k = len(economy.producers)
+    if levels is None:
+        if k:
+            raise InputError(f"levels: the economy has {k} producers: give one level for each")
+        return np.zeros(0)
+    try:
+        y = np.asarray(levels, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"levels: not numeric: {exc}") from None
+    if y.shape != (k,):
+        raise InputError(f"levels: expected {k} numbers (one per producer), got shape {y.shape}")
+    bad = np.flatnonzero(~np.isfinite(y) | (y < 0))
+    if bad.size:
+        raise InputError(f"levels[{bad[0]}]: must be a finite number >= 0, got {y[bad[0]]}")
+    return y
+
+
+def certify(economy: Economy, prices, allocation, levels=None) -> Certificate:
+    """The certificate of (prices, allocation) and, in an economy with producers, their
+    `levels`; prices need not be normalised (they are scaled to sum 1 first, so that no
+    income underflows or overflows).
 
     `optimality` is reported as max(0, worst shortfall): an agent that gets more
     than it can afford shows up in `budget`, not as a negative shortfall. An agent
@@ -106,14 +140,27 @@ def certify(economy: Economy, prices, allocation) -> Certificate:
     (Scarf's economy at a vertex of the simplex, Gale's at p = (1, 0)) is not an
     equilibrium. A measure that cannot be computed honestly (a utility or a bound that
     overflows) is NaN, and a NaN is never within any tolerance.
+
+    With producers, what is produced and used counts in clearing and waste (relative to
+    what is available: endowments plus gross outputs), `profit` is the largest profit of
+    any technology per unit of the value of its output (at most 0 at an equilibrium, with
+    constant returns), and `losses` the value lost by the technologies run at a positive
+    level, as a share of the value available (0 at an equilibrium: a technology runs only
+    where it breaks even).
     """
     p, x = check_point(economy, prices, allocation)
+    y = check_levels(economy, levels)
     p = p / p.max()           # scale first: prices of 1e-300 would give incomes that underflow to 0,
     p = p / p.sum()           # and prices of 1e308 sums that overflow
     w = economy.total_supply
+    made, used = plan_at(economy.technologies, p, y) if economy.production else (0.0, 0.0)
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        z = (x.sum(axis=0) - w) / w
-        waste = float(p @ (np.maximum(-z, 0.0) * w) / (p @ w))
+        available = w + made
+        demand = x.sum(axis=0) + used
+        z = np.where(available > 0, (demand - available) / np.where(available > 0, available, 1.0),
+                     np.where(demand > 0, np.inf, 0.0))
+        value = p @ available
+        waste = float(p @ (np.maximum(-z, 0.0) * available) / value)
         b = economy.incomes(p)
         spend = x @ p
         scale = np.where(b > 0, b, b.mean())
@@ -130,7 +177,20 @@ def certify(economy: Economy, prices, allocation) -> Certificate:
     unknown = np.isposinf(log_u) | ((b > 0) & np.isneginf(log_v)) | np.isnan(log_u) | np.isnan(log_v)
     shortfall = np.where(unknown, np.nan, shortfall)
     optimality = _worst(shortfall)
-    return Certificate(_worst(z), waste, budget, optimality)
+    if not economy.production:
+        return Certificate(_worst(z), waste, budget, optimality)
+    profit, losses = _production_measures(economy, p, y, value)
+    return Certificate(_worst(z), waste, budget, optimality, profit, losses, production=True)
+
+
+def _production_measures(economy: Economy, p: np.ndarray, y: np.ndarray, value: float) -> tuple[float, float]:
+    """(profit, losses) of the certificate at normalised prices p and levels y."""
+    _, _, revenue, cost = economy.technologies.unit_plans(p)
+    run = y > 0
+    lost = float(y[run] @ np.maximum(cost[run] - revenue[run], 0.0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        losses = lost / value if value > 0 else (0.0 if lost == 0 else math.inf)
+    return _worst(relative_profits(revenue, cost)), float(losses)
 
 
 def _worst(values: np.ndarray) -> float:

@@ -18,6 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .errors import EconomyError
+from .production import Producer, Technologies, check_producers, produced
 
 LINEAR, COBB_DOUGLAS, CES, LEONTIEF = 0, 1, 2, 3
 UTILITY_NAMES = ("linear", "cobb-douglas", "ces", "leontief")
@@ -89,6 +90,9 @@ class Economy:
     exact_a : optional (n, m) exact rational coefficients (`fractions.Fraction`, as nested
         tuples), for solvers that pivot exactly (game economies whose payoffs exceed
         2^53); `a` then holds their correctly rounded float values. Dense economies only.
+    producers : optional tuple of `markets.production.Producer` (constant-returns activities
+        and technologies) of a dense exchange economy; a good nobody is endowed with must be
+        one some producer makes.
 
     Arrays are read-only: solvers cannot change the economy they are given.
     A sparse economy holds `scipy.sparse.csr_array` matrices in canonical form.
@@ -105,6 +109,7 @@ class Economy:
     name: str | None = None
     meta: dict = field(default_factory=dict)
     exact_a: tuple | None = None
+    producers: tuple[Producer, ...] = ()
 
     def __post_init__(self):
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731 (frozen dataclass)
@@ -171,9 +176,19 @@ class Economy:
                 set_("supply", _frozen(s))
             total = self.supply if self.supply is not None else np.ones(m)
         total = np.asarray(total, dtype=np.float64).ravel()
-        unsupplied = np.flatnonzero(total <= 0)
+        producers = tuple(self.producers or ())
+        if producers:
+            if self.model != "exchange":
+                raise EconomyError("producers: only exchange (Arrow-Debreu) economies have producers")
+            if sparse:
+                raise EconomyError("producers: an economy with producers is dense")
+            producers = check_producers(producers, m)
+        set_("producers", producers)
+        made = produced(producers, m) if producers else np.zeros(m, dtype=bool)
+        unsupplied = np.flatnonzero((total <= 0) & ~made)
         if unsupplied.size:
-            raise EconomyError(f"good {unsupplied[0]}: endowment: nobody supplies this good")
+            raise EconomyError(f"good {unsupplied[0]}: endowment: nobody supplies this good"
+                               + (" and no producer makes it" if producers else ""))
         overflow = np.flatnonzero(~np.isfinite(total))
         if overflow.size:
             raise EconomyError(f"good {overflow[0]}: endowment: the total supply overflows a double "
@@ -215,8 +230,20 @@ class Economy:
         with np.errstate(divide="ignore"):
             return _frozen(np.log(self.a.data if self.sparse else self.a))
 
+    @cached_property
+    def technologies(self) -> Technologies:
+        """The producers as arrays (`markets.production.Technologies`), built once."""
+        return Technologies(self.producers, self.n_goods)
+
+    @property
+    def production(self) -> bool:
+        """True when the economy has producers."""
+        return bool(self.producers)
+
     def to_sparse(self) -> Economy:
-        """The same economy with CSR coefficients (and endowments)."""
+        """The same economy with CSR coefficients (and endowments); not for production economies."""
+        if self.production:
+            raise EconomyError("producers: an economy with producers is dense")
         return self if self.sparse else self._with(sp.csr_array(self.a), self.endowment)
 
     def to_dense(self) -> Economy:
@@ -228,7 +255,7 @@ class Economy:
     def _with(self, a, endowment) -> Economy:
         return Economy(self.model, self.kinds, a, self.rho, endowment=endowment, budget=self.budget,
                        supply=self.supply, goods_names=self.goods_names, name=self.name, meta=dict(self.meta),
-                       exact_a=None if sp.issparse(a) else self.exact_a)
+                       exact_a=None if sp.issparse(a) else self.exact_a, producers=self.producers)
 
     @property
     def utility_kinds(self) -> frozenset[str]:
@@ -274,7 +301,7 @@ def _check_vector(values: np.ndarray, where: str, allow_zero: bool) -> None:
 
 
 def make_economy(model: str, utility: str | list[str], a, *, rho=None, endowment=None,
-                 budget=None, supply=None, name=None, goods_names=None) -> Economy:
+                 budget=None, supply=None, name=None, goods_names=None, producers=()) -> Economy:
     """Build an economy from family names instead of codes (one family for all, or one per agent)."""
     a = np.asarray(a, dtype=np.float64)
     n = a.shape[0]
@@ -286,4 +313,5 @@ def make_economy(model: str, utility: str | list[str], a, *, rho=None, endowment
         raise EconomyError(f"utility.type: unknown family {unknown[0]!r}; expected one of {UTILITY_NAMES}")
     rho_arr = np.full(n, np.nan) if rho is None else np.broadcast_to(np.asarray(rho, float), (n,))
     return Economy(model=model, kinds=np.array([UTILITY_CODES[u] for u in names]), a=a, rho=rho_arr,
-                   endowment=endowment, budget=budget, supply=supply, name=name, goods_names=goods_names)
+                   endowment=endowment, budget=budget, supply=supply, name=name, goods_names=goods_names,
+                   producers=producers)

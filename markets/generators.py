@@ -22,6 +22,7 @@ import scipy.sparse as sp
 from .economy import UTILITY_CODES, Economy
 from .errors import InputError
 from .games import hard_game, leontief_from_game, random_game, svs_game
+from .production import Producer
 
 
 def stable_seed(*parts) -> int:
@@ -137,6 +138,65 @@ class RandomFamily:
 
 
 @dataclass(frozen=True)
+class ProductionFamily(RandomFamily):
+    """Random Arrow-Debreu economies with constant-returns producers. Of the m goods the first
+    ceil(m / 2) are factors, which only consumers own (each holds a random amount of each
+    factor its pattern gives it, density `density`); the others are made by producers. The
+    consumers have Cobb-Douglas utilities over all goods (pattern of the same density, every
+    good wanted by someone, so every price is positive at an equilibrium). Each produced good j
+    is made from one to three factors and, with probability 1/2, one produced good of a lower
+    index (so the input-output structure is acyclic and the economy productive):
+    - `technology` "activity": by two alternative activities, of which at an equilibrium
+      typically one breaks even and the other loses (level 0);
+    - `technology` "ces": by one CES technology of exponent `rho` (default 0.5).
+    Every produced good is wanted, so its producer runs: the equilibrium is interior in prices
+    and levels."""
+
+    technology: str = "activity"
+
+    def __call__(self, agents: int, goods: int, seed: int, density: float = 1.0,
+                 rho: float | None = None, name: str | None = None, sparse: bool = False) -> Economy:
+        if agents < 1 or goods < 2:
+            raise InputError(f"agents, goods: a production economy needs >= 1 agent and >= 2 goods, "
+                             f"got {agents}, {goods}")
+        if not 0 < density <= 1:
+            raise InputError(f"density: must be in (0, 1], got {density}")
+        if sparse:
+            raise InputError(f"sparse: {name} economies are dense (economies with producers are)")
+        if rho is not None and self.technology != "ces":
+            raise InputError(f"rho: only CES technologies take rho, not {self.technology}")
+        rho = (self.default_rho if rho is None else float(rho)) if self.technology == "ces" else None
+        if rho is not None and not (rho < 1 and abs(rho) >= 1e-6):
+            raise InputError(f"rho: must be < 1 and |rho| >= 1e-6, got {rho}")
+        rng = np.random.default_rng(stable_seed(name, agents, goods, seed, density))
+        factors = (goods + 1) // 2
+        a = np.where(sparsity_pattern(rng, agents, goods, density), 1.0 - rng.random((agents, goods)), 0.0)
+        endowment = np.zeros((agents, goods))
+        owned = sparsity_pattern(rng, agents, factors, density)
+        endowment[:, :factors] = np.where(owned, 1.0 - rng.random((agents, factors)), 0.0)
+        producers = []
+        for j in range(factors, goods):
+            for _ in range(2 if self.technology == "activity" else 1):
+                inputs = np.zeros(goods)
+                used = rng.choice(factors, size=min(factors, int(rng.integers(1, 4))), replace=False)
+                inputs[used] = 0.1 + 0.9 * rng.random(used.size)
+                if j > factors and rng.random() < 0.5:
+                    inputs[rng.integers(factors, j)] = 0.3 * (1.0 - rng.random())
+                if self.technology == "activity":
+                    net = -inputs
+                    net[j] = 0.5 + rng.random()
+                    producers.append(Producer("activity", net_output=net))
+                else:
+                    producers.append(Producer("ces", output=j, scale=0.5 + rng.random(), a=inputs, rho=rho))
+        kinds = np.full(agents, UTILITY_CODES["cobb-douglas"])
+        meta = {"family": name, "agents": agents, "goods": goods, "seed": seed, "density": density}
+        if rho is not None:
+            meta["rho"] = rho
+        return Economy("exchange", kinds, a, np.full(agents, np.nan), endowment=endowment, name=name, meta=meta,
+                       producers=tuple(producers))
+
+
+@dataclass(frozen=True)
 class GameFamily:
     """Leontief exchange economies that encode d x d bimatrix games (`markets.games`):
     2d agents and 2d goods. `kind` "random" draws integer payoffs; "morris" builds Morris's
@@ -183,6 +243,8 @@ FAMILIES: dict[str, RandomFamily | GameFamily] = {
     for utility in ("linear", "cobb-douglas", "ces", "leontief")
 }
 FAMILIES["ces-complements"] = RandomFamily("exchange", "ces", default_rho=-2.0, max_rho=-1.0)
+FAMILIES["production-activity"] = ProductionFamily("exchange", "cobb-douglas", technology="activity")
+FAMILIES["production-ces"] = ProductionFamily("exchange", "cobb-douglas", default_rho=0.5, technology="ces")
 FAMILIES["leontief-game"] = GameFamily("random")
 FAMILIES["leontief-game-morris"] = GameFamily("morris")
 FAMILIES["leontief-game-svs"] = GameFamily("svs")

@@ -18,9 +18,12 @@ import numpy as np
 
 from .economy import CES, UTILITY_CODES, UTILITY_NAMES, Economy
 from .errors import EconomyError, InputError, field_name
+from .production import PRODUCER_TYPES, Producer
 
 FORMAT = "economy/1"
-_TOP_KEYS = {"format", "model", "name", "goods", "agents", "supply", "meta"}
+_TOP_KEYS = {"format", "model", "name", "goods", "agents", "supply", "meta", "producers"}
+_PRODUCER_KEYS = {"activity": {"type", "net_output"}, "ces": {"type", "output", "scale", "a", "rho"},
+                  "cobb-douglas": {"type", "output", "scale", "a"}, "leontief": {"type", "output", "scale", "a"}}
 _AGENT_KEYS = {"endowment", "budget", "utility"}
 
 
@@ -184,6 +187,9 @@ def economy_from_dict(doc) -> Economy:
         if model != "fisher":
             raise EconomyError("supply: only Fisher markets have a supply (exchange supply is the endowments)")
         supply = _numbers(doc["supply"], m, "supply")
+    producers = _producers(doc["producers"], m, goods_names) if "producers" in doc else ()
+    if producers and model != "exchange":
+        raise EconomyError("producers: only exchange (Arrow-Debreu) economies have producers")
     # exact coefficients are kept where a float would not hold one exactly
     needs_exact = any(q is not None and Fraction(v) != q for row in rows for v, q in row)
     exact_a = [[q if q is not None else Fraction(v) for v, q in row] for row in rows] if needs_exact else None
@@ -192,8 +198,53 @@ def economy_from_dict(doc) -> Economy:
         exact_a=exact_a,
         endowment=np.array(owned) if model == "exchange" else None,
         budget=np.array(owned) if model == "fisher" else None,
-        supply=supply, goods_names=goods_names, name=name, meta=meta,
+        supply=supply, goods_names=goods_names, name=name, meta=meta, producers=producers,
     )
+
+
+def _producers(items, m: int, goods_names) -> tuple[Producer, ...]:
+    """The producers of a document, checked for structure (numeric rules: `Economy`)."""
+    if not isinstance(items, list):
+        raise EconomyError("producers: expected a list")
+    out = []
+    for k, item in enumerate(items):
+        where = f"producer {k}"
+        if not isinstance(item, dict):
+            raise EconomyError(f"{where}: expected an object")
+        kind = item.get("type")
+        if not isinstance(kind, str) or kind not in PRODUCER_TYPES:
+            raise EconomyError(f"{where}: type: unknown {kind!r}; expected one of {list(PRODUCER_TYPES)}")
+        extra = sorted(set(item) - _PRODUCER_KEYS[kind])
+        if extra:
+            raise EconomyError(f"{where}: {field_name(extra[0])}: not a field of a {kind} producer")
+        missing = sorted(_PRODUCER_KEYS[kind] - set(item) - {"scale"})
+        if missing:
+            raise EconomyError(f"{where}: {missing[0]}: missing")
+        if kind == "activity":
+            out.append(Producer(kind, net_output=_numbers(item["net_output"], m, f"{where}: net_output")))
+            continue
+        output = item["output"]
+        if isinstance(output, str) and goods_names is not None:
+            if output not in goods_names:
+                raise EconomyError(f"{where}: output: {output!r} is not one of the goods")
+            output = goods_names.index(output)
+        elif isinstance(output, bool) or not isinstance(output, int):
+            raise EconomyError(f"{where}: output: expected a good index{' or name' if goods_names else ''}, "
+                               f"got {json.dumps(output)[:40]}")
+        scale = _number(item["scale"], f"{where}: scale") if "scale" in item else 1.0
+        rho = _number(item["rho"], f"{where}: rho") if kind == "ces" else math.nan
+        out.append(Producer(kind, output=output, scale=scale, a=_numbers(item["a"], m, f"{where}: a"), rho=rho))
+    return tuple(out)
+
+
+def _producer_dict(producer: Producer) -> dict:
+    if producer.kind == "activity":
+        return {"type": "activity", "net_output": [_plain(v) for v in producer.net_output]}
+    doc = {"type": producer.kind, "output": producer.output, "scale": _plain(producer.scale),
+           "a": [_plain(v) for v in producer.a]}
+    if producer.kind == "ces":
+        doc["rho"] = _plain(producer.rho)
+    return doc
 
 
 def _plain(x):
@@ -235,6 +286,8 @@ def economy_to_dict(economy: Economy) -> dict:
         agent["utility"] = utility
         agents.append(agent)
     doc["agents"] = agents
+    if economy.producers:
+        doc["producers"] = [_producer_dict(p) for p in economy.producers]
     if economy.meta:
         doc["meta"] = economy.meta
     return doc
@@ -280,9 +333,10 @@ def _numeric_array(value, where: str, depth: int):
     return [_numeric_array(v, f"{where}[{k}]", depth - 1) for k, v in enumerate(value)]
 
 
-def load_point(path: str | os.PathLike) -> tuple[list, list]:
-    """(prices, allocation) of a solver result file (the format's solver result), checked
-    for shape and type: numbers only, no booleans; every error names the file and field."""
+def load_point(path: str | os.PathLike) -> tuple[list, list, list | None]:
+    """(prices, allocation, levels or None) of a solver result file (the format's solver
+    result; `levels` only for an economy with producers), checked for shape and type:
+    numbers only, no booleans; every error names the file and field."""
     path = Path(path)
     doc = parse_json(read_text_file(path), str(path))
     if not isinstance(doc, dict) or "prices" not in doc or "allocation" not in doc:
@@ -290,7 +344,9 @@ def load_point(path: str | os.PathLike) -> tuple[list, list]:
     if doc["prices"] is None or doc["allocation"] is None:
         raise InputError(f"{path}: the result has no point (prices or allocation is null): nothing to verify")
     try:
-        return _numeric_array(doc["prices"], "prices", 1), _numeric_array(doc["allocation"], "allocation", 2)
+        levels = doc.get("levels")
+        return (_numeric_array(doc["prices"], "prices", 1), _numeric_array(doc["allocation"], "allocation", 2),
+                None if levels is None else _numeric_array(levels, "levels", 1))
     except InputError as exc:
         raise InputError(f"{path}: {exc}") from None
 

@@ -13,11 +13,14 @@ import numpy as np
 import scipy.sparse as sp
 
 from .economy import CES, LEONTIEF, LINEAR, Economy, stored_rows
+from .errors import EconomyError
 
 
 def in_units(economy: Economy, scale, money: float = 1.0) -> Economy:
     """Good j counted in units 1/scale_j as large, and every endowment (exchange) or budget
     (Fisher) times `money`. Prices in the new units are p_j / scale_j."""
+    if economy.production:
+        raise EconomyError("producers: changing the units of a production economy is not supported")
     scale = np.asarray(scale, dtype=np.float64)
     kinds, rho = economy.kinds, economy.rho
     if economy.sparse:  # the same rule on the stored values, each at its (agent, good)

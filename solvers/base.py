@@ -60,6 +60,7 @@ class Outcome:
     message: str = ""
     extra: dict = field(default_factory=dict)
     trace: list[Checkpoint] = field(default_factory=list)
+    levels: np.ndarray | None = None
 
 
 class Solver(ABC):
@@ -83,6 +84,9 @@ class Solver(ABC):
                    proportional response): exactly feasible, so that it delivers welfare
                    along the way; False (the default) for a planner or an auctioneer,
                    whose agents hold their endowments until it has finished.
+      `production` True if `run` handles exchange economies with producers
+                   (`economy.producers`); it then returns their `levels` in the
+                   `Outcome`. Others decline such economies.
 
     Implement:
       `run(economy, tol, deadline, seed) -> Outcome` (timed). `economy` is a
@@ -120,6 +124,7 @@ class Solver(ABC):
     rules: ClassVar[dict] = {}
     sparse: ClassVar[bool] = False
     trades: ClassVar[bool] = False
+    production: ClassVar[bool] = False
 
     def __init__(self, **params):
         self.params = check_params(self.name, self.parameters, self.rules, params)
@@ -134,6 +139,8 @@ class Solver(ABC):
                     f"(supports: {', '.join(sorted(self.utilities))})")
         if economy.sparse and not self.sparse:
             return "sparse (CSR) economies are not supported: this solver needs dense arrays"
+        if economy.production and not self.production:
+            return "economies with producers are not supported: this solver handles pure exchange"
         return None
 
     def warm_up(self) -> None:
@@ -187,9 +194,12 @@ class Solver(ABC):
 
 def economy_numbers(economy: Economy) -> int:
     """The numbers that describe an economy: its nonzero coefficients, one exponent per CES
-    agent, and its nonzero endowments (exchange) or its budgets and supply (Fisher)."""
+    agent, its nonzero endowments (exchange) or its budgets and supply (Fisher), and its
+    producers' nonzero coefficients (with a technology's output, scale and exponent)."""
     count = lambda v: int(v.nnz) if hasattr(v, "nnz") else int(np.count_nonzero(v))  # noqa: E731
     numbers = count(economy.a) + int(np.count_nonzero(~np.isnan(economy.rho)))
+    for producer in economy.producers:
+        numbers += count(producer.net_output) if producer.kind == "activity" else count(producer.a) + 3
     if economy.model == "exchange":
         return numbers + count(economy.endowment)
     return numbers + economy.n_agents + economy.n_goods

@@ -10,6 +10,14 @@ target's and rho moves to tau * rho. The curve H(u, tau) = z_tau(p(u))[1:] = 0
 predictor-corrector steps, so it may turn back in tau, which is how a global
 Newton method passes folds. Different start weights can end at different
 equilibria; with `starts` > 1 the solver reports every distinct one it found.
+
+With producers (Kehoe, "Computation and multiplicity of equilibria", Handbook of
+Mathematical Economics IV, 1991, section 4; Eaves and Schmedders 1999), the path is the
+Newton homotopy of the zero-profit and clearing system in log prices and levels, from a
+start point (uniform prices and unit levels first, then seeded random ones) to the system
+itself, smoothed near its complementarity kinks (`_ProductionPath`); each start that
+reaches tau = 1 is finished by Newton's method at tau = 1, and different starts can end at
+different equilibria.
 """
 from __future__ import annotations
 
@@ -22,8 +30,9 @@ from markets import CES, Economy, certify
 from .base import Outcome, Solver
 from .excess_demand import allocation_at, cobb_douglas_start, excess_kernel
 from .incomes import income_inputs
-from .log_prices import DeadlinePassed, prices_of
+from .log_prices import DeadlinePassed, forward_jacobian, prices_of
 from .params import AT_LEAST_ONE
+from .production_newton import ProductionSystem, starting_point
 from .warm_up import warm_up_on_tiny
 
 
@@ -51,13 +60,29 @@ class _Path:
         return z[1:]
 
     def jacobian(self, x: np.ndarray, fx: np.ndarray) -> np.ndarray:
-        J = np.empty((len(fx), len(x)))
-        for k in range(len(x)):
-            h = 1e-7 * max(1.0, abs(x[k]))
-            step = x.copy()
-            step[k] += h
-            J[:, k] = (self(step) - fx) / h
-        return J
+        return forward_jacobian(self, x, fx)
+
+
+class _ProductionPath:
+    """The Newton homotopy of a production economy's zero-profit and clearing system
+    (`solvers.production_newton.ProductionSystem`, levels and log prices v), smoothed:
+    H(v, tau) = F_mu(v) - (1 - tau) F_mu0(v0), mu = (1 - tau) mu0, where F_mu writes each
+    complementarity with the smoothed Fischer-Burmeister function (Kanzow 1996). At tau = 0
+    the start v0 solves it; at tau = 1 it is the exact system. The smoothing keeps H
+    differentiable where a level and its profit are both near 0, so the path can be followed."""
+
+    def __init__(self, system: ProductionSystem, v0: np.ndarray, deadline: float, mu0: float = 1e-2):
+        self.system, self.mu0, self.deadline = system, mu0, deadline
+        self.f0 = system(v0, mu0)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        if time.perf_counter() >= self.deadline:
+            raise DeadlinePassed
+        tau = float(np.clip(x[-1], 0.0, 1.0))
+        return self.system(x[:-1], (1.0 - tau) * self.mu0) - (1.0 - tau) * self.f0
+
+    def jacobian(self, x: np.ndarray, fx: np.ndarray) -> np.ndarray:
+        return forward_jacobian(self, x, fx)
 
 
 def _tangent(J: np.ndarray, previous: np.ndarray | None) -> np.ndarray:
@@ -144,6 +169,7 @@ class Homotopy(Solver):
     models = frozenset({"exchange", "fisher"})
     utilities = frozenset({"cobb-douglas", "ces"})
     exact = True
+    production = True
     parameters = {"starts": 1, "max_steps": 10000}
     rules = {"starts": AT_LEAST_ONE, "max_steps": AT_LEAST_ONE}
 
@@ -157,30 +183,37 @@ class Homotopy(Solver):
     def run(self, economy: Economy, tol: float, deadline: float, seed: int) -> Outcome:
         rng = np.random.default_rng(seed)
         found, best, totals = [], None, {"path_length": 0.0, "newton_steps": 0, "paths": 0}
+        system = ProductionSystem(economy) if economy.production else None
         for k in range(int(self.params["starts"])):
-            start_a = economy.a if k == 0 else economy.a * rng.lognormal(0.0, 1.5, economy.a.shape)
-            H = _Path(economy, start_a, deadline)
-            p0 = cobb_douglas_start(economy, start_a)
-            u, length, steps, status = follow(H, np.log(p0[1:] / p0[0]), deadline, int(self.params["max_steps"]))
+            if system is not None:
+                v0 = starting_point(system, rng if k else None)
+                H = _ProductionPath(system, v0, deadline)
+                v, length, steps, status = follow(H, v0, deadline, int(self.params["max_steps"]))
+                prices, allocation, levels = system.point(v)
+            else:
+                start_a = economy.a if k == 0 else economy.a * rng.lognormal(0.0, 1.5, economy.a.shape)
+                H = _Path(economy, start_a, deadline)
+                p0 = cobb_douglas_start(economy, start_a)
+                u, length, steps, status = follow(H, np.log(p0[1:] / p0[0]), deadline, int(self.params["max_steps"]))
+                prices, levels = prices_of(u), None
+                allocation = allocation_at(economy, prices)
             totals["path_length"] += length
             totals["newton_steps"] += steps
             totals["paths"] += 1
-            prices = prices_of(u)
-            allocation = allocation_at(economy, prices)
-            worst = certify(economy, prices, allocation).worst
+            worst = certify(economy, prices, allocation, levels).worst
             if worst <= tol and not any(np.abs(prices - q).max() < 1e-6 for q in found):
                 found.append(prices)
             if best is None or worst < best[2]:
-                best = (prices, allocation, worst, status)
+                best = (prices, allocation, worst, status, levels)
             if status == "timeout":
                 break
         totals["equilibria"] = [q.tolist() for q in found]
-        prices, allocation, worst, status = best
+        prices, allocation, worst, status, levels = best
         iterations = totals["newton_steps"]
         if worst <= tol:
-            return Outcome("converged", prices, allocation, iterations, extra=totals)
+            return Outcome("converged", prices, allocation, iterations, extra=totals, levels=levels)
         reasons = {"done": "the path ended off the target's equilibria",
                    "failed": "the path could not be followed: its step size collapsed",
                    "max_iter": "max_steps reached before tau = 1", "timeout": ""}
         return Outcome(status if status != "done" else "failed", prices, allocation, iterations,
-                       message=reasons[status], extra=totals)
+                       message=reasons[status], extra=totals, levels=levels)

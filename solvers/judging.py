@@ -32,6 +32,7 @@ class Result:
     extra: dict = field(default_factory=dict)
     trace: list = field(default_factory=list)
     started: float = 0.0
+    levels: np.ndarray | None = None
 
     def to_dict(self, with_allocation: bool = True) -> dict:
         doc = {"solver": self.solver, "status": self.status,
@@ -39,6 +40,8 @@ class Result:
         if with_allocation:
             x = self.allocation.toarray() if sp.issparse(self.allocation) else self.allocation
             doc["allocation"] = None if x is None else x.tolist()
+        if self.levels is not None:
+            doc["levels"] = self.levels.tolist()
         doc.update(iterations=int(self.iterations), seconds=float(self.seconds),
                    certificate=None if self.certificate is None else self.certificate.to_dict())
         if self.message:
@@ -48,15 +51,16 @@ class Result:
         return json_safe(doc)
 
 
-def finished(economy: Economy, tol: float, prices, allocation, iterations: int, message: str = "") -> Outcome:
+def finished(economy: Economy, tol: float, prices, allocation, iterations: int, message: str = "",
+             levels=None) -> Outcome:
     """The outcome of a method that ran to its end (a convex program's optimum, say): `converged`
     only where the certificate agrees at `tol`, else `failed` with how close the point came, so
     that a solver never claims more than its answer shows."""
     prices = np.asarray(prices, dtype=np.float64)
-    worst = certify(economy, prices / prices.sum(), allocation).worst
+    worst = certify(economy, prices / prices.sum(), allocation, levels).worst
     if worst <= tol:
-        return Outcome("converged", prices, allocation, iterations, message=message)
-    return Outcome("failed", prices, allocation, iterations,
+        return Outcome("converged", prices, allocation, iterations, message=message, levels=levels)
+    return Outcome("failed", prices, allocation, iterations, levels=levels,
                    message=f"{message + ', ' if message else ''}the answer certifies only to {worst:.3g} > tol {tol:g}")
 
 
@@ -101,19 +105,20 @@ def certified(name: str, economy: Economy, outcome: Outcome, tol: float, seconds
     status, message = outcome.status, outcome.message
     if status not in STATUSES:
         status, message = "failed", f"unknown status {outcome.status!r}"
-    prices = allocation = certificate = None
+    prices = allocation = certificate = levels = None
     if outcome.prices is not None and outcome.allocation is not None:
         try:
             prices = np.asarray(outcome.prices, dtype=np.float64)
             total = prices.sum()
             if np.isfinite(total) and total > 0:
                 prices = prices / total
-            certificate = certify(economy, prices, outcome.allocation)
+            certificate = certify(economy, prices, outcome.allocation, outcome.levels)
+            levels = None if outcome.levels is None else np.asarray(outcome.levels, dtype=np.float64)
             allocation = outcome.allocation
             allocation = (sp.csr_array(allocation, dtype=np.float64) if sp.issparse(allocation)
                           else np.asarray(allocation, dtype=np.float64))
         except InputError as exc:
-            prices = allocation = certificate = None
+            prices = allocation = certificate = levels = None
             status, message = "failed", f"invalid answer: {exc}"
     if certificate is not None and not certificate.finite:
         measures = ", ".join(f"{k} {v}" for k, v in certificate.to_dict().items() if not np.isfinite(v))
@@ -124,4 +129,4 @@ def certified(name: str, economy: Economy, outcome: Outcome, tol: float, seconds
         worst = "no point" if certificate is None else f"worst measure {certificate.worst:.3g}"
         status, message = "failed", f"reported convergence, but the certificate says {worst} > tol {tol:g}"
     return Result(name, status, prices, allocation, outcome.iterations, seconds, certificate,
-                  message, outcome.extra)
+                  message, outcome.extra, levels=levels)

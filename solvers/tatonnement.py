@@ -7,22 +7,55 @@ renormalised to sum to 1 (demand is homogeneous of degree 0 in prices, Fisher
 incomes included, since they are B_i p . w / sum B). It converges for gross
 substitutes (Cobb-Douglas, CES with rho > 0) and may cycle for complements; the
 certificate, not the dynamics, says which happened.
+
+With producers (an exchange economy with constant-returns technologies run at levels
+y >= 0), the auctioneer also steers the levels: prices move on the excess demand that
+counts what the producers make and use at their current levels, and each level then moves
+on its producer's profit at the prices just called out, expanding when it profits and
+contracting when it loses. This is the gradient process of Arrow, Hurwicz and Uzawa
+("Studies in Linear and Non-Linear Programming", 1958) read as a market, the tatonnement of
+a production economy that Kehoe takes up ("Computation and multiplicity of equilibria",
+Handbook of Mathematical Economics IV, 1991, section 4.3): in continuous time
+dp/dt = z(p, y) and dy/dt = profit(p), y held >= 0, with the equilibria (zero profit where
+y > 0, no profit anywhere, markets clear) as its rest points. Discretely, with
+available_j = w_j + made_j(p, y) (endowments and gross outputs),
+z_j = (demand_j(p) + used_j(p, y) - available_j) / available_j (+inf for a good that nobody
+has and somebody wants) and g_k = (r_k - c_k) / c_k the profit of a unit of level per unit
+of its cost (r_k the value of its outputs, c_k the cost of its cheapest inputs):
+
+    p_j <- p_j (1 + step min(z_j, 1)), renormalised to sum 1;
+    y_k <- y_k (1 + step min(g_k(p), 1)) at the new prices.
+
+The level rule is the price rule with cost in the place of supply: both are unit-free,
+and for step < 1 both stay positive (a level whose producer loses shrinks towards 0
+geometrically, never below it), so no projection onto y >= 0 is needed. Moving the levels
+on the new prices is the order of the Arrow-Hurwicz iteration for a saddle point (Saad,
+"Iterative Methods for Sparse Linear Systems", 2nd ed., 2003, section 8.4): on Shoven and
+Whalley's economy levels moved on the old prices overshoot, and at step 0.5 the
+certificate stays near 1e-2 for 20,000 rounds, where this order certifies 1e-8 in about
+60. Levels start where each of the K producers' outputs are worth 1/K of the endowments'
+value at the starting prices. Convergence is not guaranteed: Kehoe's equal-price
+equilibrium is a saddle of the process (its linearised round has a real eigenvalue
+1 + 0.005 step), and runs from uniform and from random starts end at one of his other two.
 """
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 from numba import njit
 
-from markets import CES, LINEAR, Economy
+from markets import CES, LINEAR, Economy, certify
+from markets.production import plan_at
 from markets.utilities import demand, demand_row
 
-from .base import Solver
+from .base import Outcome, Solver
 from .ces_weights import ces_weights, ces_weights_csr
 from .incomes import csr_income_inputs, csr_incomes, income, income_inputs
 from .iteration import iterate
 from .params import AT_LEAST_ONE, Choice, FRACTION
+from .trace import Tracer
 from .warm_up import warm_up_on_tiny
 
 
@@ -219,7 +252,8 @@ def tatonnement_steps_csr(kinds, data, log_data, indices, indptr, rho, weights, 
 
 
 class Tatonnement(Solver):
-    """Multiplicative tatonnement on aggregate excess demand (any economy with a demand function).
+    """Multiplicative tatonnement on aggregate excess demand (any economy with a demand function),
+    and with producers on their profits too (see the module docstring).
 
     `start`: "uniform" prices, or "random" (a seeded draw from the flat Dirichlet), which
     matters where the uniform point happens to be the equilibrium (Scarf's example).
@@ -230,6 +264,7 @@ class Tatonnement(Solver):
     utilities = frozenset({"cobb-douglas", "ces", "leontief"})
     exact = False
     sparse = True
+    production = True
     parameters = {"step": 0.5, "max_iter": 1_000_000, "start": "uniform"}
     rules = {"step": FRACTION, "max_iter": AT_LEAST_ONE, "start": Choice(("uniform", "random"))}
 
@@ -239,8 +274,9 @@ class Tatonnement(Solver):
         return super().skip(economy)
 
     def central_reads(self, economy, iterations):
-        """The auctioneer reads the m aggregate excess demands once a round."""
-        return iterations * economy.n_goods
+        """The auctioneer reads the m aggregate excess demands once a round, and with
+        producers their K unit profits too."""
+        return iterations * (economy.n_goods + len(economy.producers))
 
     def warm_up(self) -> None:
         warm_up_on_tiny(self, ["cobb-douglas", "ces", "leontief"])
@@ -256,6 +292,9 @@ class Tatonnement(Solver):
             p = np.random.default_rng(seed).dirichlet(np.ones(m))
         else:
             p = np.full(m, 1.0 / m)
+        if economy.production:
+            return production_tatonnement(economy, p, float(self.params["step"]), tol, deadline,
+                                          self.params["max_iter"])
         step = float(self.params["step"])
         if economy.sparse:
             a = economy.a
@@ -278,3 +317,71 @@ class Tatonnement(Solver):
             return p.copy(), demand(economy, p, economy.incomes(p))
 
         return iterate(economy, advance, point, tol, deadline, self.params["max_iter"])
+
+
+def production_step(economy: Economy, p: np.ndarray, y: np.ndarray, step: float) -> bool:
+    """One round of the production tatonnement (module docstring), p and y in place; False
+    once the prices or the levels stop being finite."""
+    x = demand(economy, p, economy.incomes(p))
+    made, used = plan_at(economy.technologies, p, y)
+    available = economy.total_supply + made
+    wanted = x.sum(axis=0) + used
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(available > 0, (wanted - available) / np.where(available > 0, available, 1.0),
+                     np.where(wanted > 0, np.inf, 0.0))
+    p *= 1.0 + step * np.minimum(z, 1.0)
+    norm = p.sum()
+    if not (np.isfinite(norm) and norm > 0.0):
+        return False
+    p /= norm
+    y *= 1.0 + step * np.minimum(unit_gains(economy, p), 1.0)
+    return bool(np.all(np.isfinite(y)))
+
+
+def unit_gains(economy: Economy, p: np.ndarray) -> np.ndarray:
+    """g_k = (r_k - c_k) / c_k: each producer's profit per unit of the cost of its inputs at p
+    (+inf where its inputs are free and its outputs are not, 0 where both are worthless)."""
+    _, _, revenue, cost = economy.technologies.unit_plans(p)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(cost > 0, (revenue - cost) / np.where(cost > 0, cost, 1.0),
+                        np.where(revenue > 0, np.inf, 0.0))
+
+
+def starting_levels(economy: Economy, p: np.ndarray) -> np.ndarray:
+    """The levels at which each of the K producers' gross outputs are worth 1/K of the value
+    of the endowments at p (> 0: every producer has an output, and p > 0)."""
+    _, _, revenue, _ = economy.technologies.unit_plans(p)
+    return (p @ economy.total_supply) / (len(revenue) * revenue)
+
+
+def production_tatonnement(economy: Economy, p: np.ndarray, step: float, tol: float, deadline: float,
+                           max_iter: int, first_chunk: int = 8, max_chunk: int = 2000) -> Outcome:
+    """Run `production_step` from prices p and `starting_levels` until the certificate accepts
+    (prices, demand at them, levels) within tol, checked after chunks of rounds that grow with
+    the count as in `solvers.iteration.iterate`; stop at the deadline (checked every round) or
+    after max_iter rounds. The trace holds (prices, demand) at the chunk ends nearest 1, 2, 4, ..."""
+    y = starting_levels(economy, p)
+    done, chunk, tracer = 0, first_chunk, Tracer()
+
+    def stop(status, x=None, message=""):
+        prices, levels = (p.copy(), y.copy()) if x is not None else (None, None)
+        return Outcome(status, prices, x, done, message=message, levels=levels, trace=tracer.checkpoints)
+
+    while True:
+        for _ in range(min(chunk, max_iter - done)):
+            done += 1
+            if not production_step(economy, p, y, step):
+                return stop("diverged", message="prices or levels became non-finite")
+            if time.perf_counter() >= deadline:
+                break
+        x = demand(economy, p, economy.incomes(p))
+        if not np.all(np.isfinite(x)):
+            return stop("diverged", message="allocation not finite")
+        if certify(economy, p, x, y).within(tol):
+            return stop("converged", x)
+        if done >= max_iter:
+            return stop("max_iter", x)
+        if time.perf_counter() >= deadline:
+            return stop("timeout", x)
+        tracer.offer(done, lambda: (p, x))
+        chunk = min(max(first_chunk, done // 4), max_chunk)

@@ -18,9 +18,9 @@ def test_classic_economies_certify_at_their_published_equilibria(name):
     from markets import certify, demand
     classic = CLASSICS[name]()
     economy = classic.economy
-    for p in classic.equilibria:
+    for k, p in enumerate(classic.equilibria):
         x = demand(economy, p, economy.incomes(p))
-        assert certify(economy, p, x).within(1e-12)
+        assert certify(economy, p, x, classic.levels[k] if classic.levels else None).within(1e-12)
 
 
 @pytest.mark.parametrize("solver", ["scarf", "homotopy", "newton"])

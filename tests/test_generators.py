@@ -36,7 +36,9 @@ def test_models_and_families_are_as_named(any_family):
     family = FAMILIES[any_family]
     e = generate(any_family, 4, 3, seed=0)
     assert e.model == family.model and e.utility_kinds == {family.utility}
-    if any_family.endswith("-ces"):
+    if any_family == "production-ces":            # the exponent is the technologies'
+        assert e.producers and all(p.kind == "ces" and p.rho == 0.5 for p in e.producers)
+    elif any_family.endswith("-ces"):
         assert any_family.startswith(e.model) and np.all(e.rho == 0.5)
     if any_family == "ces-complements":
         assert np.all(e.rho == -2.0)

@@ -221,9 +221,12 @@ def test_gebench_verify_passes_each_classic_published_equilibrium_and_fails_quas
         classic = make()
         save(classic.economy, tmp_path / "e.json")
         economy = classic.economy
-        for p in classic.equilibria:
+        for k, p in enumerate(classic.equilibria):
             x = demand(economy, p, economy.incomes(p))
-            (tmp_path / "r.json").write_text(json.dumps({"prices": p.tolist(), "allocation": x.tolist()}))
+            point = {"prices": p.tolist(), "allocation": x.tolist()}
+            if classic.levels:
+                point["levels"] = classic.levels[k].tolist()
+            (tmp_path / "r.json").write_text(json.dumps(point))
             assert main(["verify", str(tmp_path / "e.json"), str(tmp_path / "r.json"), "--tol", "1e-9"]) == 0, name
     save(CLASSICS["no-equilibrium-linear"]().economy, tmp_path / "gale.json")
     (tmp_path / "q.json").write_text(json.dumps({"prices": [1, 0], "allocation": [[1, 0], [0, 1]]}))
