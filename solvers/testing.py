@@ -29,6 +29,7 @@ from collections.abc import Callable
 import numpy as np
 import scipy.sparse as sp
 
+from markets.classic import mathiesen_1987, shoven_whalley_1984
 from markets import UTILITY_NAMES, Economy, certify, make_economy
 from markets.closed_form import cobb_douglas_prices
 from markets.welfare import individual_rationality
@@ -74,6 +75,8 @@ def known_economies() -> list[tuple[Economy, np.ndarray]]:
     game = _matching_pennies()
     prices, _ = equilibrium_from_nash(game, game_of(game), [1 / 3, 1 / 3], [1 / 3, 1 / 3])
     known.append((game, prices))
+    for classic in (mathiesen_1987(), shoven_whalley_1984()):     # with producers, unique equilibria
+        known.append((classic.economy, classic.equilibria[0]))
     return known
 
 
@@ -140,7 +143,7 @@ def check_honest_status(cls: type[Solver], params: dict) -> None:
         assert outcome.prices is not None and outcome.allocation is not None, \
             f"{economy.name}: reported converged without prices and an allocation"
         prices = np.asarray(outcome.prices, float)
-        certificate = certify(economy, prices / prices.sum(), outcome.allocation)
+        certificate = certify(economy, prices / prices.sum(), outcome.allocation, outcome.levels)
         assert certificate.within(TOL), (f"{economy.name}: reported converged, but the certificate's worst "
                                          f"measure is {certificate.worst:.3g} > {TOL:g}")
 
@@ -246,7 +249,7 @@ def check_sparse(cls: type[Solver], params: dict) -> None:
     allocation, and leaves the sparse economy as it was; any other solver refuses sparse
     economies in `skip`."""
     solver = _ready(cls, params)
-    accepted = _accepted(solver, known_economies())
+    accepted = [(e, p) for e, p in _accepted(solver, known_economies()) if not e.production]  # dense only
     if not cls.sparse:
         for economy, _ in accepted:
             reason = solver.skip(economy.to_sparse())
@@ -321,10 +324,12 @@ def warmed(solver: type[Solver] | str, **params) -> Solver:
 
 def _large(solver: Solver) -> Economy:
     """A larger economy of the solver's domain for the deadline check: a random market of 120
-    agents and goods, or the 14 x 14 hard game for game solvers."""
+    agents and goods, the 14 x 14 hard game for game solvers, or a random production economy
+    of 120 agents and goods."""
     candidates = [generate(f"{model}-{utility}", 120, 120, seed=5, rho=0.5 if utility == "ces" else None)
                   for model in sorted(solver.models) for utility in sorted(solver.utilities)]
     candidates.append(build("leontief-game-hard", 14, 0))
+    candidates.append(generate("production-ces", 120, 120, seed=5))
     accepted = _accepted(solver, candidates)
     if not accepted:
         raise AssertionError(f"{solver.name} accepts none of the kit's large economies")
