@@ -39,6 +39,7 @@ FIELDS = {
     "extra": "what the solver reports besides", "setup_seconds": "building the economy, timed apart",
     "worker_start_seconds": "spawning and warming a fresh worker for this run", "host": "the machine it ran on",
     "central_reads": "the numbers the run gathered at one central point (Solver.central_reads)",
+    "levels": "in an economy with producers, the producers' levels at the run's point",
     "welfare": "in a suite with welfare: the delivered allocation's measures and log utilities",
     "trace": "in a suite with welfare: the anytime trace, one list per measure",
 }

@@ -183,7 +183,9 @@ def test_the_dynamics_take_the_same_path_on_either_form(solver, family):
 @pytest.mark.parametrize("solver", sorted(set(available()) - set(SPARSE_SOLVERS)))
 def test_dense_solvers_decline_sparse_economies(solver):
     s = create(solver)
-    dense = next(e for e, _ in known_economies() if s.skip(e) is None)
+    dense = next((e for e, _ in known_economies() if s.skip(e) is None and not e.production), None)
+    if dense is None:
+        pytest.skip(f"{solver} takes only economies with producers, which have no sparse form")
     sparse = dense.to_sparse()
     assert "sparse" in s.skip(sparse)
     with pytest.raises(Unsupported, match="sparse"):
