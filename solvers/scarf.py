@@ -136,42 +136,10 @@ def _path(D, c, base, perm, labels, state, limit, kinds, a, log_a, rho, share, e
     p, z, x_row = np.empty(m), np.empty(m), np.empty(m)
     vertex = np.empty(d1, dtype=np.int64)
     for _ in range(limit):
-        new = state[1]
-        drop = -1
-        for k in range(d1 + 1):
-            if k != new and labels[k] == labels[new]:
-                drop = k
-                break
-        level_axis = 0
-        while perm[level_axis] != d:
-            level_axis += 1
-        if level_axis == 0 and drop == 0:
-            state[0] = _DONE              # the other d + 1 vertices: a full door on level 1
+        new = _door(base, perm, labels, state[1])
+        if new < 0:
+            state[0] = _DONE if new == -1 else _ERROR
             return
-        if level_axis == d and drop == d1:
-            state[0] = _ERROR             # a second artificial door: cannot happen for a proper start
-            return
-        if drop == 0:
-            first = perm[0]
-            base[first] += 1
-            for s in range(d):
-                perm[s] = perm[s + 1]
-            perm[d] = first
-            for k in range(d1):
-                labels[k] = labels[k + 1]
-            new = d1
-        elif drop == d1:
-            last = perm[d]
-            base[last] -= 1
-            for s in range(d, 0, -1):
-                perm[s] = perm[s - 1]
-            perm[0] = last
-            for k in range(d1, 0, -1):
-                labels[k] = labels[k - 1]
-            new = 0
-        else:
-            perm[drop - 1], perm[drop] = perm[drop], perm[drop - 1]
-            new = drop
         _vertex(base, perm, new, vertex)
         labels[new] = _label(vertex[:d], vertex[d], D, c, kinds, a, log_a, rho, share, endowment, w, p, x_row, z)
         state[1] = new
@@ -180,11 +148,11 @@ def _path(D, c, base, perm, labels, state, limit, kinds, a, log_a, rho, share, e
 
 @njit(cache=True)
 def _door(base, perm, labels, new):
-    """The pivot step of `_path`, for `_production_path`: leave the simplex (base, perm) by the
+    """The pivot step of `_path` and `_production_path`: leave the simplex (base, perm) by the
     door opposite the vertex whose label repeats the `new` vertex's, and return the index of
     the vertex that enters (its label is then the caller's to write), or -1 at a full door on
     level 1 (the other d + 1 vertices), -2 at a second artificial door (which cannot happen
-    for a proper start). `_path` keeps its own copy of these lines, as timed before production."""
+    for a proper start)."""
     d1 = base.shape[0]            # d + 1 axes; d + 2 vertices
     d = d1 - 1
     drop = -1
