@@ -14,7 +14,7 @@ import scipy.sparse as sp
 
 from .economy import Economy, first_bad_value
 from .errors import InputError
-from .production import plan_at, relative_profits
+from .production import plan_of, relative_profits
 from .utilities import log_indirect_utility, log_utility
 
 MEASURES = ("clearing", "waste", "budget", "optimality")
@@ -153,7 +153,10 @@ def certify(economy: Economy, prices, allocation, levels=None) -> Certificate:
     p = p / p.max()           # scale first: prices of 1e-300 would give incomes that underflow to 0,
     p = p / p.sum()           # and prices of 1e308 sums that overflow
     w = economy.total_supply
-    made, used = plan_at(economy.technologies, p, y) if economy.production else (0.0, 0.0)
+    made, used = 0.0, 0.0
+    if economy.production:
+        out, inputs, revenue, cost = economy.technologies.unit_plans(p)
+        made, used = plan_of(out, inputs, y)
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         available = w + made
         demand = x.sum(axis=0) + used
@@ -179,13 +182,13 @@ def certify(economy: Economy, prices, allocation, levels=None) -> Certificate:
     optimality = _worst(shortfall)
     if not economy.production:
         return Certificate(_worst(z), waste, budget, optimality)
-    profit, losses = _production_measures(economy, p, y, value)
+    profit, losses = _production_measures(revenue, cost, y, value)
     return Certificate(_worst(z), waste, budget, optimality, profit, losses, production=True)
 
 
-def _production_measures(economy: Economy, p: np.ndarray, y: np.ndarray, value: float) -> tuple[float, float]:
-    """(profit, losses) of the certificate at normalised prices p and levels y."""
-    _, _, revenue, cost = economy.technologies.unit_plans(p)
+def _production_measures(revenue: np.ndarray, cost: np.ndarray, y: np.ndarray, value: float) -> tuple[float, float]:
+    """(profit, losses) of the certificate from the producers' unit revenues and costs at the
+    normalised prices, and their levels y."""
     run = y > 0
     lost = float(y[run] @ np.maximum(cost[run] - revenue[run], 0.0))
     with np.errstate(invalid="ignore", divide="ignore"):

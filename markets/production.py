@@ -208,6 +208,12 @@ def production_plan(producers: tuple[Producer, ...], p: np.ndarray, levels: np.n
 def plan_at(technologies: Technologies, p: np.ndarray, levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """`production_plan` with the producers' arrays built once."""
     out, inputs, _, _ = technologies.unit_plans(p)
+    return plan_of(out, inputs, levels)
+
+
+def plan_of(out: np.ndarray, inputs: np.ndarray, levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(gross outputs, inputs), each (m,), of unit plans (`Technologies.unit_plans`) run at
+    `levels`; producers at level 0 add nothing, even an input of inf."""
     run = np.asarray(levels) > 0
     y = np.asarray(levels, dtype=np.float64)[run]
     return y @ out[run], y @ inputs[run]

@@ -29,7 +29,7 @@ import time
 import numpy as np
 
 from markets import Economy, certify, demand
-from markets.production import plan_at
+from markets.production import plan_of
 
 from .base import Outcome, Solver
 from .log_prices import forward_jacobian
@@ -60,11 +60,10 @@ class ProductionSystem:
     def __call__(self, v: np.ndarray, mu: float = 0.0) -> np.ndarray:
         """F(v), with the Fischer-Burmeister function smoothed by mu >= 0 (0: exact)."""
         p, x, y = self.point(v)
-        technologies = self.economy.technologies
-        made, used = plan_at(technologies, p, y)
+        out, inputs, revenue, cost = self.economy.technologies.unit_plans(p)
+        made, used = plan_of(out, inputs, y)
         surplus = (self.economy.total_supply + made - x.sum(axis=0) - used) / self.scale
         levels = v[self.m - 1:]
-        _, _, revenue, cost = technologies.unit_plans(p)
         with np.errstate(invalid="ignore", divide="ignore"):
             profits = np.where(revenue + cost > 0, (revenue - cost) / (revenue + cost), 0.0)
         fb = levels - profits - np.sqrt(levels ** 2 + profits ** 2 + 2.0 * mu)

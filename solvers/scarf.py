@@ -70,7 +70,7 @@ from numba import njit
 from scipy.optimize import linprog
 
 from markets import Economy, certify, make_economy
-from markets.production import Producer, plan_at
+from markets.production import Producer, plan_of
 from markets.utilities import demand_row
 
 from .base import Outcome, Solver, in_unit_supply
@@ -399,7 +399,7 @@ def fitted_levels(economy: Economy, p: np.ndarray, x: np.ndarray, guess: np.ndar
     net = (out[usable] - inputs[usable]).T                       # m x a: what a unit of each level adds
     loss = np.maximum(cost[usable] - revenue[usable], 0.0)
     need = x.sum(axis=0) - w                                     # what consumers take beyond the endowments
-    made, _ = plan_at(tech, p, guess)
+    made, _ = plan_of(out, inputs, guess)
     available = w + made
     scale = np.where(available > 0, available, available[available > 0].mean())
     value = float(p @ available)
