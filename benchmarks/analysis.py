@@ -100,6 +100,9 @@ def fit_window(sizes, values, positive: bool = True) -> tuple[np.ndarray, np.nda
     return sizes[-take:], values[-take:]
 
 
+TIE = 1e-9      # held-out errors closer than this, in log units, are a tie
+
+
 def _line(x, y) -> tuple[float, float]:
     slope, intercept = np.polyfit(x, y, 1)
     return float(slope), float(intercept)
@@ -154,13 +157,15 @@ def _held_out(x: np.ndarray, v: np.ndarray) -> dict[str, float]:
 
 def fit(sizes, values, exponential_default: bool, level: float = 0.95, draws: int = 2000) -> Fit | None:
     """The growth law of (sizes, values) (`Fit`), None below 4 sizes. The model with the
-    smaller held-out error wins; a tie keeps the family's default (exponential for games)."""
+    smaller held-out error wins; a tie (within `TIE`, so that rounding in the logs of a flat
+    series cannot flip the model between machines) keeps the family's default (exponential
+    for games)."""
     x, v = fit_window(sizes, values)
     errors = _held_out(x, v)
     if not errors:
         return None
     default, other = ("exponential", "power") if exponential_default else ("power", "exponential")
-    kind = other if errors[other] < errors[default] else default
+    kind = other if errors[other] < errors[default] - TIE else default
     X, y = _design(kind, x), np.log(v)
     rng = np.random.default_rng(0)       # seeded: a plot is reproducible
     slopes = []
@@ -182,7 +187,8 @@ def describe_fit(f: Fit | None, unit: str) -> str:
         return ""
     held = f"held out {unit} = {f.sizes[-1]:g}" if unit == "d" else f"held out {f.sizes[-1]:g}"
     if f.kind == "power":
-        return f"~{'d' if unit == 'd' else 'n'}^{f.rate:.2f} (CI {f.low:.2f}-{f.high:.2f}; power, {held})"
+        rate, low, high = (round(r, 2) + 0.0 for r in (f.rate, f.low, f.high))     # no "-0.00"
+        return f"~{'d' if unit == 'd' else 'n'}^{rate:.2f} (CI {low:.2f}-{high:.2f}; power, {held})"
     if unit == "d" or f.rate <= 1.0:
         return f"x{f.rate:.3g} per {unit} (CI x{f.low:.3g}-x{f.high:.3g}; exp., {held})"
     # per agent a factor is near 1 (x1.00 hid 100x over 3000 agents): say how fast it doubles

@@ -36,6 +36,16 @@ def test_the_model_is_chosen_on_the_held_out_largest_size():
     assert fit(n, steep, False).kind == "exponential"
 
 
+def test_a_flat_series_keeps_the_familys_default_model_whatever_the_rounding():
+    n, d = np.array([10, 20, 40, 80, 160]), np.array([2, 4, 6, 8, 10])
+    for values in (np.full(5, 8.0), np.full(5, 24.0), np.array([23, 23, 23, 23, 24.0])):
+        assert fit(n, values, False).kind == "power" and fit(d, values, True).kind == "exponential"
+        # the two held-out errors differ only by rounding here
+        errors = held_out_errors(n, values)
+        assert abs(errors["power"] - errors["exponential"]) < 1e-9
+    assert describe_fit(fit(n, np.full(5, 8.0), False), "agent").startswith("~n^0.00 (CI 0.00-0.00")
+
+
 def test_a_fit_has_a_bootstrap_interval_around_its_rate():
     d = np.arange(2, 22, 2)
     noisy = 2.0 * 1.55 ** d * np.exp(np.random.default_rng(1).normal(0, 0.1, d.size))
