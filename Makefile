@@ -12,7 +12,13 @@ $(BIN)/gebench: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,dask,gams,exact]'
 	touch $@
 
-bench: $(BIN)/gebench
+# the peers (pygambit, QuantEcon) run beside gebench's own methods in the suites; pygambit
+# compiles from source, a few minutes once, so the tests do not wait for it
+$(VENV)/.peers: $(BIN)/gebench
+	$(BIN)/python -m pip install --quiet -e '.[peers]'
+	touch $@
+
+bench: $(BIN)/gebench $(VENV)/.peers
 	$(BIN)/gebench run quick --workers 2 --results results
 
 test: $(BIN)/gebench

@@ -244,12 +244,19 @@ def _cmd_plot(args) -> int:
 
 def _cmd_results(args) -> int:
     from .records import read_runs
-    from .summary import format_table, summarise
+    from .summary import format_selections, format_table, selections, summarise
     records = read_runs(Path(args.run_dir))
     if not records:
         raise InputError(f"{args.run_dir}: no runs.jsonl records to summarise")
     rows = summarise(records)
-    print(to_json(rows, indent=1) if args.json else format_table(rows))
+    if args.json:
+        print(to_json(rows, indent=1))
+        return 0
+    print(format_table(rows))
+    chosen = selections(records)
+    if chosen:
+        print("\nWhich equilibrium each method found (its index in the enumeration of every extreme one):")
+        print(format_selections(chosen))
     return 0
 
 

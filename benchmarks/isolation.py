@@ -27,7 +27,7 @@ from solvers import Solver, Unsupported, solve
 from markets.io import json_safe
 
 from .delivered import welfare_fields
-from .records import stopped
+from .records import PRICES_KEPT_UP_TO, stopped
 from .suite import FamilyLadder
 
 GRACE_SECONDS = 2.0
@@ -96,7 +96,9 @@ def execute(solvers: dict[str, Solver], ladder: FamilyLadder, size: int, seed: i
         return stopped("declined", f"declined: {exc}")
     except MemoryError as exc:
         return stopped("out_of_memory", f"MemoryError outside the solver: {exc}")
-    record = {k: v for k, v in result.to_dict(with_allocation=False).items() if k not in ("solver", "prices")}
+    record = {k: v for k, v in result.to_dict(with_allocation=False).items() if k != "solver"}
+    if record.get("prices") is None or len(record["prices"]) > PRICES_KEPT_UP_TO:
+        record.pop("prices", None)
     if result.status == "failed" and result.message.startswith("MemoryError"):
         record["status"] = "out_of_memory"
     record["setup_seconds"] = setup

@@ -26,6 +26,11 @@ STATUSES = SOLVER_STATUSES + ("out_of_memory",) + NOT_RUN
 (not run: the solver ran out of its time budget at a smaller size of the ladder) and
 `declined` (not run: the solver declined the economy at this size, with its reason)."""
 
+PRICES_KEPT_UP_TO = 64
+"""A record keeps the run's prices in economies of at most this many goods (every game
+economy of the suites): enough to say which of several equilibria a method found, without
+thousands of numbers per run of a large market."""
+
 FIELDS = {
     "run_id": "the run directory's name", "family": "the economy family",
     "ladder": "the ladder's label: the family with its rho, density, sparse",
@@ -36,7 +41,7 @@ FIELDS = {
     "tolerance": "the certificate's target", "time_budget": "seconds allowed", "status": "one of STATUSES",
     "seconds": "the solver's time, or null", "iterations": "iterations or pivots, or null",
     "certificate": "the four measures, or null", "message": "why it stopped, where it says",
-    "extra": "what the solver reports besides", "setup_seconds": "building the economy, timed apart",
+    "extra": "what the solver reports besides", "prices": f"the run's prices, in economies of at most {PRICES_KEPT_UP_TO} goods", "setup_seconds": "building the economy, timed apart",
     "worker_start_seconds": "spawning and warming a fresh worker for this run", "host": "the machine it ran on",
     "central_reads": "the numbers the run gathered at one central point (Solver.central_reads)",
     "levels": "in an economy with producers, the producers' levels at the run's point",

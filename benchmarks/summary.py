@@ -60,3 +60,65 @@ def format_table(rows: list[dict]) -> str:
                       ", ".join(f"{k} {v}" for k, v in sorted(row["others"].items())) or "-"])
     widths = [max(len(line[k]) for line in lines) for k in range(len(header))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() for line in lines)
+
+
+SAME_EQUILIBRIUM = 1e-4
+"""Two price vectors (each summing to 1) within this of each other, entry by entry, are the
+same equilibrium: far above a converged run's error at the suites' tolerances, far below
+the distance between the distinct equilibria of the suites' games."""
+
+
+def _index(prices, equilibria: np.ndarray) -> int | None:
+    gaps = np.abs(equilibria - np.asarray(prices, float)[None, :]).max(axis=1)
+    best = int(np.argmin(gaps))
+    return best if gaps[best] <= SAME_EQUILIBRIUM else None
+
+
+def selections(records: list[dict]) -> list[dict]:
+    """Which equilibrium each method found, per instance (ladder, size, seed) that has a
+    converged enumeration of every extreme equilibrium (`extra["enumerated"]`, from
+    `gambit-enummixed`): the number enumerated, and for every other converged run that kept
+    its prices, the index of its answer in the enumeration (None: none of them, which for a
+    vertex-following method flags a wrong enumeration or a non-extreme answer), and, for a
+    run that lists several (`extra["equilibria"]`: homotopy with starts > 1, gnm), their
+    indices. Methods that disagree only because they found different equilibria show here."""
+    by = defaultdict(list)
+    for r in records:
+        if r["status"] == "converged":
+            by[(r["ladder"], r["size"], r["seed"])].append(r)
+    rows = []
+    for (ladder, size, seed), runs in sorted(by.items()):
+        enumerations = [r for r in runs if r.get("extra", {}).get("enumerated") and r["extra"].get("equilibria")]
+        if not enumerations:
+            continue
+        source = enumerations[0]
+        known = np.array(source["extra"]["equilibria"], float)
+        chosen, listed = {}, {}
+        for r in runs:
+            if r is source or "prices" not in r:
+                continue
+            chosen[r["solver"]] = _index(r["prices"], known)
+            many = r.get("extra", {}).get("equilibria") or []
+            if len(many) > 1:
+                listed[r["solver"]] = [_index(q, known) for q in many]
+        rows.append({"ladder": ladder, "size": size, "size_name": source.get("size_name", "agents"), "seed": seed,
+                     "enumerated_by": source["solver"], "equilibria": len(known), "selected": chosen,
+                     "listed": listed})
+    return rows
+
+
+def format_selections(rows: list[dict]) -> str:
+    """`selections` as text: one line per instance, each method with the index it found."""
+    def cell(solver, row):
+        index = row["selected"][solver]
+        text = f"{solver}={'none' if index is None else index}"
+        if solver in row["listed"]:
+            text += " (lists " + ",".join("none" if i is None else str(i) for i in row["listed"][solver]) + ")"
+        return text
+    lines = []
+    for row in rows:
+        size = f"d={row['size']}" if row["size_name"] == "d" else f"{row['size']} agents"
+        found = "  ".join(cell(s, row) for s in sorted(row["selected"])) or "-"
+        lines.append(f"{row['ladder']}  {size}  seed {row['seed']}: {row['equilibria']} equilibria "
+                     f"({row['enumerated_by']}); {found}")
+    return "\n".join(lines)

@@ -87,6 +87,9 @@ class Solver(ABC):
       `production` True if `run` handles exchange economies with producers
                    (`economy.producers`); it then returns their `levels` in the
                    `Outcome`. Others decline such economies.
+      `interruptible` False for a solver whose work runs in a loop it cannot stop at the
+                   deadline (a peer's compiled code): the harness's worker kill then
+                   enforces the budget, and a run that returns late reports `timeout`.
 
     Implement:
       `run(economy, tol, deadline, seed) -> Outcome` (timed). `economy` is a
@@ -125,6 +128,7 @@ class Solver(ABC):
     sparse: ClassVar[bool] = False
     trades: ClassVar[bool] = False
     production: ClassVar[bool] = False
+    interruptible: ClassVar[bool] = True
 
     def __init__(self, **params):
         self.params = check_params(self.name, self.parameters, self.rules, params)

@@ -168,9 +168,15 @@ def check_declared_support(cls: type[Solver], params: dict) -> None:
 
 def check_deadline(cls: type[Solver], params: dict) -> None:
     """With a short time limit on a larger economy of its domain, the run ends within the
-    limit plus a small margin, and says `timeout` if it did not finish."""
+    limit plus a small margin, and says `timeout` if it did not finish. A solver that
+    declares it cannot stop at its deadline (`interruptible = False`) must instead say
+    `timeout` when it returns late, never `converged`: the harness's kill bounds its time."""
     solver = _ready(cls, params)
     economy = _large(solver)
+    if not cls.interruptible:
+        late = solve(solver, economy, 1e-12, 0.0, 0)
+        assert late.status == "timeout", f"{economy.name}: run with a deadline already passed, it said {late.status}"
+        return
     result = solve(solver, economy, 1e-12, TIME_LIMIT, 0)
     assert result.seconds <= TIME_LIMIT + DEADLINE_MARGIN, \
         f"{economy.name}: ran {result.seconds:.2f} s with a time limit of {TIME_LIMIT} s"

@@ -1,0 +1,33 @@
+"""The pygambit side of the Gambit peers (Gambit 16, McKelvey, McLennan and Turocy, "Gambit:
+Software Tools for Game Theory", www.gambit-project.org): the strategic game of a game
+economy, and the mixed strategies of the profiles a Gambit method returns."""
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+
+from markets.games import GameForm
+
+from .game import peer_payoffs
+
+
+def gambit_game(form: GameForm):
+    """pygambit's `Game` of the form, built from its exact payoffs divided by the largest
+    (pygambit refuses integers of 2^31 - 1 or more; the ratio keeps every equilibrium)."""
+    import pygambit
+    R, C = peer_payoffs(form, exact=True)
+    return pygambit.Game.from_arrays(np.array(R, dtype=object), np.array(C, dtype=object))
+
+
+def strategies(game, profile, exact: bool) -> tuple[list, list]:
+    """(sigma, tau) of a Gambit mixed-strategy profile: Fractions from a rational profile
+    when `exact`, floats otherwise."""
+    convert = (lambda v: Fraction(str(v))) if exact else float
+    row, column = game.players
+    return ([convert(profile[s]) for s in row.strategies], [convert(profile[s]) for s in column.strategies])
+
+
+def found(game, result, exact: bool) -> list:
+    """Every equilibrium of a Gambit `NashComputationResult`, as (sigma, tau)."""
+    return [strategies(game, profile, exact) for profile in result.equilibria]
