@@ -10,7 +10,9 @@ A table sits between two marker lines naming what it shows:
 LADDER SOLVER` lists one solver's pivots and seconds at every size of a game ladder, and
 `every-path RUN_DIR LADDER SOLVER` the shortest and longest of a Lemke-Howson run over every
 dropped label, and `market RUN_DIR` what bilateral exchange had delivered by the time each
-exact method finished, in a welfare suite's run. Run
+exact method finished, in a welfare suite's run, and `peers RUN_DIR LADDER` every solver's
+seconds and verdicts at each size of a game ladder, gebench's methods beside the peers
+(`solvers.peers`). Run
 
     python -m benchmarks.readme --write      # regenerate every table in README.md
     python -m benchmarks.readme --check      # exit 1 if a table differs from its runs
@@ -151,6 +153,42 @@ def market_table(run_dir: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _verdict(runs: list[dict]) -> str:
+    """One table cell: the median seconds when every run converged; otherwise how many did,
+    and what the others were (`wrong`: an answer the certificate refused)."""
+    runs = [r for r in runs if r["status"] not in NOT_ATTEMPTED]
+    if not runs:
+        return "-"
+    done = sorted(r["seconds"] for r in runs if r["status"] == "converged")
+    if len(done) == len(runs):
+        return f"{done[len(done) // 2]:.3g}"
+    other = defaultdict(int)
+    for r in runs:
+        if r["status"] != "converged":
+            wrong = r["status"] == "failed" and "certificate" in str(r.get("message", ""))
+            other["wrong" if wrong else r["status"]] += 1
+    text = ", ".join(f"{status} {k}" if len(runs) > 1 else status for status, k in sorted(other.items()))
+    return f"{len(done)}/{len(runs)}: {text}" if len(runs) > 1 else text
+
+
+def peers_table(run_dir: Path, ladder: str) -> str:
+    """Every solver on a game ladder, by size: median seconds where all its runs there
+    converged, else its verdicts; gebench's own methods first, then the peers."""
+    by = defaultdict(list)
+    for r in read_runs(run_dir):
+        if r["ladder"] == ladder:
+            by[(r["solver"], size_of(r))].append(r)
+    if not by:
+        raise ValueError(f"{run_dir}: no runs on {ladder}")
+    sizes = sorted({size for _, size in by})
+    solvers = sorted({solver for solver, _ in by}, key=lambda s: (s.startswith(("gambit", "quantecon")), s))
+    lines = ["| solver | " + " | ".join(f"d = {d}" for d in sizes) + " |",
+             "| --- | " + " | ".join("---:" for _ in sizes) + " |"]
+    lines += ["| " + solver + " | " + " | ".join(_verdict(by.get((solver, d), [])) for d in sizes) + " |"
+              for solver in solvers]
+    return "\n".join(lines) + "\n"
+
+
 def render(spec: str, root: Path) -> str:
     kind, *args = spec.split()
     if kind == "table" and len(args) == 1:
@@ -161,8 +199,10 @@ def render(spec: str, root: Path) -> str:
         return every_path_table(root / args[0], args[1], args[2])
     if kind == "market" and len(args) == 1:
         return market_table(root / args[0])
+    if kind == "peers" and len(args) == 2:
+        return peers_table(root / args[0], args[1])
     raise ValueError(f"unknown generated block {spec!r}: expected 'table RUN_DIR', 'path RUN_DIR LADDER SOLVER', "
-                     "'every-path RUN_DIR LADDER SOLVER' or 'market RUN_DIR'")
+                     "'every-path RUN_DIR LADDER SOLVER', 'market RUN_DIR' or 'peers RUN_DIR LADDER'")
 
 
 def regenerate(text: str, root: Path) -> str:

@@ -147,3 +147,21 @@ def test_a_run_whose_answer_is_none_of_the_enumerated_equilibria_is_flagged():
     row, = selections(records)
     assert row["selected"] == {"a": 1, "b": None, "h": 0} and row["listed"] == {"h": [0, 1]}
     assert "b=none" in format_selections([row])
+
+
+def test_the_peers_table_shows_seconds_where_all_converged_and_verdicts_elsewhere(monkeypatch):
+    import benchmarks.readme as readme
+    run = lambda solver, d, seed, status, seconds=1.0, message="": {       # noqa: E731
+        "ladder": "leontief-game", "solver": solver, "size": d, "size_name": "d", "seed": seed,
+        "status": status, "seconds": seconds, "message": message}
+    records = [run("lemke-howson", 4, 0, "converged", 0.001), run("lemke-howson", 4, 1, "converged", 0.003),
+               run("lemke-howson", 4, 2, "converged", 0.002),
+               run("quantecon-lemke-howson", 4, 0, "converged"), run("quantecon-lemke-howson", 4, 1, "failed",
+                                                                      message="the certificate says 0.3"),
+               run("gambit-simpdiv", 4, 0, "timeout"), run("gambit-simpdiv", 8, 0, "beyond_wall")]
+    monkeypatch.setattr(readme, "read_runs", lambda run_dir: records)
+    table = readme.peers_table(None, "leontief-game").splitlines()
+    assert table[0] == "| solver | d = 4 | d = 8 |"
+    assert table[2] == "| lemke-howson | 0.002 | - |"                  # gebench's first, median seconds
+    assert table[3] == "| gambit-simpdiv | timeout | - |"
+    assert table[4] == "| quantecon-lemke-howson | 1/2: wrong 1 | - |"
