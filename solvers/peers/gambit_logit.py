@@ -8,21 +8,18 @@ from __future__ import annotations
 
 from markets.games import GameForm
 
-from ..params import POSITIVE, Choice, Either
-from .game import GamePeer
+from .game import GamePeer, RegretTolerance
 from .gambit_game import found, gambit_game
 
 
-class GambitLogit(GamePeer):
+class GambitLogit(RegretTolerance, GamePeer):
     """Gambit's logit homotopy, in floats."""
 
     name = "gambit-logit"
     package = "pygambit"
-    parameters = {"maxregret": "tol"}
-    rules = {"maxregret": Either(POSITIVE, Choice(("tol",)))}
 
     def equilibria(self, form: GameForm, tol: float, seed: int):
         import pygambit
         game = gambit_game(form)
-        regret = tol if self.params["maxregret"] == "tol" else float(self.params["maxregret"])
+        regret = self.regret(tol)
         return found(game, pygambit.nash.logit_solve(game, maxregret=regret), False), 0, {}

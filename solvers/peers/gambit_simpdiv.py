@@ -9,23 +9,20 @@ from fractions import Fraction
 
 from markets.games import GameForm
 
-from ..params import POSITIVE, Choice, Either
-from .game import GamePeer
+from .game import GamePeer, RegretTolerance
 from .gambit_game import found, gambit_game
 
 
-class GambitSimpdiv(GamePeer):
+class GambitSimpdiv(RegretTolerance, GamePeer):
     """Gambit's simplicial subdivision, in rationals."""
 
     name = "gambit-simpdiv"
     package = "pygambit"
-    parameters = {"maxregret": "tol"}
-    rules = {"maxregret": Either(POSITIVE, Choice(("tol",)))}
 
     def equilibria(self, form: GameForm, tol: float, seed: int):
         import pygambit
         game = gambit_game(form)
-        regret = tol if self.params["maxregret"] == "tol" else float(self.params["maxregret"])
+        regret = self.regret(tol)
         start = game.mixed_strategy_profile(rational=True)
         result = pygambit.nash.simpdiv_solve(start, maxregret=Fraction(regret).limit_denominator(10**12))
         return found(game, result, True), 0, {}

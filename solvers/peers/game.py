@@ -34,6 +34,7 @@ from markets import Economy, InputError
 from markets.games import GameForm, equilibrium_from_nash, game_of
 
 from ..base import Outcome, Solver
+from ..params import POSITIVE, Choice, Either
 
 
 def peer_payoffs(form: GameForm, exact: bool):
@@ -78,6 +79,17 @@ def prices_of(economy: Economy, form: GameForm, sigma, tau, tol: float) -> tuple
     """(prices, allocation) of the economy at the Nash equilibrium (sigma, tau)."""
     x, y = lemke_howson_point(form, sigma, tau, tol)
     return equilibrium_from_nash(economy, form, x, y)
+
+
+class RegretTolerance:
+    """A peer that stops at a maximum regret (`maxregret`, times the payoffs' range, as
+    Gambit defines it): "tol", the default, asks for the run's certificate tolerance."""
+
+    parameters = {"maxregret": "tol"}
+    rules = {"maxregret": Either(POSITIVE, Choice(("tol",)))}
+
+    def regret(self, tol: float) -> float:
+        return tol if self.params["maxregret"] == "tol" else float(self.params["maxregret"])
 
 
 class GamePeer(Solver):
