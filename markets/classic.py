@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import math
+
 import numpy as np
 from scipy.optimize import brentq
 
@@ -115,21 +117,28 @@ _KEHOE_ACTIVITIES = np.array([[6.0, -1.0, -4.0, -1.0], [-1.0, 3.0, -1.0, -1.0]])
 
 
 def kehoe_1985() -> Classic:
-    """Kehoe, "A numerical investigation of multiplicity of equilibria" (Math. Programming
-    Study 23, 1985), as the GAMS model library's KEHOMGE writes it: four goods, four consumers
-    with Cobb-Douglas utilities (consumer i owns 5, 5, 40 or 40 units of good i alone), two
-    activities (6, -1, -4, -1) and (-1, 3, -1, -1), and three isolated equilibria. One is exact:
-    all prices equal, levels (5.2, 6.9) (good 0: demand 29.3 = 5 + 6 x 5.2 - 6.9). The other two
-    were computed here (production-newton from 200 random starts finds these three and no
-    other) and certify to 1e-15; good 1's price is 1/4 of the total in all three."""
+    """Kehoe, "A numerical investigation of the multiplicity of equilibria" (Math. Programming
+    Study 23, 1985, 240-258), as the GAMS model library's KEHOMGE writes it: four goods, four
+    consumers with Cobb-Douglas utilities (consumer i owns 5, 5, 40 or 40 units of good i
+    alone), two activities (6, -1, -4, -1) and (-1, 3, -1, -1), and three isolated equilibria,
+    both activities running in each. KEHOMGE lists no solution values; these are in closed
+    form. With prices summing to 1, activity 2's zero profit gives p_1 = 1/4, activity 1's
+    p_2 = (7 p_0 - 1) / 3 and p_3 = 13/12 - 10 p_0 / 3, and the clearing of good 2 factors
+    as -(4 p_0 - 1)(106400 p_0^2 - 46237 p_0 + 4667) = 0: p_0 = 1/4 (all prices equal, levels
+    (5.2, 6.9); good 0: demand 29.3 = 5 + 6 x 5.2 - 6.9) or p_0 = (46237 +- sqrt(151584969))
+    / 212800. Random starts with one activity idle or both find no other equilibrium (the
+    idle one is always profitable there). The levels of the two irrational equilibria solve
+    clearing at those prices (to 1e-15)."""
     economy = make_economy("exchange", "cobb-douglas", _KEHOE_SHARES, endowment=np.diag([5.0, 5.0, 40.0, 40.0]),
                            producers=[Producer("activity", net_output=row) for row in _KEHOE_ACTIVITIES],
                            name="kehoe-1985")
-    equilibria = (np.full(4, 0.25),
-                  np.array([0.2751362066303841, 0.25, 0.3086511488042295, 0.16621264456538637]),
-                  np.array([0.15942206404630727, 0.25, 0.03865148277471705, 0.551926453178976]))
-    levels = (np.array([5.2, 6.9]), np.array([5.318013249787067, 6.514815149060315]),
-              np.array([4.27012831453095, 8.11980346761714]))
+
+    def prices(p0: float) -> np.ndarray:
+        return np.array([p0, 0.25, (7 * p0 - 1) / 3, 13 / 12 - 10 * p0 / 3])
+    root = math.sqrt(151584969)
+    equilibria = (np.full(4, 0.25), prices((46237 + root) / 212800), prices((46237 - root) / 212800))
+    levels = (np.array([5.2, 6.9]), np.array([5.3180132497870685, 6.5148151490603128]),
+              np.array([4.2701283145309664, 8.1198034676171275]))
     return Classic(economy, equilibria, "Kehoe (1985), GAMS model library KEHOMGE", levels)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 from math import lcm
+import weakref
 
 import numpy as np
 
@@ -85,8 +86,23 @@ def leontief_from_game(R, C, name: str | None = None, meta: dict | None = None) 
                    name=name, meta=dict(meta or {}, game=[m, n]), exact_a=exact_a)
 
 
+_FORMS: "weakref.WeakKeyDictionary[Economy, GameForm]" = weakref.WeakKeyDictionary()
+
+
 def game_of(economy: Economy) -> GameForm:
-    """The game an economy encodes; `InputError` says why when it is not of that form."""
+    """The game an economy encodes; `InputError` says why when it is not of that form.
+    Computed once per economy (economies are immutable, and a solver's `skip` and `run` both
+    ask), its arrays read-only."""
+    form = _FORMS.get(economy)
+    if form is None:
+        form = _FORMS[economy] = _game_form(economy)
+        for array in (form.R, form.C, form.units):
+            array.setflags(write=False)
+    return form
+
+
+def _game_form(economy: Economy) -> GameForm:
+    """`game_of`, computed."""
     if economy.model != "exchange" or np.any(economy.kinds != LEONTIEF):
         raise InputError("not a game economy: needs an exchange economy with Leontief utilities only")
     e = economy.endowment

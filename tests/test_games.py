@@ -9,7 +9,7 @@ from markets import InputError, certify, dumps, loads, make_economy
 from markets.games import equilibrium_from_nash, game_of, hard_game, leontief_from_game, morris_labels, svs_game, svs_labels
 from markets.generators import build
 from solvers import create, solve
-from solvers.lemke_howson import lemke_howson
+from solvers.lemke_howson import LemkeHowson, _settled, lemke_howson
 
 # matching pennies plus 2: the only equilibrium is both players mixing 50:50
 PENNIES_R = np.array([[3.0, 1.0], [1.0, 3.0]])
@@ -262,3 +262,32 @@ def test_a_float_path_that_rounding_puts_on_a_cycle_is_caught_and_followed_exact
     assert result.iterations == SVS_PATHS[8][0] and result.extra["abandoned_float_pivots"] == pivots
     floating = solve(create("lemke-howson[arithmetic=float]"), build("leontief-game-svs", 8), tol=1e-9)
     assert floating.status == "failed" and "cycled" in floating.message
+
+
+def test_the_game_of_an_economy_is_computed_once_and_read_only():
+    economy = build("leontief-game", 4, 0)
+    form = game_of(economy)
+    assert game_of(economy) is form and not form.R.flags.writeable and not form.C.flags.writeable
+    assert game_of(build("leontief-game", 4, 0)) is not form          # another economy, its own form
+
+
+def test_auto_mode_leaves_a_well_conditioned_games_certificate_to_the_judge(monkeypatch):
+    import solvers.lemke_howson as lh
+    calls = []
+    monkeypatch.setattr(lh, "certify", lambda *args: calls.append(args) or certify(*args))
+    for seed in range(5):
+        result = solve(LemkeHowson(), build("leontief-game", 12, seed), 1e-9, 10.0, 0)
+        assert result.status == "converged" and result.extra["arithmetic"] == "float"
+    assert calls == []                         # the judge's certificate was the only one
+    # payoffs spanning 2^20 and more: the float end is checked before the judge, and refused
+    # ends are followed again exactly
+    result = solve(LemkeHowson(), build("leontief-game-hard", 12, 0), 1e-9, 30.0, 0)
+    assert result.status == "converged" and len(calls) >= 1 and result.extra["arithmetic"] == "exact"
+
+
+def test_a_complementary_point_is_told_from_one_that_is_not():
+    form = game_of(leontief_from_game(PENNIES_R, PENNIES_C))
+    x = y = np.array([0.25, 0.25])              # R y = C^T x = 1 on both strategies
+    assert _settled(form, x, y)
+    assert not _settled(form, np.array([0.25, 0.0]), y)       # y plays column 0, yet (C^T x)_0 = 1/4
+    assert not _settled(form, x, np.array([0.3, 0.25]))       # R y > 1: not in the polytope

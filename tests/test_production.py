@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from markets import InputError, certify, demand, dumps, load, loads, make_economy, save
-from markets.classic import kehoe_1985, mathiesen_1987, scarf_hansen_1973, shoven_whalley_1984
+from markets.classic import _KEHOE_ACTIVITIES, kehoe_1985, mathiesen_1987, scarf_hansen_1973, shoven_whalley_1984
 from markets.production import Producer, unit_profit
 from solvers import create, solve
 
@@ -37,7 +37,7 @@ def test_mathiesens_published_equilibrium_certifies_and_nearby_points_do_not():
     classic = mathiesen_1987()
     economy, p, y = classic.economy, classic.equilibria[0], classic.levels[0]
     x = np.array([[3.0, 2.0, 0.0]])
-    assert certify(economy, p, x, y).worst == 0.0
+    assert certify(economy, p, x, y).worst < 1e-15             # exact but for the rounding of 1/12ths
     assert certify(economy, p, x, [2.9]).clearing == pytest.approx(0.1 / 2.9)
     cheap_input = np.array([6.0, 1.0, 4.9]) / 11.9
     assert certify(economy, cheap_input, x, y).profit == pytest.approx(0.1 / 6)
@@ -62,6 +62,16 @@ def test_a_free_substitutable_input_has_unbounded_demand_and_never_passes():
     certificate = certify(economy, p, [[1.0, 0.0, 0.0]], [1.0])
     assert not certificate.within(1e-6) and certificate.clearing == np.inf
     assert unit_profit(economy.producers[0], p) == 1.0      # the output costs nothing to make
+
+
+def test_kehoes_irrational_equilibria_are_the_roots_of_good_2s_clearing():
+    # with p_1 = 1/4 and both activities at zero profit, good 2 clears where
+    # (4 p_0 - 1)(106400 p_0^2 - 46237 p_0 + 4667) = 0
+    for prices in kehoe_1985().equilibria:
+        p0 = prices[0]
+        assert prices[1] == 0.25 and prices @ _KEHOE_ACTIVITIES[1] == pytest.approx(0, abs=1e-15)
+        assert prices @ _KEHOE_ACTIVITIES[0] == pytest.approx(0, abs=1e-15)
+        assert (4 * p0 - 1) * (106400 * p0 ** 2 - 46237 * p0 + 4667) == pytest.approx(0, abs=1e-9)
 
 
 def test_kehoes_three_equilibria_certify_and_are_distinct():
