@@ -188,10 +188,14 @@ def scarf_hansen_1973() -> Classic:
     non-durables, durables, capital beginning of period, skilled and unskilled labour), five
     consumers with CES demands (elasticities 1.2, 1.6, 0.8, 0.5, 0.6, shares their reference
     demands), and eight activities. A CES demand with shares alpha and elasticity s is a CES
-    utility with a_j = alpha_j^(1/s), rho = (s - 1) / s. The equilibrium kept here was computed
-    (production-newton, the same point from the uniform start and five random ones, certified
-    to 1e-15; the book's table was not at hand): activities d1, n1, n2 and c1 run, the others
-    lose at its prices."""
+    utility with a_j = alpha_j^(1/s), rho = (s - 1) / s. SCARFMCP lists no solution and the
+    book's table was not at hand, so the equilibrium kept here is computed (production-newton,
+    the same point from the uniform start and five random ones, certified to 1e-15), and a
+    separate solve of SCARFMCP's own equations with scipy, from the GAMS data typed afresh,
+    reached it from six starts (prices within 6e-17, levels within 9e-16): activities d1, n1,
+    n2 and c1 run, the others lose at its prices. In SCARFMCP's scale (consumer 1's income
+    fixed at 9.1) the prices are 1.13249948, 0.54526016, 1.06188496, 1.29053501, 0.82765412
+    and 0.28239396."""
     shares = _SH_DEMAND / _SH_DEMAND.sum(axis=1, keepdims=True)
     s = _SH_ELASTICITY
     economy = make_economy("exchange", "ces", shares ** (1.0 / s[:, None]), rho=(s - 1.0) / s,

@@ -297,3 +297,15 @@ def test_homotopy_follows_the_newton_path_to_the_published_equilibrium(make):
     assert result.status == "converged", result.message
     np.testing.assert_allclose(result.prices, classic.equilibria[0], atol=1e-8)
     np.testing.assert_allclose(result.levels, classic.levels[0], rtol=1e-7)
+
+
+def test_scarf_hansens_equilibrium_is_the_one_an_independent_solve_of_scarfmcp_reaches():
+    # SCARFMCP's equations solved apart from gebench's code (scipy, six starts), in its scale:
+    # consumer 1's income fixed at 9.1
+    classic = scarf_hansen_1973()
+    p = classic.equilibria[0]
+    scaled = p / (classic.economy.endowment[0] @ p) * 9.1
+    np.testing.assert_allclose(scaled, [1.13249948, 0.54526016, 1.06188496, 1.29053501, 0.82765412, 0.28239396],
+                               atol=1e-8)
+    np.testing.assert_allclose(classic.levels[0][[0, 2, 3, 6]], [0.4634929346, 3.939195057, 0.006022990607,
+                                                                 0.4382628380], atol=1e-10)
