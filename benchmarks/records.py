@@ -27,9 +27,9 @@ STATUSES = SOLVER_STATUSES + ("out_of_memory",) + NOT_RUN
 `declined` (not run: the solver declined the economy at this size, with its reason)."""
 
 PRICES_KEPT_UP_TO = 64
-"""A record keeps the run's prices in economies of at most this many goods (every game
-economy of the suites): enough to say which of several equilibria a method found, without
-thousands of numbers per run of a large market."""
+"""A record keeps the run's prices in economies of at most this many goods (the quick
+suite's game economies, and the hard suite's to d = 32): enough to say which of several
+equilibria a method found, without thousands of numbers per run of a large market."""
 
 FIELDS = {
     "run_id": "the run directory's name", "family": "the economy family",

@@ -326,9 +326,11 @@ def _settled(form: GameForm, x, y) -> bool:
 class LemkeHowson(Solver):
     """Lemke-Howson on a Leontief exchange economy that encodes a bimatrix game.
 
-    `arithmetic`: "auto" pivots in floats, checks the answer with the certificate
-    and, if it fails, follows the path again in exact integers; "float" or "exact"
-    force one. `dropped` is the label the path starts by dropping, or "all": every
+    `arithmetic`: "auto" pivots in floats, checks the answer and, if it fails, follows
+    the path again in exact integers; "float" or "exact" force one. The check is the
+    certificate, except on a well-conditioned game (payoffs within a ratio of 1e4) whose
+    float end is complementary to 1e-9 (`_settled`): there the judge's certificate is the
+    only one, and a refusal is recorded as `failed` without an exact retry. `dropped` is the label the path starts by dropping, or "all": every
     label's path, with each one's pivots recorded.
 
     The record is the reported path's own: `iterations` and `extra["pivots"]` count the
@@ -373,10 +375,15 @@ class LemkeHowson(Solver):
     def _every_path(self, economy: Economy, form: GameForm, tol: float, deadline: float) -> Outcome:
         """Every label's path, one after the other: the answer is the first label's; the record
         holds each path's pivots and the shortest and longest (Morris 1994 proves them all long
-        on his games; this measures it). `iterations` is the pivots of all the paths."""
+        on his games; this measures it). `iterations` is the pivots of all the paths. Each path's
+        end is certified here (the judge sees only the first's): a path counted in the record
+        ended at an equilibrium."""
         outcomes = []
         for k in range(sum(form.shape)):
             outcome = self._path(economy, form, k, tol, deadline)
+            if outcome.status == "converged" and not certify(economy, outcome.prices, outcome.allocation).within(tol):
+                outcome = Outcome("failed", outcome.prices, outcome.allocation, outcome.iterations, extra=outcome.extra,
+                                  message="its end is not an equilibrium")
             outcomes.append(outcome)
             if outcome.status != "converged":
                 break

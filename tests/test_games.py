@@ -291,3 +291,17 @@ def test_a_complementary_point_is_told_from_one_that_is_not():
     assert _settled(form, x, y)
     assert not _settled(form, np.array([0.25, 0.0]), y)       # y plays column 0, yet (C^T x)_0 = 1/4
     assert not _settled(form, x, np.array([0.3, 0.25]))       # R y > 1: not in the polytope
+
+
+def test_dropped_all_stops_at_a_path_whose_end_is_not_an_equilibrium(monkeypatch):
+    import solvers.lemke_howson as lh
+    real, calls = lh.equilibrium_from_nash, []
+
+    def second_path_wrong(economy, form, x, y):
+        calls.append(1)
+        prices, allocation = real(economy, form, x, y)
+        return (np.full_like(prices, 1 / prices.size), allocation) if len(calls) == 2 else (prices, allocation)
+    monkeypatch.setattr(lh, "equilibrium_from_nash", second_path_wrong)
+    result = solve(create("lemke-howson[dropped=all,arithmetic=exact]"), build("leontief-game-morris", 6), tol=1e-9)
+    assert result.status == "failed" and "the path of label 1" in result.message
+    assert list(result.extra["paths"]) == ["0", "1"]
