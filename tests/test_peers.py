@@ -165,3 +165,14 @@ def test_the_peers_table_shows_seconds_where_all_converged_and_verdicts_elsewher
     assert table[2] == "| lemke-howson | 0.002 | - |"                  # gebench's first, median seconds
     assert table[3] == "| gambit-simpdiv | timeout | - |"
     assert table[4] == "| quantecon-lemke-howson | 1/2: wrong 1 | - |"
+
+
+def test_records_keep_prices_only_for_economies_of_at_most_64_goods():
+    suite = load_suite("quick")
+    games = next(lad for lad in suite.ladders if lad.family == "leontief-game")
+    markets = next(lad for lad in suite.ladders if lad.family == "exchange-cobb-douglas")
+    solvers = {"lemke-howson": create("lemke-howson"), "tatonnement": create("tatonnement")}
+    small = execute(solvers, games, 4, 0, "lemke-howson", 1e-6, 10.0)
+    assert small["status"] == "converged" and len(small["prices"]) == 8 and abs(sum(small["prices"]) - 1) < 1e-12
+    large = execute(solvers, markets, PRICES_KEPT_UP_TO + 1, 0, "tatonnement", 1e-6, 10.0)
+    assert large["status"] == "converged" and "prices" not in large
