@@ -303,6 +303,12 @@ def lemke_howson(R, C, dropped: int = 0, arithmetic: str = "float", deadline: fl
     return point[0], point[1], pivots, status
 
 
+def label_problem(form: GameForm, dropped: int) -> str | None:
+    """Why `dropped` is not a label of the game (a solver's `skip` reason), or None."""
+    labels = sum(form.shape)
+    return None if 0 <= dropped < labels else f"dropped: label {dropped} is not one of the game's {labels} labels"
+
+
 WELL_CONDITIONED = 1e4     # payoffs within this ratio: a float path's end maps to prices that certify
 COMPLEMENTARY = 1e-9       # the residual of a path's end accepted as complementary
 
@@ -358,8 +364,8 @@ class LemkeHowson(Solver):
             form = game_of(economy)
         except InputError as exc:
             return str(exc)
-        if self.params["dropped"] != "all" and not 0 <= int(self.params["dropped"]) < sum(form.shape):
-            return f"dropped: label {self.params['dropped']} is not one of the game's {sum(form.shape)} labels"
+        if self.params["dropped"] != "all":
+            return label_problem(form, int(self.params["dropped"]))
         return None
 
     def warm_up(self) -> None:
@@ -380,10 +386,7 @@ class LemkeHowson(Solver):
         ended at an equilibrium."""
         outcomes = []
         for k in range(sum(form.shape)):
-            outcome = self._path(economy, form, k, tol, deadline)
-            if outcome.status == "converged" and not certify(economy, outcome.prices, outcome.allocation).within(tol):
-                outcome = Outcome("failed", outcome.prices, outcome.allocation, outcome.iterations, extra=outcome.extra,
-                                  message="its end is not an equilibrium")
+            outcome = self._path(economy, form, k, tol, deadline, certify_end=True)
             outcomes.append(outcome)
             if outcome.status != "converged":
                 break
@@ -397,7 +400,11 @@ class LemkeHowson(Solver):
                                    + (f", {last.message}" if last.message else ""))
         return Outcome("converged", first.prices, first.allocation, total, extra=extra)
 
-    def _path(self, economy: Economy, form: GameForm, k: int, tol: float, deadline: float) -> Outcome:
+    def _path(self, economy: Economy, form: GameForm, k: int, tol: float, deadline: float,
+              certify_end: bool = False) -> Outcome:
+        """The path of label k. With `certify_end` its end is certified here whatever the mode
+        (every label's path but the first is one the judge never sees); otherwise only where
+        "auto" needs the verdict to choose between float and exact."""
         mode = self.params["arithmetic"]
         max_pivots = int(self.params["max_pivots"])
         abandoned = {}
@@ -420,7 +427,7 @@ class LemkeHowson(Solver):
                 return Outcome(status, iterations=pivots, extra=extra,
                                message="" if status != "failed" else "unbounded ray: payoffs not positive?")
             prices, allocation = equilibrium_from_nash(economy, form, x, y)
-            if mode != "auto" or (arithmetic == "float" and _settled(form, x, y)):
+            if not certify_end and (mode != "auto" or (arithmetic == "float" and _settled(form, x, y))):
                 # nothing to fall back on, or a well-conditioned game's complementary point:
                 # the judge's certificate decides, computed once
                 return Outcome("converged", prices, allocation, pivots, extra=extra)

@@ -10,15 +10,15 @@ import numpy as np
 
 from markets.games import GameForm, game_of
 
+from ..lemke_howson import label_problem
 from ..params import AT_LEAST_ONE, Range
-from .game import GamePeer, peer_payoffs
+from .game import GamePeer
 
 
 def normal_form(form: GameForm):
     """QuantEcon's `NormalFormGame` of the game (float payoffs, as they are)."""
     from quantecon.game_theory import NormalFormGame
-    R, C = peer_payoffs(form, exact=False)
-    return NormalFormGame(np.stack([R, C], axis=-1))
+    return NormalFormGame(np.stack([form.R, form.C], axis=-1))
 
 
 class QuantEconLemkeHowson(GamePeer):
@@ -30,10 +30,7 @@ class QuantEconLemkeHowson(GamePeer):
     rules = {"dropped": Range(0), "max_pivots": AT_LEAST_ONE}
 
     def skip(self, economy):
-        reason = super().skip(economy)
-        if reason is None and self.params["dropped"] >= sum(game_of(economy).shape):
-            return f"dropped: label {self.params['dropped']} is not one of the game's {sum(game_of(economy).shape)} labels"
-        return reason
+        return super().skip(economy) or label_problem(game_of(economy), int(self.params["dropped"]))
 
     def equilibria(self, form: GameForm, tol: float, seed: int):
         from quantecon.game_theory import lemke_howson
