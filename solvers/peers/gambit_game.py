@@ -9,14 +9,14 @@ import numpy as np
 
 from markets.games import GameForm
 
-from .game import peer_payoffs
+from .game import exact_payoffs
 
 
 def gambit_game(form: GameForm):
     """pygambit's `Game` of the form, built from its exact payoffs divided by the largest
     (pygambit refuses integers of 2^31 - 1 or more; the ratio keeps every equilibrium)."""
     import pygambit
-    R, C = peer_payoffs(form, exact=True)
+    R, C = exact_payoffs(form)
     return pygambit.Game.from_arrays(np.array(R, dtype=object), np.array(C, dtype=object))
 
 

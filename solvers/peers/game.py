@@ -37,11 +37,9 @@ from ..base import Outcome, Solver
 from ..params import POSITIVE, Choice, Either
 
 
-def peer_payoffs(form: GameForm, exact: bool):
-    """(R, C) for a peer: numpy floats as they are, or, with `exact`, lists of Fractions
-    (from the economy's exact coefficients where it has them) divided by the largest."""
-    if not exact:
-        return form.R, form.C
+def exact_payoffs(form: GameForm):
+    """(R, C) for a rational peer: lists of Fractions (from the economy's exact coefficients
+    where it has them) divided by the largest."""
     R = form.exact_R if form.exact_R is not None else [[Fraction(float(v)) for v in row] for row in form.R]
     C = form.exact_C if form.exact_C is not None else [[Fraction(float(v)) for v in row] for row in form.C]
     top = max(max(max(row) for row in R), max(max(row) for row in C))
