@@ -423,7 +423,7 @@ class Program:
         self.expo = expo
         scaled = data / top[agent]
         self.share = scaled / np.bincount(agent, weights=scaled, minlength=n)[agent]   # Cobb-Douglas
-        self.weight = np.asarray(economy.budget, dtype=np.float64) / economy.budget.mean()
+        self.weight = self.budgets(economy)
         self.supply = np.asarray(economy.total_supply, dtype=np.float64)
         # the rank-one rows of the Schur complement: W_- (tau < 0), W_+ (tau > 0), none (Cobb-Douglas)
         minus = np.flatnonzero(~self.leontief & (expo > 0))
@@ -450,6 +450,12 @@ class Program:
         self.steps = 0
         self.merits = []
         self._start()
+
+    lag = _LAG
+
+    def budgets(self, economy: Economy) -> np.ndarray:
+        """The budgets B_i of the program, scaled to mean 1."""
+        return np.asarray(economy.budget, dtype=np.float64) / economy.budget.mean()
 
     # -- the starting point ---------------------------------------------------------------
     def _start(self):
@@ -514,6 +520,19 @@ class Program:
     # -- the Newton system ------------------------------------------------------------------
     def factor(self):
         """The Schur complement on the prices, M = A K^{-1} A^T + diag(s / p), factored."""
+        matrix = self.schur()
+        scale = float(np.max(np.abs(np.diagonal(matrix))))
+        for shift in (0.0, 1e-14, 1e-11):
+            if shift:
+                matrix[np.diag_indices(self.m)] += shift * scale
+            try:
+                return la.cho_factor(matrix, lower=True, overwrite_a=True, check_finite=False)
+            except la.LinAlgError:
+                continue
+        raise NewtonFailure("the Schur complement on the prices is not positive definite")
+
+    def schur(self) -> np.ndarray:
+        """M = A K^{-1} A^T + diag(s / p), its lower triangle (the upper one is not set)."""
         m = self.m
         if self.dense_schur:
             diag = np.empty(m)
@@ -533,29 +552,20 @@ class Program:
             _accumulate(self.leontief, self.indptr, self.indices, self.inv, self.w, self.tau, matrix)
             matrix = matrix.T                                    # its upper triangle is this one's lower
         matrix[np.diag_indices(m)] += self.s / self.p
-        scale = float(np.max(np.abs(np.diagonal(matrix))))
-        for shift in (0.0, 1e-14, 1e-11):
-            if shift:
-                matrix[np.diag_indices(m)] += shift * scale
-            try:
-                return la.cho_factor(matrix, lower=True, overwrite_a=True, check_finite=False)
-            except la.LinAlgError:
-                continue
-        raise NewtonFailure("the Schur complement on the prices is not positive definite")
+        return matrix
 
-    def direction(self, factor, rc_x, rc_u, rc_s, refine=True):
+    def direction(self, factor, rc_x, rc_u, rc_s, target, refine=True):
         """The Newton direction (dx, du, ds, dz, dzu, dp) for complementarity right-hand sides
-        rc = target - v y (- the predictor's second-order term)."""
+        rc = target omega - v y (- the predictor's second-order term)."""
         v, v_u = np.empty_like(rc_x), np.empty_like(rc_u)
-        _scaled(rc_x, self.x, self.rd, v)
+        _scaled(rc_x, self.x, self.dual_at(target), v)
         _scaled(rc_u, self.u, self.rd_u, v_u)
         dx, du, column = np.empty_like(v), np.empty_like(v_u), np.empty(self.m)
-        args = (self.leontief, self.indptr, self.indices, self.a, self.inv, self.w, self.tau, self.delta_u)
-        _apply(*args, v, v_u, np.zeros(self.m), dx, du, column)        # K^{-1} v, and A of it
-        dp = la.cho_solve(factor, self.rp + column + rc_s / self.p, check_finite=False)
-        _apply(*args, v, v_u, dp, dx, du, column)                      # K^{-1} (v - A^T dp)
+        self.apply_inverse(v, v_u, np.zeros(self.m), dx, du, column)     # K^{-1} v, and A of it
+        dp = self.solve(factor, self.rp + column + rc_s / self.p)
+        self.apply_inverse(v, v_u, dp, dx, du, column)                   # K^{-1} (v - A^T dp)
         if refine:
-            self._refine(factor, args, v, v_u, -self.rp - rc_s / self.p, dx, du, dp)
+            self._refine(factor, v, v_u, -self.rp - rc_s / self.p, dx, du, dp)
         dz, dzu = np.empty_like(v), np.empty_like(v_u)
         _bound_dual(rc_x, self.x, self.z, dx, dz)
         _bound_dual(rc_u, self.u, self.zu, du, dzu)
@@ -565,7 +575,30 @@ class Program:
             raise NewtonFailure("the Newton direction is not finite")
         return direction
 
-    def _refine(self, factor, args, v, v_u, r2, dx, du, dp):
+    def dual_at(self, target: float) -> np.ndarray:
+        """The dual residual that a step towards `target` corrects: the evaluated one, since
+        a Fisher market's program does not move with the target."""
+        return self.rd
+
+    def kept(self, rows: np.ndarray) -> np.ndarray:
+        """The supply rows' residuals that the Newton step solves for: all of them."""
+        return rows
+
+    def solve(self, factor, rhs: np.ndarray) -> np.ndarray:
+        """dp from the factored Schur complement."""
+        return la.cho_solve(factor, rhs, check_finite=False)
+
+    def apply_inverse(self, v, v_u, dp, out, out_u, column) -> None:
+        """out = K^{-1} (v - A^T dp) and column = A out (`_apply`)."""
+        _apply(self.leontief, self.indptr, self.indices, self.a, self.inv, self.w, self.tau, self.delta_u,
+               v, v_u, dp, out, out_u, column)
+
+    def unreduced_residual(self, dx, du, dp, v, v_u, e, e_u, column) -> None:
+        """e = v - K dx - A^T dp and column = A dx (`_residual`)."""
+        _residual(self.leontief, self.expo, self.weight, self.indptr, self.indices, self.a, self.x, self.z,
+                  self.u, self.zu, self.g, dx, du, dp, v, v_u, e, e_u, column)
+
+    def _refine(self, factor, v, v_u, r2, dx, du, dp):
         """Iterative refinement of (dx, du, dp) on the unreduced system K dy + A^T dp = v,
         A dy - (s / p) dp = r2, whose residual is computed without the cancellations of the
         Schur complement: late in the path a linear agent's block has pivots of order 1 / mu,
@@ -576,9 +609,8 @@ class Program:
         ex, eu = np.empty_like(dx), np.empty_like(du)
         last, undo = math.inf, None
         for _ in range(_REFINE + 1):
-            _residual(self.leontief, self.expo, self.weight, self.indptr, self.indices, self.a, self.x, self.z,
-                      self.u, self.zu, self.g, dx, du, dp, v, v_u, e, e_u, column)
-            e2 = r2 - column + dual * dp
+            self.unreduced_residual(dx, du, dp, v, v_u, e, e_u, column)
+            e2 = self.kept(r2 - column + dual * dp)
             size = max(float(np.max(np.abs(e))), float(np.max(np.abs(e_u))), float(np.max(np.abs(e2))))
             if not size < last:                        # the correction did not help: undo it
                 if undo is not None:
@@ -589,9 +621,9 @@ class Program:
             if not size > _REFINED * scale:
                 return
             last = size
-            _apply(*args, e, e_u, np.zeros(self.m), ex, eu, column)
-            step = la.cho_solve(factor, column - e2, check_finite=False)
-            _apply(*args, e, e_u, step, ex, eu, column)
+            self.apply_inverse(e, e_u, np.zeros(self.m), ex, eu, column)
+            step = self.solve(factor, column - e2)
+            self.apply_inverse(e, e_u, step, ex, eu, column)
             dx += ex
             du += eu
             dp += step
@@ -618,17 +650,17 @@ class Program:
         zero_x, zero_u = np.zeros_like(self.x), np.zeros_like(self.u)
         _centring(self.omega, 0.0, self.x, self.z, zero_x, zero_x, rc_x)
         _centring(self.omega_u, 0.0, self.u, self.zu, zero_u, zero_u, rc_u)
-        affine = self.direction(factor, rc_x, rc_u, -self.s * self.p, refine=False)   # only a predictor
+        affine = self.direction(factor, rc_x, rc_u, -self.s * self.p, 0.0, refine=False)   # only a predictor
         alpha = self._longest(affine)
         sigma = min(1.0, (self._complementarity_after(affine, alpha) / self.total / mu) ** 3)
         dx, du, ds, dz, dzu, dp = affine
         # Mehrotra's target, but never far below the infeasibility: a gap that runs ahead of the
         # dual residual leaves the Schur complement with pivots of 1 / mu to cancel
         primal, dual, _ = self.residuals()
-        target = max(sigma * mu, min(mu, _LAG * max(primal, dual) * self.weight.sum() / self.total))
+        target = max(sigma * mu, min(mu, self.lag * max(primal, dual) * self.weight.sum() / self.total))
         _centring(self.omega, target, self.x, self.z, dx, dz, rc_x)
         _centring(self.omega_u, target, self.u, self.zu, du, dzu, rc_u)
-        corrected = self.direction(factor, rc_x, rc_u, target * self.omega_s - self.s * self.p - ds * dp)
+        corrected = self.direction(factor, rc_x, rc_u, target * self.omega_s - self.s * self.p - ds * dp, target)
         eta = min(0.9999, max(0.9, 1.0 - 10.0 * mu))
         try:
             return self._line_search(corrected, min(1.0, eta * self._longest(corrected)))
@@ -638,7 +670,7 @@ class Program:
         # the plain centring direction to the current mu, along which only the residuals change
         _centring(self.omega, mu, self.x, self.z, zero_x, zero_x, rc_x)
         _centring(self.omega_u, mu, self.u, self.zu, zero_u, zero_u, rc_u)
-        centred = self.direction(factor, rc_x, rc_u, mu * self.omega_s - self.s * self.p)
+        centred = self.direction(factor, rc_x, rc_u, mu * self.omega_s - self.s * self.p, mu)
         self.steps -= 1                                    # the same factorisation, the same step
         return self._line_search(centred, min(1.0, eta * self._longest(centred)))
 
@@ -718,6 +750,7 @@ class FisherInteriorPoint(Solver):
     sparse = True
     parameters = {"max_steps": 200, "accuracy": 1e-10}
     rules = {"max_steps": AT_LEAST_ONE, "accuracy": FRACTION}
+    program_class = Program
 
     def skip(self, economy):
         reason = super().skip(economy)
@@ -744,7 +777,7 @@ class FisherInteriorPoint(Solver):
     def _solve(self, economy: Economy, tol: float, deadline: float) -> Outcome:
         max_steps = int(self.params["max_steps"])
         target = float(self.params["accuracy"])
-        program = Program(economy)
+        program = self.program_class(economy)
 
         def stop(status, message=""):
             prices, allocation = program.point()

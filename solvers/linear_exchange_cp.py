@@ -70,6 +70,15 @@ def build_program(economy: Economy, spread: float):
     return problem, answer
 
 
+def unwanted_good(economy: Economy, why: str) -> str | None:
+    """Why a method that needs every price positive declines an economy with a good that
+    nobody wants (its equilibrium price is 0), or None."""
+    unwanted = np.flatnonzero(np.asarray((economy.a > 0).sum(axis=0)).ravel() == 0)
+    if unwanted.size:
+        return f"good {unwanted[0]} is wanted by nobody: its price is 0, {why}"
+    return None
+
+
 class LinearExchangeCP(Solver):
     """Linear exchange economies through Jain's convex program (cvxpy + Clarabel)."""
 
@@ -81,13 +90,7 @@ class LinearExchangeCP(Solver):
     rules = {"accuracy": FRACTION, "spread": POSITIVE, "proof": POSITIVE}
 
     def skip(self, economy: Economy) -> str | None:
-        reason = super().skip(economy)
-        if reason is None:
-            unwanted = np.flatnonzero(~(economy.a > 0).any(axis=0))
-            if unwanted.size:
-                reason = (f"good {unwanted[0]} is wanted by nobody: its price is 0, "
-                          f"outside the program's log prices")
-        return reason
+        return super().skip(economy) or unwanted_good(economy, "outside the program's log prices")
 
     def warm_up(self) -> None:
         tiny = make_economy("exchange", "linear", np.array([[1.0, 2.0], [2.0, 1.0]]), endowment=np.eye(2))
