@@ -451,8 +451,6 @@ class Program:
         self.merits = []
         self._start()
 
-    lag = _LAG
-
     def budgets(self, economy: Economy) -> np.ndarray:
         """The budgets B_i of the program, scaled to mean 1."""
         return np.asarray(economy.budget, dtype=np.float64) / economy.budget.mean()
@@ -657,7 +655,7 @@ class Program:
         # Mehrotra's target, but never far below the infeasibility: a gap that runs ahead of the
         # dual residual leaves the Schur complement with pivots of 1 / mu to cancel
         primal, dual, _ = self.residuals()
-        target = max(sigma * mu, min(mu, self.lag * max(primal, dual) * self.weight.sum() / self.total))
+        target = max(sigma * mu, min(mu, _LAG * max(primal, dual) * self.weight.sum() / self.total))
         _centring(self.omega, target, self.x, self.z, dx, dz, rc_x)
         _centring(self.omega_u, target, self.u, self.zu, du, dzu, rc_u)
         corrected = self.direction(factor, rc_x, rc_u, target * self.omega_s - self.s * self.p - ds * dp, target)
