@@ -33,11 +33,14 @@ symmetric: a step factors it by LU instead of Cholesky, and C E is one BLAS prod
 or a sparse one (CSR economies). The Hessian blocks are taken at the current mu's budgets for
 both the predictor and the corrector, whose right-hand sides use their own targets.
 
-Where it stops short. A linear exchange economy may have no equilibrium (Gale's economy,
-`no-equilibrium-linear`); then, and on markets whose equilibrium set is not a single point
-with every agent trading, the steps can stall, and the solver reports `failed` with what the
-certificate measured. It never claims an equilibrium it has not certified, but unlike
-`linear-exchange-cp` it cannot prove that none exists.
+Where it stops short. A linear exchange economy may have no equilibrium. Gale's
+(`no-equilibrium-linear`) has epsilon-equilibria for every epsilon all the same, at prices
+(1, delta) as delta -> 0, since the certificate's measures are relative: the path runs there,
+and the certificate accepts a point whose free good's price is 1e-14 of the other's. Only
+`linear-exchange-cp` proves that no equilibrium exists (with prices within a factor 9e6).
+Markets whose equilibrium prices span many orders of magnitude (goods whose utilities differ
+by 10^8) and sparse ones with few goods per agent can stall the path; the solver then reports
+`failed` with what the certificate measured, never an equilibrium it has not certified.
 """
 from __future__ import annotations
 
@@ -48,11 +51,12 @@ from scipy.linalg.blas import dgemm, dgemv
 
 from markets import Economy, make_economy
 
-from .fisher_ipm import FisherInteriorPoint, NewtonFailure, Program
+from .fisher_ipm import FisherInteriorPoint, NewtonFailure, Program, _NoDescent
 from .linear_exchange_cp import unwanted_good
 
 _ALLOCATED = 0.25         # the start allocates this fraction of the most wanted good,
 _DUALS = 0.5              # with bound duals at this fraction of the prices
+_HALVINGS = 40            # a watchdog step is halved at most this many times to keep budgets positive
 
 
 class ExchangeProgram(Program):
@@ -79,9 +83,37 @@ class ExchangeProgram(Program):
         self._fresh, self._measured = False, None
 
     def step(self) -> float:
-        """One predictor-corrector step (`Program.step`) on the path weighted by today's incomes."""
+        """One predictor-corrector step (`Program.step`) on the path weighted by today's incomes.
+        Where no step along either of its directions reduces the merit, the centring direction
+        is followed anyway, as far as the fraction-to-the-boundary rule and positive budgets
+        allow: a watchdog step (Chamberlain, Powell, Lemarechal and Pedersen, Math. Programming
+        Study 16, 1982). Large markets (1280 agents) start with several steps whose merit
+        grows as budgets recover from the start; the solver's patience still gives up a path
+        that makes no progress."""
         self.reweigh(self.value_of(self.p))
-        return super().step()
+        try:
+            return super().step()
+        except _NoDescent:
+            direction, alpha = self._tried
+        variables = (self.x, self.u, self.s, self.z, self.zu, self.p)
+        saved = [v.copy() for v in variables]
+        for _ in range(_HALVINGS):
+            for v, v0, dv in zip(variables, saved, direction):
+                v[:] = v0 + alpha * dv
+            self._fresh, self._measured = False, None
+            try:
+                self.evaluate()
+                return alpha
+            except NewtonFailure:
+                alpha *= 0.5
+        for v, v0 in zip(variables, saved):
+            v[:] = v0
+        self._fresh, self._measured = False, None
+        raise _NoDescent("no step along the Newton direction keeps every budget positive")
+
+    def _line_search(self, direction, alpha: float) -> float:
+        self._tried = (direction, alpha)
+        return super()._line_search(direction, alpha)
 
     def budgets(self, economy: Economy) -> np.ndarray:
         """Incomes at uniform prices that pay 1 to the mean agent: the path's weights b_i."""

@@ -2,6 +2,8 @@ import numpy as np
 import pytest
 
 from markets.generators import FAMILIES, generate
+from solvers import Unavailable, solve
+from solvers.testing import warmed
 
 
 RANDOM_FAMILIES = sorted(name for name, family in FAMILIES.items() if family.size_name == "agents")
@@ -25,3 +27,21 @@ def rng():
 @pytest.fixture
 def small(any_family):
     return generate(any_family, agents=6, goods=5, seed=3, density=0.6)
+
+
+def warmed_or_skip(name: str):
+    """The named solver, warmed up; the test skips, with the solver's reason, where it is
+    unavailable here (an optional dependency not installed)."""
+    try:
+        return warmed(name)
+    except Unavailable as exc:
+        pytest.skip(str(exc))
+
+
+def interior_point_converged(solver, economy, tol=1e-8):
+    """An interior point's result that must be a certified equilibrium, its Newton steps reported."""
+    result = solve(solver, economy, tol, 60.0)
+    assert result.status == "converged", result.message
+    assert result.certificate.worst <= tol
+    assert result.extra["newton_steps"] == result.iterations > 0
+    return result

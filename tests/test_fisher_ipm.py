@@ -11,8 +11,8 @@ from markets.generators import generate
 from markets.units import unit_supply
 from solvers import solve
 from solvers.fisher_ipm import FisherInteriorPoint, Program, newton_step
-from solvers import Unavailable
 from solvers.testing import solver_checks, warmed
+from tests.conftest import interior_point_converged as converged, warmed_or_skip
 
 TOL = 1e-8
 
@@ -24,18 +24,7 @@ def ipm():
 
 @pytest.fixture(scope="module")
 def eisenberg_gale():
-    try:
-        return warmed("eisenberg-gale")
-    except Unavailable as exc:
-        pytest.skip(str(exc))
-
-
-def converged(solver, economy, tol=TOL):
-    result = solve(solver, economy, tol, 60.0)
-    assert result.status == "converged", result.message
-    assert result.certificate.worst <= tol
-    assert result.extra["newton_steps"] == result.iterations > 0
-    return result
+    return warmed_or_skip("eisenberg-gale")
 
 
 @pytest.mark.parametrize("name, check", solver_checks(FisherInteriorPoint),
