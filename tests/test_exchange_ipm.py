@@ -9,8 +9,8 @@ from markets.classic import no_equilibrium_linear
 from markets.generators import generate
 from markets.units import unit_supply
 from solvers import solve
-from solvers.exchange_ipm import ExchangeProgram, LinearExchangeInteriorPoint
-from solvers.fisher_ipm import _centring, newton_step
+from solvers.exchange_ipm import _HALVINGS, ExchangeProgram, LinearExchangeInteriorPoint
+from solvers.fisher_ipm import NewtonFailure, _centring, newton_step
 from solvers.testing import solver_checks, warmed
 from tests.conftest import interior_point_converged as converged, warmed_or_skip
 
@@ -86,7 +86,8 @@ def test_the_newton_direction_solves_the_linearised_path(sparse):
     rc_x, rc_u = np.empty_like(program.x), np.empty_like(program.u)
     _centring(program.omega, t, program.x, program.z, np.zeros_like(program.x), np.zeros_like(program.x), rc_x)
     _centring(program.omega_u, t, program.u, program.zu, np.zeros_like(program.u), np.zeros_like(program.u), rc_u)
-    dx, _, ds, dz, _, dp = program.direction(program.factor(), rc_x, rc_u, t * program.omega_s - program.s * program.p, t)
+    dx, _, ds, dz, _, dp = program.direction(program.factor(), rc_x, rc_u, t * program.omega_s - program.s * program.p, t,
+                                             refine=False)
     assert dp[program.fixed] == 0.0
     before = _path_residual(program, t)
     eps = 1e-6
@@ -101,6 +102,56 @@ def test_the_newton_direction_solves_the_linearised_path(sparse):
         if name == "supply":
             change = change[kept]
         assert np.abs(change).max() < 1e-4 * max(1.0, np.abs(f0).max()), name
+
+
+def test_the_dual_residual_moves_with_the_target():
+    """The predictor (t = 0) and the corrector correct the dual rows at their own target's
+    budgets, not at the evaluated mu's."""
+    economy, _ = unit_supply(generate("exchange-linear", 11, 8, seed=4))
+    program = ExchangeProgram(economy)
+    newton_step(program)
+    program.evaluate()
+    assert program.mu_evaluated > 0
+    for t in (0.0, 0.3 * program.mu_evaluated, 2.0 * program.mu_evaluated):
+        np.testing.assert_allclose(program.dual_at(t), _path_residual(program, t)[0], rtol=1e-10, atol=1e-12)
+
+
+def test_a_watchdog_step_is_taken_where_no_step_reduces_the_merit(monkeypatch):
+    """Where the line search finds no decrease, the step follows the direction anyway as far as
+    budgets stay positive; where no length keeps them positive, the point is left as it was."""
+    from solvers.fisher_ipm import Program, _NoDescent
+
+    def refuse(self, direction, alpha):
+        self._tried = (direction, alpha)
+        raise _NoDescent("refused")
+
+    economy, _ = unit_supply(generate("exchange-linear", 10, 10, seed=0))
+    program = ExchangeProgram(economy)
+    monkeypatch.setattr(Program, "_line_search", refuse)
+    before = program.p.copy()
+    alpha = program.step()
+    direction, tried = program._tried
+    assert 0 < alpha <= tried
+    np.testing.assert_allclose(program.p, before + alpha * direction[-1])
+    assert np.all(program.weight > 0)
+
+    program = ExchangeProgram(economy)
+    before = [v.copy() for v in (program.x, program.s, program.z, program.p)]
+    real = ExchangeProgram.evaluate
+    calls = {"n": 0}
+
+    def budgets_never_positive_after_the_first(self):   # every trial of the watchdog fails
+        calls["n"] += 1
+        if 1 < calls["n"] <= 1 + _HALVINGS:
+            raise NewtonFailure("a budget is not positive")
+        real(self)
+
+    monkeypatch.setattr(ExchangeProgram, "evaluate", budgets_never_positive_after_the_first)
+    with pytest.raises(_NoDescent):
+        program.step()
+    assert calls["n"] == _HALVINGS + 2                   # the first, the trials, the restored point
+    for v, v0 in zip((program.x, program.s, program.z, program.p), before):
+        np.testing.assert_array_equal(v, v0)
 
 
 def test_the_budgets_spend_the_incomes_along_the_path():
