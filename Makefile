@@ -23,7 +23,7 @@ bench: $(BIN)/gebench $(VENV)/.peers
 	$(BIN)/gebench run quick --workers 2 --results results
 
 test: $(BIN)/gebench
-	$(BIN)/python -m pytest -q --benchmark-disable
+	$(BIN)/python -m pytest -q --benchmark-disable --durations=15
 
 perf: $(BIN)/gebench
 	$(BIN)/python -m pytest benchmarks/perf --benchmark-only --benchmark-json results/bench.json
