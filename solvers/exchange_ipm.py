@@ -44,6 +44,8 @@ by 10^8) and sparse ones with few goods per agent can stall the path; the solver
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
@@ -56,7 +58,6 @@ from .linear_exchange_cp import unwanted_good
 
 _ALLOCATED = 0.25         # the start allocates this fraction of the most wanted good,
 _DUALS = 0.5              # with bound duals at this fraction of the prices
-_HALVINGS = 40            # a watchdog step is halved at most this many times to keep budgets positive
 
 
 class ExchangeProgram(Program):
@@ -95,22 +96,8 @@ class ExchangeProgram(Program):
             return super().step()
         except _NoDescent:
             direction, alpha = self._tried
-        variables = (self.x, self.u, self.s, self.z, self.zu, self.p)
-        saved = [v.copy() for v in variables]
-        for _ in range(_HALVINGS):
-            for v, v0, dv in zip(variables, saved, direction):
-                v[:] = v0 + alpha * dv
-            self._fresh, self._measured = False, None
-            try:
-                self.evaluate()
-                return alpha
-            except NewtonFailure:
-                alpha *= 0.5
-        for v, v0 in zip(variables, saved):
-            v[:] = v0
-        self._fresh, self._measured = False, None
-        self.evaluate()
-        raise _NoDescent("no step along the Newton direction keeps every budget positive")
+        return self._backtrack(direction, alpha, lambda merit, step: merit < math.inf,
+                               "no step along the Newton direction keeps every budget positive")
 
     def _line_search(self, direction, alpha: float) -> float:
         self._tried = (direction, alpha)

@@ -81,6 +81,7 @@ _PATIENCE = 100           # Newton steps without a 10% better residual before th
 _PATIENCE_TIGHT = 10      # and once `accuracy` was met but the certificate asked for more
 _REFINE = 3               # rounds of iterative refinement of a Newton direction, at most,
 _REFINED = 1e-10          # until its residual is below this fraction of its right-hand side
+_HALVINGS = 40            # a step is halved at most this many times
 _LAG = 1e-3               # the centring target stays above this fraction of the infeasibility
 _DENSE_SCHUR = 0.05       # above this fill of the agents x goods matrix the Schur complement uses BLAS,
 _DENSE_CELLS = 2 ** 25    # if that matrix has at most this many cells (256 MB)
@@ -690,11 +691,19 @@ class Program:
         (CES near rho = 1, where goods bought in tiny amounts settle only at the end). The
         accepted point is evaluated, ready for the next step."""
         self.steps += 1
-        variables = (self.x, self.u, self.s, self.z, self.zu, self.p)
-        saved = [v.copy() for v in variables]
         self.merits.append(self.merit())
         base = min(max(self.merits[-_WINDOW:]), _GROWTH * self.merits[-1])
-        for _ in range(40):
+        return self._backtrack(direction, alpha, lambda merit, step: merit <= (1.0 - 1e-4 * step) * base,
+                               "no step along the Newton direction reduces the residuals")
+
+    def _backtrack(self, direction, alpha: float, acceptable, failure: str) -> float:
+        """Move along `direction` by alpha, halved at most `_HALVINGS` times until
+        `acceptable(merit, alpha)` holds at the evaluated point (merit infinite where the point
+        cannot be evaluated); the accepted point is evaluated. If none is, the point is restored
+        and evaluated, and `_NoDescent(failure)` raised."""
+        variables = (self.x, self.u, self.s, self.z, self.zu, self.p)
+        saved = [v.copy() for v in variables]
+        for _ in range(_HALVINGS):
             for v, v0, dv in zip(variables, saved, direction):
                 v[:] = v0
                 _move(v, dv, alpha)
@@ -704,14 +713,14 @@ class Program:
                 merit = self.merit()
             except NewtonFailure:
                 merit = math.inf
-            if merit <= (1.0 - 1e-4 * alpha) * base:
+            if acceptable(merit, alpha):
                 return alpha
             alpha *= 0.5
         for v, v0 in zip(variables, saved):
             v[:] = v0
         self._fresh, self._measured = False, None
         self.evaluate()
-        raise _NoDescent("no step along the Newton direction reduces the residuals")
+        raise _NoDescent(failure)
 
     # -- the answer ---------------------------------------------------------------------------
     def values(self) -> np.ndarray:

@@ -9,8 +9,8 @@ from markets.classic import no_equilibrium_linear
 from markets.generators import generate
 from markets.units import unit_supply
 from solvers import solve
-from solvers.exchange_ipm import _HALVINGS, ExchangeProgram, LinearExchangeInteriorPoint
-from solvers.fisher_ipm import NewtonFailure, _centring, newton_step
+from solvers.exchange_ipm import ExchangeProgram, LinearExchangeInteriorPoint
+from solvers.fisher_ipm import _HALVINGS, NewtonFailure, _centring, newton_step
 from solvers.testing import solver_checks, warmed
 from tests.conftest import interior_point_converged as converged, warmed_or_skip
 
