@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from markets.certificate import RESOLUTION
+
 from .records import NOT_RUN as NOT_ATTEMPTED
 from .records import size_of
 
@@ -44,8 +46,9 @@ def exponential_ladders(records: list[dict]) -> set[str]:
 
 def worst_measure(certificate: dict) -> float:
     """The worst measure a record stores; a measure that could not be computed (stored as
-    null) counts as 1, the worst there is."""
-    return max(1.0 if v is None else v for v in certificate.values())
+    null) counts as 1, the worst there is. The point's `resolution` is not a measure (it
+    must reach the tolerance, not stay below it) and is left out."""
+    return max(1.0 if v is None else v for k, v in certificate.items() if k != RESOLUTION)
 
 
 def censored_median(values) -> float:

@@ -12,19 +12,28 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from .economy import Economy, first_bad_value
-from .errors import InputError
+from .economy import CES, COBB_DOUGLAS, LINEAR, Economy, first_bad_value
+from .errors import InputError, count
 from .production import plan_of, relative_profits
 from .utilities import log_indirect_utility, log_utility
 
 MEASURES = ("clearing", "waste", "budget", "optimality")
 PRODUCTION_MEASURES = ("profit", "losses")
+RESOLUTION = "resolution"
 
 
 @dataclass(frozen=True)
 class Certificate:
     """The four equilibrium measures, and for an economy with producers the two of
-    production (`production` True); all <= epsilon makes an epsilon-equilibrium."""
+    production (`production` True), with the point's `resolution`: a point is an
+    epsilon-equilibrium when every measure is <= epsilon and its resolution is >= epsilon.
+
+    `resolution` is the smallest share of all goods' value at which treating every good
+    worth less than that share as free leaves some agent's demand (or a technology's
+    profit) unbounded; `boundary` says which agent and good set it. Below the tolerance a
+    good's whole supply could be thrown away within the waste measure, so the certificate
+    cannot tell its price from 0: a point whose resolution is below epsilon is judged as
+    the quasi-equilibrium it approximates (docs/format.md, "Resolution")."""
 
     clearing: float
     waste: float
@@ -33,6 +42,8 @@ class Certificate:
     profit: float = 0.0
     losses: float = 0.0
     production: bool = False
+    resolution: float = 1.0
+    boundary: str = ""
 
     @property
     def values(self) -> tuple[float, ...]:
@@ -51,13 +62,33 @@ class Certificate:
         return all(math.isfinite(v) for v in self.values)
 
     def within(self, tol: float) -> bool:
-        """All four measures finite and <= tol; `tol` must be a finite number > 0."""
+        """Every measure finite and <= tol, and the resolution >= tol; `tol` must be a finite
+        number > 0."""
         check_tolerance(tol)
-        return self.finite and self.worst <= tol
+        return self.finite and self.worst <= tol and self.resolution >= tol
+
+    def unresolved(self, tol: float) -> bool:
+        """True when the measures pass at `tol` but the resolution does not: the point cannot
+        be told from a quasi-equilibrium at this tolerance."""
+        return self.finite and self.worst <= tol and not self.resolution >= tol
+
+    def refusal(self, tol: float) -> str:
+        """Why the point is not an equilibrium at `tol`, in one line ("" when it is one)."""
+        if self.within(tol):
+            return ""
+        if not self.finite:
+            measures = ", ".join(f"{k} {v}" for k, v in self.to_dict().items() if not math.isfinite(v))
+            return f"the certificate cannot judge this point ({measures})"
+        if self.unresolved(tol):
+            return (f"resolution {self.resolution:.3g} < tol {tol:g}: {self.boundary}, so at this tolerance the "
+                    f"point is a quasi-equilibrium (an equilibrium priced this finely needs a tolerance "
+                    f"below {self.resolution:.3g})")
+        return f"worst measure {self.worst:.3g} > tol {tol:g}"
 
     def to_dict(self) -> dict:
+        """The measures by name, then `resolution`, as a result or record stores them."""
         names = MEASURES + PRODUCTION_MEASURES if self.production else MEASURES
-        return dict(zip(names, self.values))
+        return {**dict(zip(names, self.values)), RESOLUTION: self.resolution}
 
 
 def check_tolerance(tol, where: str = "tolerance") -> float:
@@ -87,9 +118,9 @@ def check_point(economy: Economy, prices, allocation):
     except (TypeError, ValueError) as exc:
         raise InputError(f"prices/allocation: not numeric: {exc}") from None
     if p.shape != (m,):
-        raise InputError(f"prices: expected {m} numbers, got shape {p.shape}")
+        raise InputError(f"prices: expected {count(m, 'number')}, got shape {p.shape}")
     if x.shape != (n, m):
-        raise InputError(f"allocation: expected {n} rows of {m} numbers, got shape {x.shape}")
+        raise InputError(f"allocation: expected {count(n, 'row')} of {count(m, 'number')}, got shape {x.shape}")
     bad = np.flatnonzero(~np.isfinite(p) | (p < 0))
     if bad.size:
         raise InputError(f"prices[{bad[0]}]: must be a finite number >= 0, got {p[bad[0]]}")
@@ -114,14 +145,14 @@ def check_levels(economy: Economy, levels) -> np.ndarray:
     k = len(economy.producers)
     if levels is None:
         if k:
-            raise InputError(f"levels: the economy has {k} producers: give one level for each")
+            raise InputError(f"levels: the economy has {count(k, 'producer')}: give one level for each")
         return np.zeros(0)
     try:
         y = np.asarray(levels, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise InputError(f"levels: not numeric: {exc}") from None
     if y.shape != (k,):
-        raise InputError(f"levels: expected {k} numbers (one per producer), got shape {y.shape}")
+        raise InputError(f"levels: expected {count(k, 'number')} (one per producer), got shape {y.shape}")
     bad = np.flatnonzero(~np.isfinite(y) | (y < 0))
     if bad.size:
         raise InputError(f"levels[{bad[0]}]: must be a finite number >= 0, got {y[bad[0]]}")
@@ -180,10 +211,81 @@ def certify(economy: Economy, prices, allocation, levels=None) -> Certificate:
     unknown = np.isposinf(log_u) | ((b > 0) & np.isneginf(log_v)) | np.isnan(log_u) | np.isnan(log_v)
     shortfall = np.where(unknown, np.nan, shortfall)
     optimality = _worst(shortfall)
+    shares = value_shares(p, available, value)
+    resolution, boundary = _resolution(economy, shares, b)
     if not economy.production:
-        return Certificate(_worst(z), waste, budget, optimality)
+        return Certificate(_worst(z), waste, budget, optimality, resolution=resolution, boundary=boundary)
     profit, losses = _production_measures(revenue, cost, y, value)
-    return Certificate(_worst(z), waste, budget, optimality, profit, losses, production=True)
+    made_at, made_where = _producers_resolution(economy.technologies, shares)
+    if made_at < resolution:
+        resolution, boundary = made_at, made_where
+    return Certificate(_worst(z), waste, budget, optimality, profit, losses, production=True,
+                       resolution=resolution, boundary=boundary)
+
+
+def value_shares(p: np.ndarray, available: np.ndarray, value: float) -> np.ndarray:
+    """Each good's share p_j w_j / p . w of the value of all that is available. A good of
+    which nothing is available has no value to lose: its price is not judged by value
+    (share +inf) unless it is 0 (share 0)."""
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        shares = p * available / value if value > 0 else np.full_like(p, np.nan)
+        return np.where(available > 0, shares, np.where(p > 0, np.inf, 0.0))
+
+
+def _resolution(economy: Economy, shares: np.ndarray, b: np.ndarray) -> tuple[float, str]:
+    """(resolution, which agent and good set it) over the consumers.
+
+    With goods worth less than s free and incomes as they are, an agent's demand is
+    unbounded as soon as one good it wants is free if its goods are substitutes (linear, CES
+    with rho > 0, Cobb-Douglas with an income), and only when every good it wants is free if
+    they are complements (Leontief, CES with rho < 0, Cobb-Douglas without income, whose
+    optimum is then 0): its threshold is the least, or the largest, share among the goods
+    it wants (a_ij > 0)."""
+    a = economy.a
+    if economy.sparse:
+        wanted = a.data > 0
+        values = shares[a.indices]
+        starts = a.indptr[:-1]
+        low = np.minimum.reduceat(np.where(wanted, values, np.inf), starts)
+        high = np.maximum.reduceat(np.where(wanted, values, -np.inf), starts)
+    else:
+        wanted = a > 0
+        low = np.where(wanted, shares, np.inf).min(axis=1)
+        high = np.where(wanted, shares, -np.inf).max(axis=1)
+    kinds, rho = economy.kinds, economy.rho
+    substitutes = (kinds == LINEAR) | ((kinds == CES) & (rho > 0)) | ((kinds == COBB_DOUGLAS) & (b > 0))
+    threshold = np.where(substitutes, low, high)
+    if np.isnan(threshold).any():
+        return math.nan, "a good's share of the value cannot be computed"
+    i = int(np.argmin(threshold))
+    if not threshold[i] < 1.0:
+        return 1.0, ""
+    row = a[[i]].toarray()[0] if economy.sparse else a[i]
+    wanted_shares = np.where(row > 0, shares, np.nan)
+    j = int(np.nanargmin(wanted_shares)) if substitutes[i] else int(np.nanargmax(wanted_shares))
+    what = "a good it wants" if substitutes[i] else "every good it wants"
+    return float(threshold[i]), (f"agent {i} would demand without bound were {what} free, and good {j} is "
+                                 f"worth {threshold[i]:.3g} of all goods")
+
+
+def _producers_resolution(technologies, shares: np.ndarray) -> tuple[float, str]:
+    """(resolution, which producer and good set it) over the producers: a technology whose
+    unit cost is 0 once the goods worth less than s are free (one free input for Cobb-Douglas
+    and CES with rho > 0, every input for the others), while an output is still priced,
+    makes an unbounded profit."""
+    inputs = np.where(technologies.activity[:, None], technologies.net < 0, technologies.used)
+    outputs = technologies.outputs > 0
+    low = np.where(inputs, shares, np.inf).min(axis=1)
+    high = np.maximum(np.where(inputs, shares, -np.inf).max(axis=1), 0.0)
+    substitutes = technologies.cobb_douglas | (technologies.ces & (technologies.rho > 0))
+    free_at = np.where(substitutes, low, high)
+    priced_until = np.where(outputs, shares, -np.inf).max(axis=1)
+    threshold = np.where(free_at < priced_until, free_at, np.inf)
+    if not threshold.size or not threshold.min() < 1.0:
+        return 1.0, ""
+    k = int(np.argmin(threshold))
+    return float(threshold[k]), (f"producer {k} would make an unbounded profit were its inputs worth less than "
+                                 f"{threshold[k]:.3g} of all goods free")
 
 
 def _production_measures(revenue: np.ndarray, cost: np.ndarray, y: np.ndarray, value: float) -> tuple[float, float]:

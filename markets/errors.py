@@ -14,3 +14,15 @@ def field_name(key) -> str:
     else (spaces, newlines, control characters) quoted, so a message stays one line."""
     key = str(key)
     return key if key and all(c.isalnum() or c in "_.-" for c in key) else repr(key)
+
+
+def count(n: int, noun: str) -> str:
+    """`n` and the noun as a person writes them: "1 number", "3 numbers"."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def type_problem(kind, known) -> str:
+    """The message for a `type` field that is absent or not one of `known`."""
+    if kind is None:
+        return "missing"
+    return f"unknown {kind!r}; expected one of {list(known)}"

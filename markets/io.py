@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .economy import CES, UTILITY_CODES, UTILITY_NAMES, Economy
-from .errors import EconomyError, InputError, field_name
+from .errors import EconomyError, InputError, count, field_name, type_problem
 from .production import PRODUCER_TYPES, Producer
 
 FORMAT = "economy/1"
@@ -105,9 +105,9 @@ def _numbers(values, m: int, where: str) -> list[float]:
 
 def _exact_numbers(values, m: int, where: str) -> list[tuple[float, Fraction | None]]:
     if not isinstance(values, list):
-        raise EconomyError(f"{where}: expected a list of {m} numbers")
+        raise EconomyError(f"{where}: expected a list of {count(m, 'number')}")
     if len(values) != m:
-        raise EconomyError(f"{where}: expected {m} numbers, got {len(values)}")
+        raise EconomyError(f"{where}: expected {count(m, 'number')}, got {len(values)}")
     return [_exact(v, f"{where}[{j}]") for j, v in enumerate(values)]
 
 
@@ -166,7 +166,7 @@ def economy_from_dict(doc) -> Economy:
             raise EconomyError(f"{where}: utility: missing or not an object")
         kind = utility.get("type")
         if not isinstance(kind, str) or kind not in UTILITY_CODES:
-            raise EconomyError(f"{where}: utility.type: unknown {kind!r}; expected one of {list(UTILITY_NAMES)}")
+            raise EconomyError(f"{where}: utility.type: {type_problem(kind, UTILITY_NAMES)}")
         allowed = {"type", "a", "rho"} if kind == "ces" else {"type", "a"}
         extra = sorted(set(utility) - allowed)
         if extra:
@@ -213,7 +213,7 @@ def _producers(items, m: int, goods_names) -> tuple[Producer, ...]:
             raise EconomyError(f"{where}: expected an object")
         kind = item.get("type")
         if not isinstance(kind, str) or kind not in PRODUCER_TYPES:
-            raise EconomyError(f"{where}: type: unknown {kind!r}; expected one of {list(PRODUCER_TYPES)}")
+            raise EconomyError(f"{where}: type: {type_problem(kind, PRODUCER_TYPES)}")
         extra = sorted(set(item) - _PRODUCER_KEYS[kind])
         if extra:
             raise EconomyError(f"{where}: {field_name(extra[0])}: not a field of a {kind} producer")

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import EconomyError
+from .errors import EconomyError, count, type_problem
 
 PRODUCER_TYPES = ("activity", "ces", "cobb-douglas", "leontief")
 
@@ -143,7 +143,7 @@ def check_producers(producers, m: int) -> tuple[Producer, ...]:
         if not isinstance(producer, Producer):
             raise EconomyError(f"{where}: expected a Producer")
         if producer.kind not in PRODUCER_TYPES:
-            raise EconomyError(f"{where}: type: unknown {producer.kind!r}; expected one of {list(PRODUCER_TYPES)}")
+            raise EconomyError(f"{where}: type: {type_problem(producer.kind, PRODUCER_TYPES)}")
         if producer.kind == "activity":
             net = _vector(producer.net_output, m, f"{where}: net_output", signed=True)
             if not np.any(net > 0):
@@ -177,9 +177,9 @@ def _vector(values, m: int, where: str, signed: bool) -> np.ndarray:
     try:
         v = np.array(values, dtype=np.float64)
     except (TypeError, ValueError):
-        raise EconomyError(f"{where}: expected {m} numbers") from None
+        raise EconomyError(f"{where}: expected {count(m, 'number')}") from None
     if v.shape != (m,):
-        raise EconomyError(f"{where}: expected {m} numbers, got shape {v.shape}")
+        raise EconomyError(f"{where}: expected {count(m, 'number')}, got shape {v.shape}")
     bad = np.flatnonzero(~np.isfinite(v) | ((v < 0) & (not signed)))
     if bad.size:
         rule = "a finite number" if signed else "a finite number >= 0"

@@ -4,6 +4,7 @@ converged; `Result` is the judged run as `gebench solve` prints it."""
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -13,6 +14,8 @@ from markets import Certificate, Economy, InputError, certify
 from markets.io import json_safe
 
 from .base import STATUSES, Outcome, Solver, Unavailable, Unsupported
+
+MAX_WARNINGS = 5        # distinct warnings a result keeps
 
 
 @dataclass
@@ -57,11 +60,11 @@ def finished(economy: Economy, tol: float, prices, allocation, iterations: int, 
     only where the certificate agrees at `tol`, else `failed` with how close the point came, so
     that a solver never claims more than its answer shows."""
     prices = np.asarray(prices, dtype=np.float64)
-    worst = certify(economy, prices / prices.sum(), allocation, levels).worst
-    if worst <= tol:
+    certificate = certify(economy, prices / prices.sum(), allocation, levels)
+    if certificate.within(tol):
         return Outcome("converged", prices, allocation, iterations, message=message, levels=levels)
     return Outcome("failed", prices, allocation, iterations, levels=levels,
-                   message=f"{message + ', ' if message else ''}the answer certifies only to {worst:.3g} > tol {tol:g}")
+                   message=f"{message + ', ' if message else ''}the answer is not an equilibrium: {certificate.refusal(tol)}")
 
 
 def check_available(solver: Solver | type[Solver]) -> None:
@@ -86,23 +89,31 @@ def solve(solver: Solver, economy: Economy, tol: float = 1e-6, time_limit: float
 
     Raises `Unsupported` before starting if the solver declines the economy, and
     `Unavailable` if it cannot work in this environment (`Solver.unavailable`).
-    Any exception inside `run` becomes a `failed` result, never an exception.
+    Any exception inside `run` becomes a `failed` result, never an exception. Warnings raised
+    inside `run` (a singular factorisation, an overflow on a diverging path) are not printed:
+    a run prints only its own lines; the distinct ones are kept in `extra["warnings"]`.
     """
     check_runnable(solver, economy)
-    start = time.perf_counter()
-    try:
-        outcome = solver.run(economy, tol, start + time_limit, seed)
-    except Exception as exc:  # a solver's crash is a result, not a crash of the caller
-        outcome = Outcome("failed", message=f"{type(exc).__name__}: {exc}")
-    seconds = time.perf_counter() - start
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        start = time.perf_counter()
+        try:
+            outcome = solver.run(economy, tol, start + time_limit, seed)
+        except Exception as exc:  # a solver's crash is a result, not a crash of the caller
+            outcome = Outcome("failed", message=f"{type(exc).__name__}: {exc}")
+        seconds = time.perf_counter() - start
     result = certified(solver.name, economy, outcome, tol, seconds)
     result.trace, result.started = outcome.trace, start
+    said = list(dict.fromkeys(f"{w.category.__name__}: {w.message}"[:200] for w in caught))
+    if said:
+        result.extra = {**result.extra, "warnings": said[:MAX_WARNINGS]}
     return result
 
 
 def certified(name: str, economy: Economy, outcome: Outcome, tol: float, seconds: float) -> Result:
     """Turn a solver's `Outcome` into a `Result` whose status agrees with the certificate."""
     status, message = outcome.status, outcome.message
+    iterations = _count(outcome.iterations)
     if status not in STATUSES:
         status, message = "failed", f"unknown status {outcome.status!r}"
     prices = allocation = certificate = levels = None
@@ -121,12 +132,28 @@ def certified(name: str, economy: Economy, outcome: Outcome, tol: float, seconds
             prices = allocation = certificate = levels = None
             status, message = "failed", f"invalid answer: {exc}"
     if certificate is not None and not certificate.finite:
-        measures = ", ".join(f"{k} {v}" for k, v in certificate.to_dict().items() if not np.isfinite(v))
-        status, message = "failed", f"the certificate cannot judge this point ({measures}): {message or status}"
+        status, message = "failed", f"{certificate.refusal(tol)}: {message or status}"
     elif certificate is not None and certificate.within(tol):
         status = "converged"
+    elif certificate is not None and certificate.unresolved(tol):
+        status = "failed" if status == "converged" else status
+        message = f"{certificate.refusal(tol)}{': ' + message if message else ''}"
     elif status == "converged":
-        worst = "no point" if certificate is None else f"worst measure {certificate.worst:.3g}"
-        status, message = "failed", f"reported convergence, but the certificate says {worst} > tol {tol:g}"
-    return Result(name, status, prices, allocation, outcome.iterations, seconds, certificate,
+        worst = "no point" if certificate is None else f"worst measure {certificate.worst:.3g} > tol {tol:g}"
+        status, message = "failed", f"reported convergence, but the certificate says {worst}"
+    if iterations is None:      # a malformed outcome is a failure, whatever its point
+        status, message, iterations = "failed", f"iterations: expected an integer, got {outcome.iterations!r}"[:200], 0
+    return Result(name, status, prices, allocation, iterations, seconds, certificate,
                   message, outcome.extra, levels=levels)
+
+
+def _count(value) -> int | None:
+    """`value` as a Python int when it is a whole number >= 0 (an int, a NumPy integer, or a
+    float such as 3.0), else None: NaN, a string or a negative count is no iteration count."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, np.integer)):
+        return int(value) if value >= 0 else None
+    if isinstance(value, (float, np.floating)) and np.isfinite(value) and value >= 0 and float(value).is_integer():
+        return int(value)
+    return None

@@ -118,11 +118,11 @@ def test_exchange_solvers_decline_production_economies_with_the_reason():
 def test_certifying_a_production_economy_needs_the_levels():
     classic = mathiesen_1987()
     p, x = classic.equilibria[0], [[3.0, 2.0, 0.0]]
-    with pytest.raises(InputError, match="levels: the economy has 1 producers"):
+    with pytest.raises(InputError, match="levels: the economy has 1 producer: give one level for each"):
         certify(classic.economy, p, x)
     with pytest.raises(InputError, match=r"levels\[0\]: must be a finite number >= 0"):
         certify(classic.economy, p, x, [-1.0])
-    with pytest.raises(InputError, match="levels: expected 1 numbers"):
+    with pytest.raises(InputError, match="levels: expected 1 number \\(one per producer\\)"):
         certify(classic.economy, p, x, [1.0, 2.0])
 
 
@@ -130,7 +130,7 @@ def test_an_exchange_economy_certifies_as_before_and_reports_four_measures():
     economy = make_economy("exchange", "cobb-douglas", [[1.0, 1.0], [1.0, 3.0]], endowment=np.eye(2))
     p = np.array([0.5, 0.5])
     certificate = certify(economy, p, demand(economy, p, economy.incomes(p)))
-    assert set(certificate.to_dict()) == {"clearing", "waste", "budget", "optimality"}
+    assert set(certificate.to_dict()) == {"clearing", "waste", "budget", "optimality", "resolution"}
 
 
 def test_production_economies_round_trip_through_the_format(tmp_path):
