@@ -33,10 +33,10 @@ symmetric: a step factors it by LU instead of Cholesky, and C E is one BLAS prod
 or a sparse one (CSR economies). The Hessian blocks are taken at the current mu's budgets for
 both the predictor and the corrector, whose right-hand sides use their own targets.
 
-Where it stops short. A linear exchange economy may have no equilibrium. Gale's
-(`no-equilibrium-linear`) has epsilon-equilibria for every epsilon all the same, at prices
-(1, delta) as delta -> 0, since the certificate's measures are relative: the path runs there,
-and the certificate accepts a point whose free good's price is 1e-14 of the other's. Only
+Where it stops short. A linear exchange economy may have no equilibrium. On Gale's
+(`no-equilibrium-linear`) the path runs to prices (1, delta), delta -> 0, where every relative
+measure vanishes; the certificate judges a good worth less than the tolerance as free, so that
+end is the quasi-equilibrium it approaches and the run is `failed` with that reason. Only
 `linear-exchange-cp` proves that no equilibrium exists (with prices within a factor 9e6).
 Markets whose equilibrium prices span many orders of magnitude (goods whose utilities differ
 by 10^8) and sparse ones with few goods per agent can stall the path; the solver then reports
