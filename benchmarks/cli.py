@@ -51,17 +51,22 @@ def _fits(family: str, agents: int, goods: int, density: float, option: str) -> 
 
 
 def _cmd_solve(args) -> int:
-    from solvers import create, solve
+    """Solve in a worker process (`benchmarks.isolation.solve_isolated`), so that the time limit
+    and the warm-up limit hold; exit 1, with one line, when the solver's process ends without a result."""
+    from solvers import create
     from solvers.judging import check_runnable
+
+    from .isolation import WorkerLost, solve_isolated
+    check_tolerance(args.warm_up_limit, "--warm-up-limit")
     economy = load(args.file)
     solver = create(args.solver)
     check_runnable(solver, economy)
     try:
-        solver.warm_up()
-    except Exception as exc:  # a warm-up that raises means the solver cannot run here
-        raise InputError(" ".join(f"{solver.name}: warm-up failed: {type(exc).__name__}: {exc}".split())) from None
-    result = solve(solver, economy, args.tol, args.time_limit, args.seed)
-    print(to_json(result.to_dict()))
+        result = solve_isolated(solver, args.file, args.tol, args.time_limit, args.seed, args.warm_up_limit)
+    except WorkerLost as lost:
+        print(f"gebench: {solver.name}: the solver's process ended without a result ({lost.cause})", file=sys.stderr)
+        return 1
+    print(to_json(result))
     return 0
 
 
@@ -73,6 +78,8 @@ def _cmd_verify(args) -> int:
     except InputError as exc:
         raise InputError(f"{args.result}: {exc}") from None
     report = {**certificate.to_dict(), "tolerance": args.tol, "equilibrium": certificate.within(args.tol)}
+    if not report["equilibrium"]:
+        report["why"] = certificate.refusal(args.tol)
     if economy.production:
         if args.equilibrium:
             raise InputError("--equilibrium: welfare is measured in exchange economies and Fisher markets, "
@@ -80,9 +87,11 @@ def _cmd_verify(args) -> int:
     else:
         reference, reference_prices = _equilibrium(economy, args.equilibrium, args.tol) if args.equilibrium else (None, None)
         allocation = check_point(economy, prices, allocation)[1]
-        measures = welfare(economy, allocation, reference, reference_prices).to_dict()
+        measures = welfare(economy, allocation, reference, reference_prices, supply_tol=args.tol).to_dict()
         if reference is None:
             del measures["gains_mean"], measures["gains_worst"], measures["gains_total"]
+        if "infeasible" in measures:
+            print(f"gebench: verify: {measures['infeasible']}", file=sys.stderr)
         report["welfare"] = measures
     print(to_json(report))
     return 0 if certificate.within(args.tol) else 1
@@ -275,12 +284,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", default=None, help="output file (default: stdout)")
     p.set_defaults(func=_cmd_generate)
 
-    p = sub.add_parser("solve", help="solve an economy file and print the result as JSON")
+    from .suite import WARM_UP_BUDGET
+    p = sub.add_parser("solve", help="solve an economy file and print the result as JSON",
+                       description="Solve an economy file in a worker process and print the result as JSON. "
+                                   "Exit 0 with a result (whatever its status), 1 if the solver's process ended "
+                                   "without one, 2 on bad input or a solver that cannot run here.")
     p.add_argument("file")
     p.add_argument("--solver", required=True,
                    help="name or path/to/file.py:Class, optionally with [param=value,...]")
     p.add_argument("--tol", type=float, default=1e-6)
-    p.add_argument("--time-limit", type=float, default=60.0)
+    p.add_argument("--time-limit", type=float, default=60.0,
+                   help="seconds for the solver's run (default 60): a hard limit, as a suite's budget is; the "
+                        "worker process is killed at 1.5 x the limit + 2 s, and the result's status is timeout")
+    p.add_argument("--warm-up-limit", type=float, default=WARM_UP_BUDGET, metavar="SECONDS",
+                   help=f"seconds the solver's untimed warm-up may take (default {WARM_UP_BUDGET:g}, enough for "
+                        "Numba's first compilation); after that the worker is killed and the solve refused")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_cmd_solve)
 
@@ -312,7 +330,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                    help="with --executor dask: an existing cluster's scheduler (default: a LocalCluster of --workers)")
     p.add_argument("--in-process", action="store_true",
-                   help="run solvers in this process: no hard budgets, no crash protection (for profiling)")
+                   help="run solvers in this process: no hard budgets, no warm-up limit (the suite's "
+                        "warm_up_budget), no crash protection (for profiling)")
     p.add_argument("--profile", metavar="FILE",
                    help="with --in-process: profile the sweep into FILE and print where the time went")
     p.add_argument("--estimate-from", metavar="RUN_DIR",
@@ -340,6 +359,7 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         print(f"gebench: error: {exc}", file=sys.stderr)
         return 2
+    from .records import WriteFailed
     from .runner import Interrupted, Terminated
 
     def terminate(signum, frame):
@@ -354,6 +374,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gebench: {'terminated' if exc.terminated else 'interrupted'}; the records so far are in "
               f"{exc.run_dir}\ngebench: finish the sweep with: gebench run --resume {exc.run_dir}", file=sys.stderr)
         return 143 if exc.terminated else 130
+    except WriteFailed as exc:
+        print(f"gebench: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt as exc:
         print(f"gebench: {'terminated' if isinstance(exc, Terminated) else 'interrupted'}", file=sys.stderr)
         return 143 if isinstance(exc, Terminated) else 130

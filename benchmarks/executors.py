@@ -23,21 +23,26 @@ import uuid
 from markets import InputError
 from solvers import Solver
 
-from .isolation import InProcessRunner, IsolatedRunner, warm_up_failures
+from .isolation import InProcessRunner, IsolatedRunner, WarmUpLimit, warm_up_failures
+from .suite import WARM_UP_BUDGET
 from .records import stopped
 
 
 class LocalExecutor:
     """`workers` warmed-up worker processes on this machine (or the in-process runner).
-    With more than one, each worker gets one thread for Numba and BLAS."""
+    With more than one, each worker gets one thread for Numba and BLAS. The workers share one
+    warm-up limit of `warm_up_seconds`, so a warm-up that hangs costs it once."""
 
     name = "local"
 
-    def __init__(self, solvers: dict[str, Solver], memory_mb: float, workers: int = 1, isolate: bool = True):
+    def __init__(self, solvers: dict[str, Solver], memory_mb: float, workers: int = 1, isolate: bool = True,
+                 warm_up_seconds: float = WARM_UP_BUDGET):
         if workers < 1 or (workers > 1 and not isolate):
             raise InputError(f"workers: must be >= 1, and 1 without isolation; got {workers}")
         if isolate:
-            self.runners = [IsolatedRunner(solvers, memory_mb, 1 if workers > 1 else None) for _ in range(workers)]
+            limit = WarmUpLimit(warm_up_seconds)
+            self.runners = [IsolatedRunner(solvers, memory_mb, 1 if workers > 1 else None, limit)
+                            for _ in range(workers)]
             for runner in self.runners:
                 runner.start()
         else:
@@ -78,14 +83,15 @@ class LocalExecutor:
 _POOLS: dict[str, queue.SimpleQueue] = {}     # on a dask worker: sweep token -> idle runners
 
 
-def _run_on_dask_worker(token: str, solvers: dict[str, Solver], memory_mb: float, task: tuple) -> dict:
+def _run_on_dask_worker(token: str, solvers: dict[str, Solver], memory_mb: float, warm_up_seconds: float,
+                        task: tuple) -> dict:
     """A dask task: one run in a child process of this dask worker, reusing an idle warmed-up
     child of the same sweep when there is one."""
     pool = _POOLS.setdefault(token, queue.SimpleQueue())
     try:
         runner = pool.get_nowait()
     except queue.Empty:
-        runner = IsolatedRunner(solvers, memory_mb, threads=1)
+        runner = IsolatedRunner(solvers, memory_mb, threads=1, warm_up=WarmUpLimit(warm_up_seconds))
     try:
         record = runner.run(*task)
     finally:
@@ -94,10 +100,11 @@ def _run_on_dask_worker(token: str, solvers: dict[str, Solver], memory_mb: float
     return record
 
 
-def _warm_up_on_dask_worker(token: str, solvers: dict[str, Solver], memory_mb: float) -> dict:
+def _warm_up_on_dask_worker(token: str, solvers: dict[str, Solver], memory_mb: float,
+                            warm_up_seconds: float) -> dict:
     """Start one child of this sweep on this dask worker, keep it for the first runs, and say
     how its warm-up went (solver -> seconds, or why it failed)."""
-    runner = IsolatedRunner(solvers, memory_mb, threads=1)
+    runner = IsolatedRunner(solvers, memory_mb, threads=1, warm_up=WarmUpLimit(warm_up_seconds))
     runner.start()
     _POOLS.setdefault(token, queue.SimpleQueue()).put(runner)
     return runner.warm_up_seconds
@@ -124,7 +131,7 @@ class DaskExecutor:
     name = "dask"
 
     def __init__(self, solvers: dict[str, Solver], memory_mb: float, workers: int = 1,
-                 scheduler: str | None = None):
+                 scheduler: str | None = None, warm_up_seconds: float = WARM_UP_BUDGET):
         try:
             import dask
             from distributed import Client, LocalCluster
@@ -156,15 +163,19 @@ class DaskExecutor:
         if self.slots < 1:
             self.close()
             raise InputError(f"--scheduler: {scheduler} has no workers")
+        self.warm_up_limit = warm_up_seconds
         self.warm_up_seconds = self.client.submit(_warm_up_on_dask_worker, self.token, solvers, memory_mb,
-                                                  pure=False).result()
+                                                  warm_up_seconds, pure=False).result()
+        # later children warm up only the solvers whose first warm-up succeeded
+        failed = warm_up_failures(self.warm_up_seconds)
+        self.solvers = {name: s for name, s in solvers.items() if name not in failed}
 
     def warm_up_failures(self) -> dict[str, str]:
         return warm_up_failures(self.warm_up_seconds)
 
     def run(self, ladder, size, seed, name, tol, budget) -> dict:
         future = self.client.submit(_run_on_dask_worker, self.token, self.solvers, self.memory_mb,
-                                    (ladder, size, seed, name, tol, budget), pure=False)
+                                    self.warm_up_limit, (ladder, size, seed, name, tol, budget), pure=False)
         try:
             return future.result()
         except Exception as exc:  # a lost worker or a dask error costs this run, not the sweep
@@ -194,14 +205,15 @@ class DaskExecutor:
 
 
 def make_executor(kind: str, solvers: dict[str, Solver], memory_mb: float, workers: int = 1,
-                  isolate: bool = True, scheduler: str | None = None):
-    """The executor a sweep asked for: `local` (default) or `dask`."""
+                  isolate: bool = True, scheduler: str | None = None, warm_up_seconds: float = WARM_UP_BUDGET):
+    """The executor a sweep asked for: `local` (default) or `dask`; each solver's warm-up in a
+    worker process gets `warm_up_seconds`."""
     if scheduler is not None and kind != "dask":
         raise InputError("--scheduler: goes with --executor dask")
     if kind == "local":
-        return LocalExecutor(solvers, memory_mb, workers, isolate)
+        return LocalExecutor(solvers, memory_mb, workers, isolate, warm_up_seconds)
     if kind == "dask":
         if not isolate:
             raise InputError("--in-process: the dask executor always runs in worker processes")
-        return DaskExecutor(solvers, memory_mb, workers, scheduler)
+        return DaskExecutor(solvers, memory_mb, workers, scheduler, warm_up_seconds)
     raise InputError(f"--executor: unknown {kind!r}; known: local, dask")

@@ -7,10 +7,15 @@ count unconverged runs as censored (a size where most runs did not converge has 
 and no point on the line), the legend gives the growth law chosen on a held-out size with
 its interval, and every run that did not converge is drawn: out of budget as a cross at the
 budget (or at the count it reached), any other stop as a hollow triangle.
+
+A panel with nothing to draw on its log axes (every run timed out, say) is left linear
+with a note, a figure with no panel to draw is not written, and one line on stderr says
+what could not be drawn; a figure that cannot be saved (a full disk) is `WriteFailed`.
 """
 from __future__ import annotations
 
 import math
+import sys
 from pathlib import Path
 
 import matplotlib
@@ -22,6 +27,7 @@ import numpy as np  # noqa: E402
 from .analysis import (  # noqa: E402
     describe_fit, exponential_ladders, fit, performance_profile, scaling_series, size_of, worst_measure,
 )
+from .records import NOT_RUN, WriteFailed  # noqa: E402
 
 
 WORST_DRAWN = 1e3     # a worst measure of 1e304 (prices collapsed to a corner) would break the axis
@@ -41,6 +47,69 @@ def _broken(data: dict) -> tuple[list, list]:
     return xs, ys
 
 
+def say(figure: str, what: str) -> None:
+    """One line on stderr about a figure, or panels of one, that could not be drawn."""
+    print(f"gebench: plot {figure}: {what}", file=sys.stderr)
+
+
+def _why_undrawn(records: list[dict]) -> str:
+    """Why these records give nothing to draw on a log scale, in the words of a stderr line."""
+    statuses = {r["status"] for r in records} - set(NOT_RUN)
+    if not statuses:
+        return "no run was made: every run was declined or beyond the wall"
+    if statuses == {"timeout"}:
+        return "every run timed out"
+    if "converged" not in statuses:
+        return "no run converged"
+    return "no run has a value above 0"
+
+
+def _drawable(ax, x_log: bool, y_log: bool) -> bool:
+    """Whether a line on `ax` has a point that is finite, and above 0 on each log axis."""
+    for line in ax.get_lines():
+        if line.get_transform() is not ax.transData:
+            continue                # axhline, axvline: one coordinate is the panel's, not data
+        xs, ys = np.asarray(line.get_xdata(), float), np.asarray(line.get_ydata(), float)
+        shown = np.isfinite(xs) & np.isfinite(ys) & ((xs > 0) | (not x_log)) & ((ys > 0) | (not y_log))
+        if shown.any():
+            return True
+    return False
+
+
+def _log_axes(ax, x: bool, y: bool) -> bool:
+    """Put `ax` on a log scale in x and/or y and return True when it has a point to draw
+    there; else leave it linear, say so on the panel, and return False. matplotlib raises
+    at the draw ("Data cannot be log-scaled") on a log axis with nothing above 0, as in a
+    run where every run timed out."""
+    if not _drawable(ax, x, y):
+        ax.text(0.5, 0.5, "nothing to draw on a log scale", ha="center", va="center",
+                transform=ax.transAxes, fontsize=8, color="grey")
+        return False
+    if x:
+        ax.set_xscale("log")
+    if y:
+        ax.set_yscale("log")
+    return True
+
+
+def _scale_panels(figure: str, panels: list[tuple], records: list[dict]) -> bool:
+    """Put each panel (ax, title, ladder, x log, y log) on its log scales (`_log_axes`), say on
+    stderr which have nothing to draw, and return whether any has."""
+    empty = [(title, ladder) for ax, title, ladder, x, y in panels if not _log_axes(ax, x, y)]
+    if empty:
+        where = "" if len(empty) == len(panels) else f" in {', '.join(title for title, _ in empty)}"
+        ladders = {ladder for _, ladder in empty}
+        say(figure, f"nothing to draw on a log scale{where} "
+                    f"({_why_undrawn([r for r in records if r['ladder'] in ladders])})")
+    return len(empty) < len(panels)
+
+
+def _legend(ax, **options) -> None:
+    """The panel's legend, when something on it has a label (matplotlib warns otherwise)."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(**options)
+
+
 def _fit_label(law, sizes: int, unit: str) -> str:
     """", <the fit>" for a legend, or why there is none."""
     return f", {describe_fit(law, unit)}" if law is not None else f", {sizes} sizes: too few to fit"
@@ -50,11 +119,13 @@ def plot_scaling(records: list[dict], out_dir: Path, budget: float | None = None
                  title: str = "", value: str = "seconds") -> list[Path]:
     """Draw scaling.png and .svg (seconds against size), or with value="iterations"
     iterations.png and .svg (iterations or pivots against size, timeouts at the count they
-    reached), into out_dir; returns the files written."""
+    reached), into out_dir; returns the files written, none when nothing can be drawn."""
     series = scaling_series(records, value)
     seconds = value == "seconds"
+    stem = "scaling" if seconds else "iterations"
     if not series:
-        raise ValueError("no runs to plot")
+        say(stem, f"nothing to draw ({_why_undrawn(records)})")
+        return []
     exponential = exponential_ladders(records)
     solvers = sorted({s for by_solver in series.values() for s in by_solver})
     colours = {s: plt.cm.tab10(k % 10) for k, s in enumerate(solvers)}
@@ -62,6 +133,7 @@ def plot_scaling(records: list[dict], out_dir: Path, budget: float | None = None
     cols = min(3, len(series))
     rows = math.ceil(len(series) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 4.2 * rows), squeeze=False)
+    panels = []
     for ax, (ladder, by_solver) in zip(axes.flat, sorted(series.items())):
         for solver, data in sorted(by_solver.items()):
             colour, style = colours[solver], "-" if exact.get(solver) else "--"
@@ -82,13 +154,12 @@ def plot_scaling(records: list[dict], out_dir: Path, budget: float | None = None
                 ax.plot(xs, ys, "^", mfc="none", color=colour, ms=7)
         if seconds and budget:
             ax.axhline(budget, color="grey", ls=":", lw=1)
-        ax.set_xscale("linear" if ladder in exponential else "log")
-        ax.set_yscale("log")
+        panels.append((ax, ladder, ladder, ladder not in exponential, True))
         ax.set_title(ladder, fontsize=10)
         ax.set_xlabel("game dimension d (2d agents and goods)" if ladder in exponential
                       else "agents (= goods unless the suite says otherwise)")
         ax.set_ylabel("seconds to an equilibrium" if seconds else "iterations (pivots for pivoting methods)")
-        ax.legend(fontsize=7, loc="upper left")
+        _legend(ax, fontsize=7, loc="upper left")
         ax.grid(True, which="both", alpha=0.25)
     for ax in list(axes.flat)[len(series):]:
         ax.set_visible(False)
@@ -97,15 +168,14 @@ def plot_scaling(records: list[dict], out_dir: Path, budget: float | None = None
                   "hollow triangle = stopped unconverged" if seconds else
                   "median over seeds, unconverged runs censored; x = out of budget, at the count reached; "
                   "hollow triangle = stopped unconverged"), fontsize=9)
-    fig.tight_layout()
-    return _save(fig, out_dir, "scaling" if seconds else "iterations")
+    return _finish(fig, _scale_panels(stem, panels, records), out_dir, stem)
 
 
 def plot_hard(records: list[dict], out_dir: Path, budget: float | None = None) -> list[Path]:
     """hard.png/svg: pivots and seconds against d for the game families, log scale, with the
     fitted growth factor per d and its bootstrap interval, the fit carried past the last size
     run, and every run drawn: converged, out of budget, stopped unconverged; [] when the run
-    has no game family."""
+    has no game family, or nothing of one to draw."""
     ladders = sorted(exponential_ladders(records))
     if not ladders:
         return []
@@ -113,9 +183,10 @@ def plot_hard(records: list[dict], out_dir: Path, budget: float | None = None) -
     solvers = sorted({r["solver"] for r in records if r["ladder"] in ladders})
     colours = {s: plt.cm.tab10(k % 10) for k, s in enumerate(solvers)}
     series = {value: scaling_series(records, value) for value in ("iterations", "seconds")}
+    panels = []
     for row, ladder in zip(axes, ladders):
         for ax, value, name in zip(row, ("iterations", "seconds"), ("pivots (iterations)", "seconds")):
-            for solver, data in sorted(series[value][ladder].items()):
+            for solver, data in sorted(series[value].get(ladder, {}).items()):
                 colour = colours[solver]
                 if data["converged"]:
                     xs, ys = zip(*data["converged"])
@@ -137,27 +208,46 @@ def plot_hard(records: list[dict], out_dir: Path, budget: float | None = None) -
                     ax.plot(*zip(*data["other"]), "^", mfc="none", color=colour, ms=7)
             if value == "seconds" and budget:
                 ax.axhline(budget, color="grey", ls=":", lw=1)
-            ax.set_yscale("log")
+            panels.append((ax, f"{ladder}: {name}", ladder, False, True))
             ax.set_xlabel("game dimension d")
             ax.set_ylabel(name)
             ax.set_title(f"{ladder}: {name}", fontsize=10)
             ax.grid(True, which="both", alpha=0.25)
-            ax.legend(fontsize=7, loc="upper left")
+            _legend(ax, fontsize=7, loc="upper left")
     fig.suptitle("o median over seeds (none where most runs did not converge; the line breaks there)\n"
                  "x out of budget (at the budget, or at the count reached), hollow triangle stopped unconverged; "
                  "dotted: the fit carried past the data", fontsize=8)
+    return _finish(fig, _scale_panels("hard", panels, records), out_dir, "hard")
+
+
+def _finish(fig, drawable: bool, out_dir: Path, stem: str) -> list[Path]:
+    """Lay out and save the figure when a panel of it has something to draw; else close it
+    unwritten (what could not be drawn has been said on stderr)."""
+    if not drawable:
+        plt.close(fig)
+        return []
     fig.tight_layout()
-    return _save(fig, out_dir, "hard")
+    return _save(fig, out_dir, stem)
 
 
 def _save(fig, out_dir: Path, stem: str) -> list[Path]:
     written = []
     for ext in ("png", "svg"):
         path = Path(out_dir) / f"{stem}.{ext}"
-        fig.savefig(path, dpi=110)
+        save_figure(fig, path)
         written.append(path)
     plt.close(fig)
     return written
+
+
+def save_figure(fig, path: Path) -> None:
+    """`fig.savefig(path)`; a file that cannot be written (a full disk) is `WriteFailed`,
+    which says how to draw the plots again."""
+    try:
+        fig.savefig(path, dpi=110)
+    except OSError as exc:
+        plt.close(fig)
+        raise WriteFailed(path, exc, f"draw the plots with: gebench plot {Path(path).parent}") from None
 
 
 def _grid(n: int):
@@ -182,13 +272,15 @@ def plot_accuracy(records: list[dict], out_dir: Path) -> list[Path]:
     written = []
     for axis, stem in (("size", "accuracy_size"), ("seconds", "accuracy_time")):
         fig, axes = _grid(len(ladders))
+        panels = []
         for ax, ladder in zip(axes, ladders):
             for solver in solvers:
                 mine = [r for r in runs if r["ladder"] == ladder and r["solver"] == solver]
                 for converged, marker in ((True, "o"), (False, "x")):
                     pts = [(size_of(r) if axis == "size" else r["seconds"],
                             min(max(worst_measure(r["certificate"]), 1e-17), WORST_DRAWN))
-                           for r in mine if (r["status"] == "converged") == converged]
+                           for r in mine if (r["status"] == "converged") == converged
+                           and (axis == "size" or r["seconds"] is not None)]
                     if pts:
                         xs, ys = zip(*pts)
                         ax.plot(xs, ys, marker, color=colours[solver], mfc="none" if not converged else None,
@@ -196,17 +288,15 @@ def plot_accuracy(records: list[dict], out_dir: Path) -> list[Path]:
             tols = {r["tolerance"] for r in runs if r["ladder"] == ladder}
             for tol in tols:
                 ax.axhline(tol, color="grey", ls=":", lw=1)
-            ax.set_xscale("log" if axis == "seconds" or ladder not in exponential_ladders(records) else "linear")
-            ax.set_yscale("log")
+            panels.append((ax, ladder, ladder, axis == "seconds" or ladder not in exponential_ladders(records), True))
             ax.set_title(ladder, fontsize=10)
             ax.set_xlabel("seconds" if axis == "seconds" else "size")
             ax.set_ylabel("worst certificate measure")
             ax.grid(True, which="both", alpha=0.25)
-            ax.legend(fontsize=7, loc="upper left")
+            _legend(ax, fontsize=7, loc="upper left")
         fig.suptitle("market heuristics: o converged, x stopped (max_iter, timeout, ...); dotted: tolerance; "
                      f"measures above {WORST_DRAWN:g} drawn at {WORST_DRAWN:g}", fontsize=9)
-        fig.tight_layout()
-        written += _save(fig, out_dir, stem)
+        written += _finish(fig, _scale_panels(stem, panels, runs), out_dir, stem)
     return written
 
 
@@ -229,7 +319,7 @@ def plot_profile(records: list[dict], out_dir: Path) -> list[Path]:
         ax.set_ylabel("share of the common instances solved")
         ax.set_title(f"{ladder} ({by_solver.instances} common instances)", fontsize=10)
         ax.grid(True, which="both", alpha=0.25)
-        ax.legend(fontsize=7, loc="lower right")
+        _legend(ax, fontsize=7, loc="lower right")
     fig.suptitle("performance profiles (Dolan-More), per family, over the instances all its solvers attempted",
                  fontsize=9)
     fig.tight_layout()
@@ -244,6 +334,8 @@ def plot_overlay(runs: dict[str, list[dict]], out_dir: Path, stem: str) -> list[
     solvers = sorted({r["solver"] for records in runs.values() for r in records})
     colours = {s: plt.cm.tab10(k % 10) for k, s in enumerate(solvers)}
     fig, axes = _grid(len(ladders))
+    everything = [r for records in runs.values() for r in records]
+    panels = []
     for ax, ladder in zip(axes, ladders):
         for (name, records), style in zip(runs.items(), styles):
             series = scaling_series(records).get(ladder, {})
@@ -251,14 +343,11 @@ def plot_overlay(runs: dict[str, list[dict]], out_dir: Path, stem: str) -> list[
                 if data["converged"]:
                     xs, ys = zip(*data["converged"])
                     ax.plot(xs, ys, style, marker="o", ms=3, color=colours[solver], label=f"{solver} ({name})")
-        ax.set_xscale("linear" if ladder in exponential_ladders(
-            [r for records in runs.values() for r in records]) else "log")
-        ax.set_yscale("log")
+        panels.append((ax, ladder, ladder, ladder not in exponential_ladders(everything), True))
         ax.set_title(ladder, fontsize=10)
         ax.set_xlabel("size")
         ax.set_ylabel("seconds to an equilibrium")
         ax.grid(True, which="both", alpha=0.25)
-        ax.legend(fontsize=6, loc="upper left")
+        _legend(ax, fontsize=6, loc="upper left")
     fig.suptitle("  vs  ".join(f"{name} ({style})" for name, style in zip(runs, styles)), fontsize=9)
-    fig.tight_layout()
-    return _save(fig, out_dir, stem)
+    return _finish(fig, _scale_panels("overlay", panels, everything), out_dir, stem)

@@ -10,7 +10,8 @@
 - `market-information.png`: the share of the gains delivered at the end against the numbers
   the run gathered at one central point (`central_reads`), every run drawn.
 Gains shares need an equilibrium certified for the same economy in the run; where none
-is known, only the Pareto gap is drawn.
+is known, only the Pareto gap is drawn, and a figure of gains alone (`market-size`,
+`market-information`) with none to draw is not written: one line on stderr says so.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from .market import at_time, final, instance_of, references, timeline, welfare_records  # noqa: E402
+from .plot import save_figure, say  # noqa: E402
 from .records import size_of  # noqa: E402
 
 MAX_PANELS = 5
@@ -38,8 +40,9 @@ def _safe(label: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in label)
 
 
-def plot_market(records: list[dict], out_dir: Path, budget: float) -> list[Path]:
-    """Every market figure of a run; none when its records hold no welfare."""
+def plot_market(records: list[dict], out_dir: Path, budget: float | None) -> list[Path]:
+    """Every market figure of a run that has something to draw; none when its records hold
+    no welfare. `budget` (None when the run's meta.json does not say) marks the time axes."""
     recs = welfare_records(records)
     if not recs:
         return []
@@ -47,9 +50,20 @@ def plot_market(records: list[dict], out_dir: Path, budget: float) -> list[Path]
     colours = _colours({r["solver"] for r in recs})
     written = [_time_figure(ladder, [r for r in recs if r["ladder"] == ladder], refs, colours, out_dir, budget)
                for ladder in sorted({r["ladder"] for r in recs})]
-    written.append(_size_figure(recs, refs, colours, out_dir, budget))
-    written.append(_information_figure(recs, refs, colours, out_dir))
-    return written
+    figures = (_size_figure(recs, refs, colours, out_dir, budget), _information_figure(recs, refs, colours, out_dir))
+    return written + [path for path in figures if path is not None]
+
+
+def _drawn(axes) -> bool:
+    """Whether a line on one of `axes` has a point."""
+    return any(len(line.get_xdata()) for ax in axes for line in ax.get_lines())
+
+
+def _unknown_gains(figure: str, fig) -> None:
+    """Close a figure of gains shares that has none to draw, and say why on stderr."""
+    plt.close(fig)
+    say(figure, "nothing to draw (no run has a known share of the gains from trade: "
+                "that needs an equilibrium certified in the run)")
 
 
 def _time_figure(ladder, recs, refs, colours, out_dir, budget) -> Path:
@@ -81,8 +95,11 @@ def _time_figure(ladder, recs, refs, colours, out_dir, budget) -> Path:
                               transform=axes[0][col].transAxes, fontsize=8)
         for row in range(3):
             axes[row][col].set_xscale("log")
-            axes[row][col].set_xlim(1e-5, budget * 2)
-            axes[row][col].axvline(budget, color="grey", ls=":", lw=0.8)
+            if budget:
+                axes[row][col].set_xlim(1e-5, budget * 2)
+                axes[row][col].axvline(budget, color="grey", ls=":", lw=0.8)
+            else:
+                axes[row][col].set_xlim(left=1e-5)
         axes[2][col].set_xlabel("seconds")
     axes[0][0].set_ylabel("share of the gains from trade held\n(valued at equilibrium prices)")
     axes[1][0].set_ylabel("worst agent's share")
@@ -91,10 +108,11 @@ def _time_figure(ladder, recs, refs, colours, out_dir, budget) -> Path:
     axes[2][0].set_ylim(bottom=0)
     fig.suptitle(f"{ladder}: what the agents hold over time, one economy per size (o: equilibrium certified; "
                  "x: stopped without one, and a planner then delivers nothing)", y=0.995, fontsize=10)
-    fig.legend(loc="upper center", bbox_to_anchor=(0.5, 0.965), ncol=8, fontsize=8, frameon=False)
+    if axes[0][0].get_legend_handles_labels()[0]:
+        fig.legend(loc="upper center", bbox_to_anchor=(0.5, 0.965), ncol=8, fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, 0, 1, 0.92))
     path = out_dir / f"market-time-{_safe(ladder)}.png"
-    fig.savefig(path, dpi=110)
+    save_figure(fig, path)
     plt.close(fig)
     return path
 
@@ -114,13 +132,13 @@ def _base(record, key, points):
     return 0.0
 
 
-def _size_figure(recs, refs, colours, out_dir, budget) -> Path:
+def _size_figure(recs, refs, colours, out_dir, budget) -> Path | None:
     ladders = sorted({r["ladder"] for r in recs})
     fig, axes = plt.subplots(1, len(ladders), figsize=(3.6 * len(ladders) + 1, 3.8), squeeze=False)
     for ax, ladder in zip(axes[0], ladders):
         here = [r for r in recs if r["ladder"] == ladder]
         for solver in sorted({r["solver"] for r in here}):
-            for when, style in ((None, "-"), (budget / 10, "--")):
+            for when, style in ((None, "-"), (budget / 10, "--")) if budget else ((None, "-"),):
                 by_size = defaultdict(list)
                 for r in here:
                     if r["solver"] != solver:
@@ -138,11 +156,14 @@ def _size_figure(recs, refs, colours, out_dir, budget) -> Path:
         ax.set_xscale("log" if here[0]["size_name"] == "agents" else "linear")
         ax.set_xticks(sizes, [str(x) for x in sizes], fontsize=7)
         ax.minorticks_off()
-    axes[0][0].set_ylabel(f"median share of the gains held\n(at the end: solid; after {budget / 10:g} s: dashed)")
+    if not _drawn(axes[0]):
+        return _unknown_gains("market-size", fig)
+    axes[0][0].set_ylabel("median share of the gains held\n(at the end" +
+                          (f": solid; after {budget / 10:g} s: dashed)" if budget else ")"))
     return _save(fig, colours, ".", out_dir / "market-size.png")
 
 
-def _information_figure(recs, refs, colours, out_dir) -> Path:
+def _information_figure(recs, refs, colours, out_dir) -> Path | None:
     ladders = sorted({r["ladder"] for r in recs})
     fig, axes = plt.subplots(1, len(ladders), figsize=(3.6 * len(ladders) + 1, 3.8), squeeze=False, sharey=True)
     for ax, ladder in zip(axes[0], ladders):
@@ -157,6 +178,8 @@ def _information_figure(recs, refs, colours, out_dir) -> Path:
         ax.set_xscale("log")
         ax.set_title(ladder, fontsize=9)
         ax.set_xlabel("numbers read centrally + 1")
+    if not _drawn(axes[0]):
+        return _unknown_gains("market-information", fig)
     axes[0][0].set_ylabel("share of the gains held at the end")
     return _save(fig, colours, "o", out_dir / "market-information.png")
 
@@ -167,6 +190,6 @@ def _save(fig, colours: dict, marker: str, path: Path) -> Path:
                for s, c in sorted(colours.items())]
     fig.legend(handles=handles, loc="upper center", ncol=6, fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, 0, 1, 0.85))
-    fig.savefig(path, dpi=110)
+    save_figure(fig, path)
     plt.close(fig)
     return path

@@ -9,6 +9,8 @@ from `agents`, and their status `skipped` as `beyond_wall` or `declined`, by its
 """
 from __future__ import annotations
 
+import errno
+import math
 import os
 import time
 from pathlib import Path
@@ -138,23 +140,27 @@ class RunDirectory:
         write_atomic(self.meta_file, to_json({"record_format": FORMAT, **meta}, indent=1, default=str))
 
     def read_runs(self) -> list[dict]:
-        """The records. A last line left half-written by a kill is ignored; any other line that
-        is not a run record is an `InputError` naming the file and line."""
+        """The records. A last line left half-written by a kill (no newline ends it) is
+        ignored; any other line that is not a run record is an `InputError` naming the file
+        and line: not JSON, not a JSON object, or a field that plots and summaries read wrong."""
         records = []
         path = self.runs_file
         if not path.exists():
             return records
         try:
-            lines = path.read_text(encoding="utf-8").splitlines()
+            text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(f"{path}: cannot read: {exc}") from None
+        lines = text.splitlines()
         for number, line in enumerate(lines, 1):
             try:
-                record = parse_json(line, f"{path}: line {number}")
-            except InputError:
-                if number == len(lines):
+                record = _decode(line)
+            except InputError as exc:
+                if number == len(lines) and not text.endswith("\n"):
                     break
-                raise InputError(f"{path}: line {number}: not a strict JSON record") from None
+                raise InputError(f"{path}: line {number}: {exc}") from None
+            if not isinstance(record, dict):
+                raise InputError(f"{path}: line {number}: expected a JSON object, got {_json_kind(record)}")
             problem = _problem(record)
             if problem:
                 raise InputError(f"{path}: line {number}: {problem}")
@@ -178,23 +184,54 @@ class RunDirectory:
         return Appender(self.runs_file)
 
 
+class WriteFailed(Exception):
+    """A file of a run directory could not be written (a full disk, a quota, a lost mount):
+    what was written before is kept whole, and the message says how to finish the work."""
+
+    def __init__(self, path: Path, cause: OSError, then: str | None = None):
+        """`then`: what finishes the work once the file can be written; by default, resuming
+        the sweep of the run directory that holds `path`."""
+        fix = "free space" if cause.errno in (errno.ENOSPC, errno.EDQUOT) else "fix that"
+        then = then or f"finish the sweep with: gebench run --resume {Path(path).parent}"
+        super().__init__(f"could not write {path}: {cause.strerror or cause}; {fix}, then {then}")
+        self.path, self.cause = Path(path), cause
+
+
 class Appender:
-    """Appends records to runs.jsonl, each flushed and fsynced as it is written, so that a
-    `kill -9` loses at most the run in flight."""
+    """Appends records to runs.jsonl, each written whole and fsynced before the next, so that
+    a `kill -9` loses at most the run in flight. A record that cannot be written is cut off
+    again and raises `WriteFailed`, so that no half line is left behind."""
 
     def __init__(self, path: Path):
-        self.handle = open(path, "a", encoding="utf-8")
+        self.path = Path(path)
+        try:
+            self.fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        except OSError as exc:
+            raise WriteFailed(self.path, exc) from None
 
     def append(self, record: dict) -> None:
-        self.handle.write(to_json(record) + "\n")
-        self.handle.flush()
-        os.fsync(self.handle.fileno())
+        data = memoryview((to_json(record) + "\n").encode("utf-8"))
+        end = os.lseek(self.fd, 0, os.SEEK_END)
+        try:
+            while data:
+                data = data[os.write(self.fd, data):]      # a write may take part of it only
+            os.fsync(self.fd)
+        except OSError as exc:
+            self._cut(end)
+            raise WriteFailed(self.path, exc) from None
+
+    def _cut(self, end: int) -> None:
+        """Drop what a failed append wrote past `end` (cutting needs no free space)."""
+        try:
+            os.ftruncate(self.fd, end)
+        except OSError:
+            pass                    # `prepare_resume` cuts the half line instead
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc) -> None:
-        self.handle.close()
+        os.close(self.fd)
 
 
 class RunLock:
@@ -228,12 +265,37 @@ class RunLock:
         self.handle.close()
 
 
+def _decode(line: str):
+    """The JSON value of one line of runs.jsonl, or an `InputError` saying why it is not
+    strict JSON, at a column of the line (the caller names the line)."""
+    try:
+        return parse_json(line, "not JSON")
+    except InputError as exc:
+        raise InputError(str(exc).replace("JSON: JSON: ", "JSON: ")
+                         .replace("malformed JSON at line 1 column", "column")) from None
+
+
+def _json_kind(value) -> str:
+    """What a JSON value is, as a message names it: "a list", "a string", ..."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    return {list: "a list", str: "a string"}.get(type(value), "a number")
+
+
 REQUIRED = {"ladder": str, "seed": int, "solver": str, "status": str}
 _KINDS = {str: "a string", int: "an integer"}
 
 
 def _is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_time(value) -> bool:
+    """A finite number >= 0: a time that a log axis, a median and a sum can take (JSON's
+    1e999 reads as infinity)."""
+    return _is_number(value) and math.isfinite(value) and value >= 0
 
 
 def _problem(record) -> str | None:
@@ -248,12 +310,15 @@ def _problem(record) -> str | None:
         return f"size: expected an integer, got {size!r}"
     if record["status"] not in STATUSES + ("skipped",):
         return f"status: {record['status']!r} is not one of {', '.join(STATUSES)}"
-    for key in ("seconds", "setup_seconds"):
-        if record.get(key) is not None and not _is_number(record[key]):
-            return f"{key}: expected a number or null, got {record[key]!r}"
+    for key in ("seconds", "setup_seconds", "time_budget"):
+        if record.get(key) is not None and not _is_time(record[key]):
+            return f"{key}: expected a number of seconds >= 0, or null, got {record[key]!r}"
+    if record["status"] == "converged" and record.get("seconds") is None:
+        return "seconds: a converged run has its seconds, got null"      # medians and profiles read them
     if record.get("iterations") is not None and not (isinstance(record["iterations"], int)
-                                                    and not isinstance(record["iterations"], bool)):
-        return f"iterations: expected an integer or null, got {record['iterations']!r}"
+                                                    and not isinstance(record["iterations"], bool)
+                                                    and record["iterations"] >= 0):
+        return f"iterations: expected an integer >= 0 or null, got {record['iterations']!r}"
     certificate = record.get("certificate")
     if certificate is not None and not (isinstance(certificate, dict) and certificate
                                         and all(v is None or _is_number(v) for v in certificate.values())):

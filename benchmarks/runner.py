@@ -177,8 +177,9 @@ def run_suite(suite: Suite, results: Path = Path("results"), extra_solvers: list
     `benchmarks.executors`. All runs of one size (seeds and solvers) go out at once and sizes
     run in order, so the wall rule decides exactly as in a sequential sweep. A solver whose
     warm-up raises is declined for the whole sweep with the warm-up's message, like one that
-    is unavailable. `announce` is called with the final plan before the first run. Returns
-    the run directory."""
+    is unavailable, and so is one whose warm-up in a worker process overstays the suite's
+    `warm_up_budget` (the worker is killed; the reason says so). `announce` is called with
+    the final plan before the first run. Returns the run directory."""
     specs = [s for s in extra_solvers if isinstance(s, str)]
     results = Path(results)
     if results.exists() and not results.is_dir():
@@ -195,7 +196,8 @@ def run_suite(suite: Suite, results: Path = Path("results"), extra_solvers: list
         plan = make_plan(suite, [create(s) if isinstance(s, str) else s for s in extra_solvers])
         used = {name: s for name, s in plan.solvers.items()
                 if any(name in names for names in plan.applicable.values())}
-        pool = make_executor(executor, used, suite.memory_budget, workers, isolate, scheduler)
+        pool = make_executor(executor, used, suite.memory_budget, workers, isolate, scheduler,
+                             suite.warm_up_budget)
         try:
             for name, message in pool.warm_up_failures().items():
                 plan.make_unavailable(name, message)
@@ -258,7 +260,7 @@ def _sweep(suite: Suite, plan: Plan, pool, out: RunDirectory, progress: bool | N
     with out.appender() as handle, (ThreadPoolExecutor(pool.slots) if pool.slots > 1 else _Inline()) as threads:
         try:
             _ladders(suite, plan, pool, out, done, handle, threads, bar)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, records.WriteFailed):         # Ctrl-C, SIGTERM, a full disk
             threads.shutdown(wait=False, cancel_futures=True)     # no queued run starts
             pool.abort()                   # the runs in flight end now, so the threads can finish
             raise

@@ -13,6 +13,7 @@ from markets.errors import field_name
 from markets.generators import FAMILIES, ProductionFamily, build, estimate_mb
 
 SUITES_DIR = Path(__file__).with_name("suites")
+WARM_UP_BUDGET = 600.0     # seconds per solver's warm-up: long enough for Numba's first compilation
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class Suite:
     tolerance: float = 1e-6
     time_budget: float = 10.0
     memory_budget: float = 8192.0         # MiB per run (the worker's data segment)
+    warm_up_budget: float = WARM_UP_BUDGET  # seconds per solver's warm-up in a worker
     description: str = ""
     source: str = field(default="", repr=False)
 
@@ -126,8 +128,8 @@ def parse_suite(text: str, where: str = "suite", default_name: str = "suite") ->
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{where}: malformed TOML: {exc}") from None
-    known = {"name", "description", "tolerance", "time_budget", "memory_budget", "seeds", "solvers", "family",
-             "welfare"}
+    known = {"name", "description", "tolerance", "time_budget", "memory_budget", "warm_up_budget", "seeds",
+             "solvers", "family", "welfare"}
     unknown = sorted(set(doc) - known)
     if unknown:
         raise InputError(f"{where}: {field_name(unknown[0])}: unknown field (known: {sorted(known)})")
@@ -141,6 +143,9 @@ def parse_suite(text: str, where: str = "suite", default_name: str = "suite") ->
     budget = _finite_positive(doc, "time_budget", where)
     if budget > MAX_TIME_BUDGET:
         raise InputError(f"{where}: time_budget: at most {MAX_TIME_BUDGET:g} s per run, got {budget:g}")
+    warm_up = _finite_positive(doc, "warm_up_budget", where, WARM_UP_BUDGET)
+    if warm_up > MAX_TIME_BUDGET:
+        raise InputError(f"{where}: warm_up_budget: at most {MAX_TIME_BUDGET:g} s per warm-up, got {warm_up:g}")
     memory = _finite_positive(doc, "memory_budget", where, 8192.0)
     if memory < 64 or memory > 2**30:
         raise InputError(f"{where}: memory_budget: MiB per run, from 64 to 2^30, got {doc.get('memory_budget')!r}")
@@ -202,8 +207,8 @@ def parse_suite(text: str, where: str = "suite", default_name: str = "suite") ->
                              f"needs about {need:,.0f} MiB, more than {what} ({limit:,.0f} MiB)")
     return Suite(name=name, ladders=tuple(ladders),
                  solvers=None if solvers == "all" else tuple(solvers), seeds=tuple(seeds),
-                 tolerance=tol, time_budget=budget, memory_budget=memory, description=description,
-                 source=text)
+                 tolerance=tol, time_budget=budget, memory_budget=memory, warm_up_budget=warm_up,
+                 description=description, source=text)
 
 
 def shipped_suites() -> list[str]:

@@ -37,7 +37,7 @@ def test_solve_then_verify(economy_file, tmp_path, capsys):
     assert code == 0
     result = json.loads(out)
     assert result["status"] == "converged" and abs(sum(result["prices"]) - 1) < 1e-12
-    assert set(result["certificate"]) == {"clearing", "waste", "budget", "optimality"}
+    assert set(result["certificate"]) == {"clearing", "waste", "budget", "optimality", "resolution"}
     path = tmp_path / "result.json"
     path.write_text(out)
     code, out, _ = run(capsys, "verify", str(economy_file), str(path), "--tol", "1e-8")
