@@ -15,7 +15,7 @@ import numpy as np
 
 from markets import Economy, certify
 from markets.utilities import log_utility
-from markets.welfare import individual_rationality, no_trade, pareto_gap, reference_log_utility
+from markets.welfare import PARETO_TOL, individual_rationality, infeasibility, no_trade, pareto_gap, reference_log_utility
 from solvers import Result, Solver
 
 DIGITS = 6            # log utilities are stored to 1e-6: a relative precision of a millionth
@@ -32,21 +32,26 @@ def delivers(solver: Solver, result: Result) -> bool:
     return result.allocation is not None and (solver.trades or result.status == "converged")
 
 
-def _measures(economy: Economy, allocation) -> dict:
+def _measures(economy: Economy, allocation, tol: float) -> dict:
+    """The welfare measures of a held allocation; all None, with `feasible` False, for one that
+    uses more than the supply (`markets.welfare.infeasibility`)."""
+    if infeasibility(economy, allocation, tol):
+        return {"individual_rationality": None, "pareto_gap": None, "pareto_bound": None, "feasible": False}
     gap = pareto_gap(economy, allocation)
     return {"individual_rationality": individual_rationality(economy, allocation),
-            "pareto_gap": gap.gap, "pareto_bound": gap.bound}
+            "pareto_gap": gap.gap, "pareto_bound": gap.bound, "feasible": True}
 
 
-def welfare_fields(economy: Economy, solver: Solver, result: Result) -> dict:
-    """The record's `welfare` and `trace` fields for this run."""
+def welfare_fields(economy: Economy, solver: Solver, result: Result, tol: float = PARETO_TOL) -> dict:
+    """The record's `welfare` and `trace` fields for this run; an allocation that uses more
+    than the supply by over `tol` (the run's tolerance) has no welfare (`feasible` False)."""
     base = no_trade(economy)
     base_measures = None
     held_at_end = delivers(solver, result)
     final = result.allocation if held_at_end else base
-    final_measures = _measures(economy, final)
+    final_measures = _measures(economy, final, tol)
     columns = {"seconds": [], "iterations": [], "worst": [], "individual_rationality": [],
-               "pareto_gap": [], "log_utility": []}
+               "pareto_gap": [], "feasible": [], "log_utility": []}
     points = [(c.clock - result.started, c.iterations, c.prices, c.allocation, solver.trades)
               for c in result.trace]
     points.append((result.seconds, result.iterations, result.prices, result.allocation, held_at_end))
@@ -55,21 +60,22 @@ def welfare_fields(economy: Economy, solver: Solver, result: Result) -> dict:
         if prices is not None and allocation is not None:
             worst = certify(economy, prices, allocation).worst
         if held:
-            measures = final_measures if allocation is final else _measures(economy, allocation)
-            logs = _logs(log_utility(economy, allocation))
+            measures = final_measures if allocation is final else _measures(economy, allocation, tol)
+            logs = _logs(log_utility(economy, allocation)) if measures["feasible"] else None
         else:
-            base_measures = base_measures or _measures(economy, base)
+            base_measures = base_measures or _measures(economy, base, tol)
             measures, logs = base_measures, None         # nothing traded yet: the no-trade bundle
         columns["seconds"].append(round(float(seconds), 6))
         columns["iterations"].append(int(iterations))
         columns["worst"].append(worst)
-        for key in ("individual_rationality", "pareto_gap"):
+        for key in ("individual_rationality", "pareto_gap", "feasible"):
             columns[key].append(measures[key])
         columns["log_utility"].append(logs)
     incomes = None
     if result.prices is not None:
         b = economy.incomes(result.prices)
         incomes = [round(float(v), 9) for v in b / b.sum()] if b.sum() > 0 else None
-    welfare = {**final_measures, "log_utility": _logs(log_utility(economy, final)), "incomes": incomes,
+    final_logs = _logs(log_utility(economy, final)) if final_measures["feasible"] else None
+    welfare = {**final_measures, "log_utility": final_logs, "incomes": incomes,
                "no_trade_log_utility": _logs(reference_log_utility(economy))}
     return {"welfare": welfare, "trace": columns}

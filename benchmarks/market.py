@@ -50,9 +50,10 @@ def references(records: list[dict]) -> dict[tuple, dict]:
     return chosen
 
 
-def gains_of(record: dict, log_utility, reference: dict | None) -> dict:
-    """The gains shares of an allocation (its log utilities; None: the no-trade bundle)."""
-    if reference is None:
+def gains_of(record: dict, log_utility, reference: dict | None, feasible: bool = True) -> dict:
+    """The gains shares of an allocation (its log utilities; None: the no-trade bundle); all
+    None for an allocation that used more than the supply, which has no welfare."""
+    if reference is None or not feasible:
         return dict.fromkeys(GAINS)
     base = _logs(record["welfare"]["no_trade_log_utility"])
     logs = base if log_utility is None else _logs(log_utility)
@@ -67,7 +68,8 @@ def timeline(record: dict, reference: dict | None) -> list[dict]:
     for k, seconds in enumerate(trace["seconds"]):
         point = {"seconds": seconds, "worst": trace["worst"][k],
                  "individual_rationality": trace["individual_rationality"][k], "pareto_gap": trace["pareto_gap"][k]}
-        point.update(gains_of(record, trace["log_utility"][k], reference))
+        feasible = trace.get("feasible", [True] * len(trace["seconds"]))[k]
+        point.update(gains_of(record, trace["log_utility"][k], reference, feasible))
         points.append(point)
     return points
 
@@ -87,7 +89,8 @@ def final(record: dict, reference: dict | None) -> dict:
     """The measures of what the run delivered at its end."""
     welfare = record["welfare"]
     return {"individual_rationality": welfare["individual_rationality"], "pareto_gap": welfare["pareto_gap"],
-            "pareto_bound": welfare["pareto_bound"], **gains_of(record, welfare["log_utility"], reference)}
+            "pareto_bound": welfare["pareto_bound"],
+            **gains_of(record, welfare["log_utility"], reference, welfare.get("feasible", True))}
 
 
 def _median(values) -> float | None:

@@ -79,15 +79,20 @@ class Welfare:
     share of all their gains, valued at the equilibrium's prices (`summarise_gains`), so
     that an agent with a tiny gain at equilibrium cannot dominate it; None without one."""
 
-    individual_rationality: float
-    pareto_gap: float
-    pareto_bound: float
+    individual_rationality: float | None
+    pareto_gap: float | None
+    pareto_bound: float | None
     gains_mean: float | None = None
     gains_worst: float | None = None
     gains_total: float | None = None
+    infeasible: str = ""
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The measures by name; with `infeasible`, why they are all None."""
+        doc = asdict(self)
+        if not self.infeasible:
+            del doc["infeasible"]
+        return doc
 
 
 def reference_log_utility(economy: Economy) -> np.ndarray:
@@ -159,9 +164,30 @@ def summarise_gains(log_u, log_u_reference, log_u_equilibrium, incomes=None) -> 
     return float(shares.mean()), float(shares.min()), total
 
 
-def welfare(economy: Economy, allocation, equilibrium=None, prices=None, tol: float = PARETO_TOL) -> Welfare:
+def infeasibility(economy: Economy, allocation, tol: float) -> str:
+    """Why `allocation` does not exist, in one line: it hands out more of a good than the
+    supply w_j, by more than `tol` w_j (the certificate's clearing tolerance); "" when it fits.
+    Utilities of goods that do not exist measure nothing, so such an allocation has no welfare."""
+    used = np.asarray(allocation.sum(axis=0)).ravel()
+    w = economy.total_supply
+    with np.errstate(invalid="ignore", divide="ignore"):
+        over = np.where(w > 0, (used - w) / np.where(w > 0, w, 1.0), np.where(used > 0, np.inf, 0.0))
+    j = int(np.argmax(over))
+    if not over[j] > tol:        # NaN uses are refused where the allocation is read
+        return ""
+    return (f"the allocation uses more than the supply (good {j}: {used[j]:.6g} of {w[j]:.6g}); "
+            f"it has no welfare")
+
+
+def welfare(economy: Economy, allocation, equilibrium=None, prices=None, tol: float = PARETO_TOL,
+            supply_tol: float = PARETO_TOL) -> Welfare:
     """Every welfare measure of `allocation`; the gains shares against the allocation
-    `equilibrium` (an equilibrium certified for this economy, at `prices`) if one is given."""
+    `equilibrium` (an equilibrium certified for this economy, at `prices`) if one is given.
+    An allocation that uses more than the supply (`infeasibility` at `supply_tol`) has none:
+    every measure None, and `infeasible` says why."""
+    why = infeasibility(economy, allocation, supply_tol)
+    if why:
+        return Welfare(None, None, None, infeasible=why)
     log_u = log_utility(economy, allocation)
     log_u0 = reference_log_utility(economy)
     ir = 0.0 if economy.model == "fisher" else worst_loss(log_u, log_u0)

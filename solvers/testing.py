@@ -123,6 +123,7 @@ def check_result_schema(cls: type[Solver], params: dict) -> None:
     assert not missing, f"result: missing {sorted(missing)}"
     assert doc["status"] in STATUSES, f"status: {doc['status']!r} is not one of {STATUSES}"
     assert isinstance(doc["iterations"], int) and doc["iterations"] >= 0, f"iterations: got {doc['iterations']!r}"
+    assert not doc.get("message", "").startswith("iterations:"), f"result: {doc['message']}"
     if doc["prices"] is not None:
         p = np.asarray(doc["prices"])
         assert p.shape == (economy.n_goods,) and np.all(np.isfinite(p)) and np.all(p >= 0), f"prices: got {p}"
