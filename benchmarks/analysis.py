@@ -1,7 +1,7 @@
 """What a run's records say, apart from how they are drawn: medians with censoring, growth
 fits with intervals and a held-out choice of model, walls, and performance profiles. Plots
-(`benchmarks.plot`), summaries (`benchmarks.summary`) and the README's tables
-(`benchmarks.readme`) all read them from here, so that a number means the same everywhere.
+(`gebench.plot`), summaries (`gebench.summary`) and the README's tables
+(`gebench.readme`) all read them from here, so that a number means the same everywhere.
 
 Censoring. A run that did not converge (out of budget, stopped at `max_iter`, failed)
 never reached an equilibrium: for "seconds (or pivots) to an equilibrium" it is censored,
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from markets.certificate import RESOLUTION
+from gebench.markets.certificate import RESOLUTION
 
 from .records import NOT_RUN as NOT_ATTEMPTED
 from .records import size_of

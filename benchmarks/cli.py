@@ -7,12 +7,12 @@ import signal
 import sys
 from pathlib import Path
 
-from markets import InputError, certify, dumps, load
-from markets.certificate import check_point, check_tolerance
-from markets.classic import CLASSICS
-from markets.generators import FAMILIES, build, estimate_mb, generate
-from markets.io import check_output_path, load_point, to_json, write_atomic
-from markets.welfare import welfare
+from gebench.markets import InputError, certify, dumps, load
+from gebench.markets.certificate import check_point, check_tolerance
+from gebench.markets.classic import CLASSICS
+from gebench.markets.generators import FAMILIES, build, estimate_mb, generate
+from gebench.markets.io import check_output_path, load_point, to_json, write_atomic
+from gebench.markets.welfare import welfare
 
 from .suite import machine_memory_mb
 
@@ -51,10 +51,10 @@ def _fits(family: str, agents: int, goods: int, density: float, option: str) -> 
 
 
 def _cmd_solve(args) -> int:
-    """Solve in a worker process (`benchmarks.isolation.solve_isolated`), so that the time limit
+    """Solve in a worker process (`gebench.isolation.solve_isolated`), so that the time limit
     and the warm-up limit hold; exit 1, with one line, when the solver's process ends without a result."""
-    from solvers import create
-    from solvers.judging import check_runnable
+    from gebench.solvers import create
+    from gebench.solvers.judging import check_runnable
 
     from .isolation import WorkerLost, solve_isolated
     check_tolerance(args.warm_up_limit, "--warm-up-limit")
@@ -112,7 +112,7 @@ def _equilibrium(economy, path: str, tol: float):
 
 
 def _cmd_solvers(args) -> int:
-    from solvers.registry import available, load_errors, origin
+    from gebench.solvers.registry import available, load_errors, origin
     rows = [{"name": name, "exact": cls.exact, "models": sorted(cls.models), "utilities": sorted(cls.utilities),
              "parameters": cls.parameters, "package": origin(name), "available": cls.unavailable() is None,
              "unavailable": cls.unavailable()} for name, cls in available().items()]
@@ -207,7 +207,7 @@ def _dry_run(suite, reference: Path | None, extra: list[str] = ()) -> str:
     budget; and, from a reference run directory, the seconds those same runs took there."""
     from collections import defaultdict
 
-    from solvers import create
+    from gebench.solvers import create
 
     from .records import read_runs, run_key
     from .runner import make_plan

@@ -6,17 +6,17 @@ stops without a certified equilibrium delivers nothing at all. A process that tr
 delivers the allocation it holds at every checkpoint. `welfare_fields` turns a `Result`
 into the record's `welfare` (the final delivered allocation's measures and its agents' log
 utilities, from which the gains shares are computed against the sweep's certified
-equilibria, `benchmarks.market`) and `trace` (the same at each checkpoint, with the
+equilibria, `gebench.market`) and `trace` (the same at each checkpoint, with the
 certificate's worst measure of the solver's point).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from markets import Economy, certify
-from markets.utilities import log_utility
-from markets.welfare import PARETO_TOL, individual_rationality, infeasibility, no_trade, pareto_gap, reference_log_utility
-from solvers import Result, Solver
+from gebench.markets import Economy, certify
+from gebench.markets.utilities import log_utility
+from gebench.markets.welfare import PARETO_TOL, individual_rationality, infeasibility, no_trade, pareto_gap, reference_log_utility
+from gebench.solvers import Result, Solver
 
 DIGITS = 6            # log utilities are stored to 1e-6: a relative precision of a millionth
 
@@ -34,7 +34,7 @@ def delivers(solver: Solver, result: Result) -> bool:
 
 def _measures(economy: Economy, allocation, tol: float) -> dict:
     """The welfare measures of a held allocation; all None, with `feasible` False, for one that
-    uses more than the supply (`markets.welfare.infeasibility`)."""
+    uses more than the supply (`gebench.markets.welfare.infeasibility`)."""
     if infeasibility(economy, allocation, tol):
         return {"individual_rationality": None, "pareto_gap": None, "pareto_bound": None, "feasible": False}
     gap = pareto_gap(economy, allocation)

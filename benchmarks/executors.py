@@ -1,6 +1,6 @@
 """Where the runs of a sweep execute: a local pool of worker processes, or a dask cluster.
 
-The sweep loop in `benchmarks.runner` (run order, the wall rule, the records)
+The sweep loop in `gebench.runner` (run order, the wall rule, the records)
 talks to either through the same five things: `slots` (runs at once),
 `run(ladder, size, seed, solver, tol, budget) -> record fields` (blocking,
 thread-safe), `warm_up_failures()` (solver -> why its warm-up raised, so the
@@ -20,8 +20,8 @@ import queue
 import socket
 import uuid
 
-from markets import InputError
-from solvers import Solver
+from gebench.markets import InputError
+from gebench.solvers import Solver
 
 from .isolation import InProcessRunner, IsolatedRunner, WarmUpLimit, warm_up_failures
 from .suite import WARM_UP_BUDGET

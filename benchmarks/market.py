@@ -1,11 +1,11 @@
 """What the market delivers: gains from trade over time, from the records of a welfare suite.
 
 A record of a suite with `welfare = true` holds the log utilities of what its run delivered,
-at each checkpoint and at its end (`benchmarks.delivered`). The gains shares need an
+at each checkpoint and at its end (`gebench.delivered`). The gains shares need an
 equilibrium of the same economy: the reference is the delivered allocation of a run in the
 same run directory that the certificate accepted, the exact methods' first (by solver
 name), else any other's; its incomes weigh the agents' gains in the total share
-(`markets.welfare.summarise_gains`). Where no run reached an equilibrium (a hard game beyond every exact
+(`gebench.markets.welfare.summarise_gains`). Where no run reached an equilibrium (a hard game beyond every exact
 method's wall) there is no reference, and the gains shares are unknown (None); the Pareto
 gap and the individual rationality stand alone there. Equilibria need not be unique (on
 linear exchange economies, say); the reference is one of them, the one `references` names.
@@ -17,8 +17,8 @@ from collections import defaultdict
 
 import numpy as np
 
-from markets.generators import FAMILIES
-from markets.welfare import summarise_gains
+from gebench.markets.generators import FAMILIES
+from gebench.markets.welfare import summarise_gains
 
 from .records import size_of
 

@@ -2,7 +2,7 @@
 
 Random families (sized by agents) are drawn log-log, game families (sized by the dimension
 d) on a log scale against d, and they get a second figure of pivots and seconds against d.
-What is drawn comes from `benchmarks.analysis`: the line joins medians over seeds that
+What is drawn comes from `gebench.analysis`: the line joins medians over seeds that
 count unconverged runs as censored (a size where most runs did not converge has no median
 and no point on the line), the legend gives the growth law chosen on a held-out size with
 its interval, and every run that did not converge is drawn: out of budget as a cross at the

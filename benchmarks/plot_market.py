@@ -1,4 +1,4 @@
-"""Figures of what the market delivers (`benchmarks.market`), for a run of a welfare suite.
+"""Figures of what the market delivers (`gebench.market`), for a run of a welfare suite.
 
 - `market-time-<ladder>.png`: for one economy (the first seed) per size, the share of the
   gains from trade the agents hold (total, and the worst agent's) and the Pareto gap

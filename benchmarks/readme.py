@@ -6,16 +6,16 @@ A table sits between two marker lines naming what it shows:
     ...
     <!-- end generated -->
 
-`table RUN_DIR` is the per-family summary of a run (`benchmarks.summary`); `path RUN_DIR
+`table RUN_DIR` is the per-family summary of a run (`gebench.summary`); `path RUN_DIR
 LADDER SOLVER` lists one solver's pivots and seconds at every size of a game ladder, and
 `every-path RUN_DIR LADDER SOLVER` the shortest and longest of a Lemke-Howson run over every
 dropped label, and `market RUN_DIR` what bilateral exchange had delivered by the time each
 exact method finished, in a welfare suite's run, and `peers RUN_DIR LADDER` every solver's
 seconds and verdicts at each size of a game ladder, gebench's methods beside the peers
-(`solvers.peers`). Run
+(`gebench.solvers.peers`). Run
 
-    python -m benchmarks.readme --write      # regenerate every table in README.md
-    python -m benchmarks.readme --check      # exit 1 if a table differs from its runs
+    python -m gebench.readme --write      # regenerate every table in README.md
+    python -m gebench.readme --check      # exit 1 if a table differs from its runs
 
 (from the repository's root); tests/test_readme.py runs the check.
 """
@@ -128,7 +128,7 @@ def _share(value) -> str:
 def market_table(run_dir: Path) -> str:
     """Per economy size: what bilateral exchange delivered at its end and by the time each
     exact method finished (or stopped), and what the Hahn process delivered at its end;
-    medians over the seeds (`benchmarks.market.race`)."""
+    medians over the seeds (`gebench.market.race`)."""
     records = read_runs(run_dir)
     hahn = {(row["ladder"], row["size"]): row for row in race(records, "hahn-process")}
     rows = defaultdict(list)
@@ -216,7 +216,7 @@ def stale_blocks(text: str, root: Path) -> list[str]:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.readme", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m gebench.readme", description=__doc__.splitlines()[0])
     parser.add_argument("readme", nargs="?", default="README.md")
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--write", action="store_true", help="rewrite the generated tables in place")
@@ -227,7 +227,7 @@ def main(argv=None) -> int:
     if args.check:
         stale = stale_blocks(text, path.parent)
         for spec in stale:
-            print(f"{path}: the table '{spec}' differs from its runs; run python -m benchmarks.readme --write",
+            print(f"{path}: the table '{spec}' differs from its runs; run python -m gebench.readme --write",
                   file=sys.stderr)
         return 1 if stale else 0
     path.write_text(regenerate(text, path.parent))

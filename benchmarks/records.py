@@ -15,9 +15,9 @@ import os
 import time
 from pathlib import Path
 
-from markets import InputError
-from markets.io import parse_json, read_text_file, to_json, write_atomic
-from solvers import STATUSES as SOLVER_STATUSES
+from gebench.markets import InputError
+from gebench.markets.io import parse_json, read_text_file, to_json, write_atomic
+from gebench.solvers import STATUSES as SOLVER_STATUSES
 
 FORMAT = 1                      # meta.json's "record_format"
 SUITE_FILE, RUNS_FILE, META_FILE, LOCK_FILE = "suite.toml", "runs.jsonl", "meta.json", ".lock"

@@ -18,9 +18,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from markets import InputError
-from solvers import Solver, create
-from solvers.registry import available
+from gebench.markets import InputError
+from gebench.solvers import Solver, create
+from gebench.solvers.registry import available
 
 from . import records
 from .executors import make_executor
@@ -171,10 +171,10 @@ def run_suite(suite: Suite, results: Path = Path("results"), extra_solvers: list
     `extra_solvers` (instances, or specs such as ``path/to/file.py:Class``, which meta.json
     records for a resume) join every ladder whose economies they accept.
 
-    Each run executes in a worker process (`benchmarks.isolation`) unless `isolate` is False,
+    Each run executes in a worker process (`gebench.isolation`) unless `isolate` is False,
     on this machine (`executor="local"`, `workers` at once) or on a dask cluster
     (`executor="dask"`: the one at `scheduler`, else a LocalCluster of `workers`); see
-    `benchmarks.executors`. All runs of one size (seeds and solvers) go out at once and sizes
+    `gebench.executors`. All runs of one size (seeds and solvers) go out at once and sizes
     run in order, so the wall rule decides exactly as in a sequential sweep. A solver whose
     warm-up raises is declined for the whole sweep with the warm-up's message, like one that
     is unavailable, and so is one whose warm-up in a worker process overstays the suite's

@@ -8,9 +8,9 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from markets import InputError
-from markets.errors import field_name
-from markets.generators import FAMILIES, ProductionFamily, build, estimate_mb
+from gebench.markets import InputError
+from gebench.markets.errors import field_name
+from gebench.markets.generators import FAMILIES, ProductionFamily, build, estimate_mb
 
 SUITES_DIR = Path(__file__).with_name("suites")
 WARM_UP_BUDGET = 600.0     # seconds per solver's warm-up: long enough for Numba's first compilation
@@ -48,7 +48,7 @@ class FamilyLadder:
         return seeds
 
     def estimate_mb(self, size: int) -> float:
-        """The memory one economy of this size needs (`markets.generators.estimate_mb`)."""
+        """The memory one economy of this size needs (`gebench.markets.generators.estimate_mb`)."""
         return estimate_mb(self.family, *self.shape(size), self.density, self.sparse)
 
     def economy(self, size: int, seed: int):

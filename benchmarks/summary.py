@@ -1,5 +1,5 @@
 """The summary table of a run directory: per family and solver, how far it got and at what
-cost, read through `benchmarks.analysis` (censored medians, held-out fits, marginal walls)."""
+cost, read through `gebench.analysis` (censored medians, held-out fits, marginal walls)."""
 from __future__ import annotations
 
 from collections import defaultdict

@@ -1,7 +1,7 @@
 """The `Economy` model: n agents, m goods, one utility family per agent, as numpy arrays.
 
 Every numeric rule of docs/format.md is checked here, once, before an
-`Economy` exists; the JSON reader in `markets.io` only checks structure.
+`Economy` exists; the JSON reader in `gebench.markets.io` only checks structure.
 
 An economy is dense (numpy arrays) or sparse: utility coefficients, and an
 exchange economy's endowments, as CSR matrices, so that a market with 10^7
@@ -90,7 +90,7 @@ class Economy:
     exact_a : optional (n, m) exact rational coefficients (`fractions.Fraction`, as nested
         tuples), for solvers that pivot exactly (game economies whose payoffs exceed
         2^53); `a` then holds their correctly rounded float values. Dense economies only.
-    producers : optional tuple of `markets.production.Producer` (constant-returns activities
+    producers : optional tuple of `gebench.markets.production.Producer` (constant-returns activities
         and technologies) of a dense exchange economy; a good nobody is endowed with must be
         one some producer makes.
 
@@ -232,7 +232,7 @@ class Economy:
 
     @cached_property
     def technologies(self) -> Technologies:
-        """The producers as arrays (`markets.production.Technologies`), built once."""
+        """The producers as arrays (`gebench.markets.production.Technologies`), built once."""
         return Technologies(self.producers, self.n_goods)
 
     @property
@@ -260,7 +260,7 @@ class Economy:
     @property
     def utility_kinds(self) -> frozenset[str]:
         """The utility families its agents have ("linear", "ces", ...); not to be confused with
-        economy families (`markets.generators.FAMILIES`)."""
+        economy families (`gebench.markets.generators.FAMILIES`)."""
         return frozenset(UTILITY_NAMES[k] for k in np.unique(self.kinds))
 
     @property

@@ -4,7 +4,7 @@ The same (family, agents, goods, seed, density, rho) gives the same economy on
 any machine: numpy's PCG64 stream is platform independent, and the seed is
 mixed with the family name by a stable hash, not Python's salted `hash`.
 
->>> from markets.generators import generate
+>>> from gebench.markets.generators import generate
 >>> e = generate("fisher-linear", agents=3, goods=2, seed=7)
 >>> e.n_agents, e.n_goods, e.model
 (3, 2, 'fisher')
@@ -198,10 +198,10 @@ class ProductionFamily(RandomFamily):
 
 @dataclass(frozen=True)
 class GameFamily:
-    """Leontief exchange economies that encode d x d bimatrix games (`markets.games`):
+    """Leontief exchange economies that encode d x d bimatrix games (`gebench.markets.games`):
     2d agents and 2d goods. `kind` "random" draws integer payoffs; "morris" builds Morris's
-    labelled games (`markets.games.hard_game`) and "svs" the square games of Savani and von
-    Stengel (`markets.games.svs_game`), both deterministic (the seed is ignored), even d only."""
+    labelled games (`gebench.markets.games.hard_game`) and "svs" the square games of Savani and von
+    Stengel (`gebench.markets.games.svs_game`), both deterministic (the seed is ignored), even d only."""
 
     kind: str
     size_name = "d"

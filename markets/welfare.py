@@ -1,6 +1,6 @@
 """What an allocation is worth to the agents who hold it: welfare measures beside the certificate.
 
-The certificate (`markets.certificate`) asks whether (prices, allocation) is an equilibrium.
+The certificate (`gebench.markets.certificate`) asks whether (prices, allocation) is an equilibrium.
 A process that trades out of equilibrium (bilateral exchange, say) may never get there and
 still leave everyone better off; these measures say how much, with no prices at all
 (docs/format.md, "Welfare"):

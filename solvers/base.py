@@ -1,5 +1,5 @@
 """The `Solver` interface: what a solver declares, what it implements, and the `Outcome` it
-returns. Judging an outcome (`solve`, the certificate's verdict) is `solvers.judging`'s.
+returns. Judging an outcome (`solve`, the certificate's verdict) is `gebench.solvers.judging`'s.
 
 A solver only computes a candidate (prices, allocation) and says why it stopped; it never
 decides whether that is an equilibrium. The split follows benchopt: `skip` and `warm_up`
@@ -15,8 +15,8 @@ from typing import ClassVar
 import numpy as np
 import scipy.sparse as sp
 
-from markets import Economy, InputError
-from markets.units import unit_supply
+from gebench.markets import Economy, InputError
+from gebench.markets.units import unit_supply
 
 from .params import check_params
 
@@ -39,7 +39,7 @@ _ENVIRONMENT: dict[type, str | None] = {}     # solver class -> why it cannot ru
 
 @dataclass(frozen=True)
 class Checkpoint:
-    """One point of an iterative solver's anytime trace (`solvers.trace.Tracer`): when
+    """One point of an iterative solver's anytime trace (`gebench.solvers.trace.Tracer`): when
     (`time.perf_counter()`), after how many iterations, and the point it held then."""
 
     clock: float
@@ -73,8 +73,8 @@ class Solver(ABC):
       `exact`      True for a method with a guarantee, False for a heuristic;
       `parameters` name -> default; ``name[key=value]`` on the command line sets them,
                    and the instance holds the merged values in `self.params`; a value
-                   must have its default's type (see `solvers.params`);
-      `rules`      optional, name -> `solvers.params.Range` or `Choice`: the values a
+                   must have its default's type (see `gebench.solvers.params`);
+      `rules`      optional, name -> `gebench.solvers.params.Range` or `Choice`: the values a
                    parameter allows, checked before anything runs;
       `sparse`     True if `run` accepts sparse economies (`a`, and `endowment` in
                    exchange, as `scipy.sparse.csr_array`), and then returns a CSR
@@ -93,7 +93,7 @@ class Solver(ABC):
 
     Implement:
       `run(economy, tol, deadline, seed) -> Outcome` (timed). `economy` is a
-        read-only `markets.Economy`: numpy arrays `a` (agents x goods), `kinds`,
+        read-only `gebench.markets.Economy`: numpy arrays `a` (agents x goods), `kinds`,
         `rho`, and `endowment` (exchange) or `budget` and `total_supply` (Fisher).
         `tol` is the target for the certificate's worst measure; `deadline` an
         absolute `time.perf_counter()` time to check between steps of work (the
@@ -102,7 +102,7 @@ class Solver(ABC):
         reason for stopping (`converged`, `max_iter`, `timeout`, `diverged`,
         `no_equilibrium`, `failed`, `at_rest`), prices and allocation when there is a point,
         `iterations`, and anything else worth keeping in `extra` (pivots, say).
-        An iterative solver also returns its anytime `trace` (`solvers.trace.Tracer`).
+        An iterative solver also returns its anytime `trace` (`gebench.solvers.trace.Tracer`).
         A run's progress is what it returns: the harness records one line per run.
       `central_reads(economy, iterations) -> int`, optional: how many numbers the run
         had to gather in one place (the default: the whole economy, as a planner reads it).
@@ -115,7 +115,7 @@ class Solver(ABC):
         with that reason everywhere and runs nothing for it.
 
     `solve` calls `skip`, times `run`, and has the certificate judge the point:
-    its status, not the solver's, is the one recorded. `solvers.testing.check_solver`
+    its status, not the solver's, is the one recorded. `gebench.solvers.testing.check_solver`
     checks a class against this contract.
     """
 
@@ -212,7 +212,7 @@ def economy_numbers(economy: Economy) -> int:
 def in_unit_supply(run):
     """Decorate `Solver.run` for a method whose numerics depend on units (an interior point's
     tolerances, a price grid): it runs on the economy in units where every quantity is of
-    order one (`markets.units.unit_supply`), and its point is mapped back to the caller's units."""
+    order one (`gebench.markets.units.unit_supply`), and its point is mapped back to the caller's units."""
     @functools.wraps(run)
     def unit_free(self, economy: Economy, tol: float, deadline: float, seed: int) -> Outcome:
         unit, scale = unit_supply(economy)

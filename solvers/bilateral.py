@@ -23,7 +23,7 @@ Goods are conserved exactly, and an agent's utility never falls.
 The process stops `at_rest` after `quiet` rounds in which no trade raised anyone's utility by
 more than the tolerance: a rest point of trade as far as random meetings can tell (on linear
 economies, whose improving trades are rare, more `quiet` rounds find more of them), which the certificate judges with
-the prices that support the allocation best (`markets.welfare.pareto_gap`). Trade reveals
+the prices that support the allocation best (`gebench.markets.welfare.pareto_gap`). Trade reveals
 prices as it goes: the trace's prices are the geometric mean of each good's trade prices.
 """
 from __future__ import annotations
@@ -34,9 +34,9 @@ import time
 import numpy as np
 from numba import njit
 
-from markets import CES, COBB_DOUGLAS, LEONTIEF, LINEAR, Economy, certify
-from markets.utilities import log_utility_row
-from markets.welfare import pareto_gap
+from gebench.markets import CES, COBB_DOUGLAS, LEONTIEF, LINEAR, Economy, certify
+from gebench.markets.utilities import log_utility_row
+from gebench.markets.welfare import pareto_gap
 
 from .base import Outcome, Solver
 from .params import AT_LEAST_ONE, Range

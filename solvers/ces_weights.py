@@ -1,13 +1,13 @@
 """The price-free half of CES demand, W_ij = (a_ij / max_k a_ik)^sigma_i, computed once per
 economy: tatonnement's CES kernels and PATH's CES unit costs both start from it. CES demand is
 x_ij = b_i W_ij q_j^-sigma / sum_k W_ik q_k^(1-sigma) with q = p scaled by its row maximum
-(markets.utilities), which keeps every power in range."""
+(gebench.markets.utilities), which keeps every power in range."""
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
 
-from markets import CES
+from gebench.markets import CES
 
 
 @njit(cache=True)

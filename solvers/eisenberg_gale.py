@@ -27,7 +27,7 @@ from __future__ import annotations
 import cvxpy as cp
 import numpy as np
 
-from markets import CES, COBB_DOUGLAS, LEONTIEF, LINEAR, Economy, make_economy
+from gebench.markets import CES, COBB_DOUGLAS, LEONTIEF, LINEAR, Economy, make_economy
 
 from .base import Outcome, Solver, in_unit_supply
 from .judging import finished

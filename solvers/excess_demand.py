@@ -11,9 +11,9 @@ import numpy as np
 from numba import njit
 from scipy.optimize import linprog
 
-from markets import LINEAR, Economy, demand, make_economy
-from markets.closed_form import cobb_douglas_prices
-from markets.utilities import demand_row
+from gebench.markets import LINEAR, Economy, demand, make_economy
+from gebench.markets.closed_form import cobb_douglas_prices
+from gebench.markets.utilities import demand_row
 
 from .incomes import income, income_inputs
 

@@ -51,7 +51,7 @@ import scipy.linalg as la
 import scipy.sparse as sp
 from scipy.linalg.blas import dgemm, dgemv
 
-from markets import Economy, make_economy
+from gebench.markets import Economy, make_economy
 
 from .fisher_ipm import FisherInteriorPoint, NewtonFailure, Program, _NoDescent
 from .linear_exchange_cp import unwanted_good

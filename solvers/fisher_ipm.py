@@ -69,7 +69,7 @@ import scipy.sparse as sp
 from numba import njit
 from scipy.linalg.blas import dsyrk
 
-from markets import CES, LEONTIEF, LINEAR, Economy, certify, make_economy
+from gebench.markets import CES, LEONTIEF, LINEAR, Economy, certify, make_economy
 
 from .base import Outcome, Solver, in_unit_supply
 from .judging import finished

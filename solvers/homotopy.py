@@ -4,7 +4,7 @@ Smale, "A convergent process of price adjustment and global Newton methods"
 (J. Math. Econ. 1976); Eaves and Schmedders, "General equilibrium models and
 homotopy methods" (J. Econ. Dyn. Control 1999). At tau = 0 every agent has
 Cobb-Douglas tastes (CES with rho = 0) with start weights, whose equilibrium is
-a linear system (`markets.closed_form`); along tau the weights move to the
+a linear system (`gebench.markets.closed_form`); along tau the weights move to the
 target's and rho moves to tau * rho. The curve H(u, tau) = z_tau(p(u))[1:] = 0
 (log prices, good 0 the numeraire) is followed by pseudo-arclength
 predictor-corrector steps, so it may turn back in tau, which is how a global
@@ -25,7 +25,7 @@ import time
 
 import numpy as np
 
-from markets import CES, Economy, certify
+from gebench.markets import CES, Economy, certify
 
 from .base import Outcome, Solver
 from .excess_demand import allocation_at, cobb_douglas_start, excess_kernel
@@ -65,7 +65,7 @@ class _Path:
 
 class _ProductionPath:
     """The Newton homotopy of a production economy's zero-profit and clearing system
-    (`solvers.production_newton.ProductionSystem`, levels and log prices v), smoothed:
+    (`gebench.solvers.production_newton.ProductionSystem`, levels and log prices v), smoothed:
     H(v, tau) = F_mu(v) - (1 - tau) F_mu0(v0), mu = (1 - tau) mu0, where F_mu writes each
     complementarity with the smoothed Fischer-Burmeister function (Kanzow 1996). At tau = 0
     the start v0 solves it; at tau = 1 it is the exact system. The smoothing keeps H

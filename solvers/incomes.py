@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from markets import Economy
+from gebench.markets import Economy
 
 
 def income_inputs(economy: Economy) -> tuple[np.ndarray, np.ndarray]:

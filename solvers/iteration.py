@@ -13,7 +13,7 @@ from collections.abc import Callable
 import numpy as np
 import scipy.sparse as sp
 
-from markets import Economy, certify
+from gebench.markets import Economy, certify
 
 from .base import Outcome
 from .trace import Tracer

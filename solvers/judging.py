@@ -1,5 +1,5 @@
 """Judging a solver's work: `solve` times `Solver.run` and has the one certificate
-(`markets.certify`, docs/format.md) decide the status, so that no solver can call itself
+(`gebench.markets.certify`, docs/format.md) decide the status, so that no solver can call itself
 converged; `Result` is the judged run as `gebench solve` prints it."""
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from markets import Certificate, Economy, InputError, certify
-from markets.io import json_safe
+from gebench.markets import Certificate, Economy, InputError, certify
+from gebench.markets.io import json_safe
 
 from .base import STATUSES, Outcome, Solver, Unavailable, Unsupported
 

@@ -17,7 +17,7 @@ implementations, on FLINT integer matrices where python-flint is installed (the
 `exact` extra; 2.3x the speed of Python integers on Morris's game of d = 20, and 7.9x
 pygambit's rational `lcp_solve` there: README, "Exact pivoting") and on Python integers otherwise;
 records say which (`integers`). The economy form maps to the game by
-Codenotti, Saberi, Varadarajan and Ye (2006), see `markets.games`.
+Codenotti, Saberi, Varadarajan and Ye (2006), see `gebench.markets.games`.
 """
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ from fractions import Fraction
 import numpy as np
 from numba import njit
 
-from markets import Economy, InputError, certify
-from markets.games import GameForm, equilibrium_from_nash, game_of, lcm_of_denominators
+from gebench.markets import Economy, InputError, certify
+from gebench.markets.games import GameForm, equilibrium_from_nash, game_of, lcm_of_denominators
 
 from .base import Outcome, Solver
 from .params import AT_LEAST_ONE, Choice, Either, Range

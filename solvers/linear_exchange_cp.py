@@ -31,7 +31,7 @@ from __future__ import annotations
 import cvxpy as cp
 import numpy as np
 
-from markets import Economy, certify, make_economy
+from gebench.markets import Economy, certify, make_economy
 
 from .base import Outcome, Solver, in_unit_supply
 from .judging import finished

@@ -12,7 +12,7 @@ import time
 import numpy as np
 from scipy.optimize import root
 
-from markets import Economy, certify
+from gebench.markets import Economy, certify
 
 from .base import Outcome, Solver
 from .excess_demand import ExcessDemand, allocation_at, cobb_douglas_start

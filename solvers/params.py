@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from markets import InputError
+from gebench.markets import InputError
 
 
 @dataclass(frozen=True)

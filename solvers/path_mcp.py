@@ -41,7 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
-from markets import CES, COBB_DOUGLAS, LEONTIEF, Economy, demand
+from gebench.markets import CES, COBB_DOUGLAS, LEONTIEF, Economy, demand
 
 from .base import Outcome, Solver
 from .judging import finished
@@ -150,7 +150,7 @@ class PathMCP(Solver):
     def warm_up(self) -> None:
         if self.unavailable():
             return
-        from markets import make_economy
+        from gebench.markets import make_economy
         a = np.array([[1.0, 2.0], [2.0, 1.0]])
         for owned in ({"endowment": np.eye(2)}, {"budget": np.ones(2)}):   # the first solves are slow
             tiny = make_economy("fisher" if "budget" in owned else "exchange", ["cobb-douglas", "ces"], a,

@@ -28,8 +28,8 @@ import time
 
 import numpy as np
 
-from markets import Economy, certify, demand
-from markets.production import plan_of
+from gebench.markets import Economy, certify, demand
+from gebench.markets.production import plan_of
 
 from .base import Outcome, Solver
 from .log_prices import forward_jacobian

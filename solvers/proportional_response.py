@@ -18,8 +18,8 @@ import numpy as np
 import scipy.sparse as sp
 from numba import njit
 
-from markets import CES, COBB_DOUGLAS, Economy
-from markets.economy import stored_rows
+from gebench.markets import CES, COBB_DOUGLAS, Economy
+from gebench.markets.economy import stored_rows
 
 from .base import Solver
 from .incomes import csr_income_inputs, csr_incomes, income_inputs

@@ -13,7 +13,7 @@ import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from markets import InputError
+from gebench.markets import InputError
 
 from .base import Solver
 

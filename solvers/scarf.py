@@ -69,9 +69,9 @@ import numpy as np
 from numba import njit
 from scipy.optimize import linprog
 
-from markets import Economy, certify, make_economy
-from markets.production import Producer, plan_of
-from markets.utilities import demand_row
+from gebench.markets import Economy, certify, make_economy
+from gebench.markets.production import Producer, plan_of
+from gebench.markets.utilities import demand_row
 
 from .base import Outcome, Solver, in_unit_supply
 from .excess_demand import ExcessDemand, allocation_at, excess_kernel
@@ -79,7 +79,7 @@ from .params import AT_LEAST_ONE, Choice, Range
 from .warm_up import warm_up_on_tiny
 
 _RUNNING, _DONE, _ERROR = 0, 1, 2
-_ACTIVITY, _CES, _COBB_DOUGLAS, _LEONTIEF = 0, 1, 2, 3     # markets.production.PRODUCER_TYPES
+_ACTIVITY, _CES, _COBB_DOUGLAS, _LEONTIEF = 0, 1, 2, 3     # gebench.markets.production.PRODUCER_TYPES
 
 
 @njit(cache=True)
@@ -192,7 +192,7 @@ def _door(base, perm, labels, new):
 @njit(cache=True)
 def _unit_plan(k, kind, net, ta, log_ta, alpha, output, tscale, trho, p, log_p, out, inputs):
     """Producer k's gross outputs and inputs per unit of level at prices p (written into out
-    and inputs) and its (revenue, cost), as `markets.production.Technologies.unit_plans`
+    and inputs) and its (revenue, cost), as `gebench.markets.production.Technologies.unit_plans`
     computes them: Shephard's cost-minimising inputs, +inf for a free input used without bound."""
     m = p.shape[0]
     for j in range(m):
@@ -344,7 +344,7 @@ class ProductionSimplex:
 
     A price is searched in value units q_j = p_j s_j (s_j the supply of good j, or the mean
     supply for a good only producers make), as the exchange path searches in
-    `markets.units.unit_supply` units. A level is counted in units l_k of ten times the level
+    `gebench.markets.units.unit_supply` units. A level is counted in units l_k of ten times the level
     at which producer k's flows (outputs plus inputs at uniform prices) are the economy's
     supply shared among the K producers, so that at such levels the levels hold about a
     tenth of the simplex. The factor was measured: on the three classics and 24 random

@@ -46,9 +46,9 @@ import time
 import numpy as np
 from numba import njit
 
-from markets import CES, LINEAR, Economy, certify
-from markets.production import plan_at
-from markets.utilities import demand, demand_row
+from gebench.markets import CES, LINEAR, Economy, certify
+from gebench.markets.production import plan_at
+from gebench.markets.utilities import demand, demand_row
 
 from .base import Outcome, Solver
 from .ces_weights import ces_weights, ces_weights_csr
@@ -358,7 +358,7 @@ def production_tatonnement(economy: Economy, p: np.ndarray, step: float, tol: fl
                            max_iter: int, first_chunk: int = 8, max_chunk: int = 2000) -> Outcome:
     """Run `production_step` from prices p and `starting_levels` until the certificate accepts
     (prices, demand at them, levels) within tol, checked after chunks of rounds that grow with
-    the count as in `solvers.iteration.iterate`; stop at the deadline (checked every round) or
+    the count as in `gebench.solvers.iteration.iterate`; stop at the deadline (checked every round) or
     after max_iter rounds. The trace holds (prices, demand) at the chunk ends nearest 1, 2, 4, ..."""
     y = starting_levels(economy, p)
     done, chunk, tracer = 0, first_chunk, Tracer()

@@ -29,12 +29,12 @@ from collections.abc import Callable
 import numpy as np
 import scipy.sparse as sp
 
-from markets.classic import mathiesen_1987, shoven_whalley_1984
-from markets import UTILITY_NAMES, Economy, certify, make_economy
-from markets.closed_form import cobb_douglas_prices
-from markets.welfare import individual_rationality
-from markets.games import equilibrium_from_nash, game_of, leontief_from_game
-from markets.generators import build, generate
+from gebench.markets.classic import mathiesen_1987, shoven_whalley_1984
+from gebench.markets import UTILITY_NAMES, Economy, certify, make_economy
+from gebench.markets.closed_form import cobb_douglas_prices
+from gebench.markets.welfare import individual_rationality
+from gebench.markets.games import equilibrium_from_nash, game_of, leontief_from_game
+from gebench.markets.generators import build, generate
 
 from .base import STATUSES, Solver, Unsupported
 from .judging import check_available, solve

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from markets import make_economy
+from gebench.markets import make_economy
 
 
 def warm_up_on_tiny(solver, families: list[str]) -> None:

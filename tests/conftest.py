@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from markets.generators import FAMILIES, generate
-from solvers import Unavailable, solve
-from solvers.testing import warmed
+from gebench.markets.generators import FAMILIES, generate
+from gebench.solvers import Unavailable, solve
+from gebench.solvers.testing import warmed
 
 
 RANDOM_FAMILIES = sorted(name for name, family in FAMILIES.items() if family.size_name == "agents")

@@ -1,10 +1,10 @@
-"""The statistics every plot, summary and README table reads (`benchmarks.analysis`)."""
+"""The statistics every plot, summary and README table reads (`gebench.analysis`)."""
 import math
 
 import numpy as np
 import pytest
 
-from benchmarks.analysis import (
+from gebench.analysis import (
     censored_median, describe_fit, fit, held_out_errors, performance_profile, scaling_series, wall_of,
 )
 

@@ -4,13 +4,13 @@ import math
 import numpy as np
 import pytest
 
-from markets import certify, make_economy
-from markets.generators import build
-from markets.utilities import log_utility
-from markets.welfare import individual_rationality, pareto_gap
-from solvers import create, solve
-from solvers.bilateral import BilateralExchange, best_amount
-from solvers.testing import solver_checks
+from gebench.markets import certify, make_economy
+from gebench.markets.generators import build
+from gebench.markets.utilities import log_utility
+from gebench.markets.welfare import individual_rationality, pareto_gap
+from gebench.solvers import create, solve
+from gebench.solvers.bilateral import BilateralExchange, best_amount
+from gebench.solvers.testing import solver_checks
 
 TOL = 1e-6
 

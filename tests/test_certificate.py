@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from markets import InputError, certify, make_economy
-from markets.closed_form import cobb_douglas_equilibrium
-from markets.generators import generate
+from gebench.markets import InputError, certify, make_economy
+from gebench.markets.closed_form import cobb_douglas_equilibrium
+from gebench.markets.generators import generate
 
 
 @pytest.fixture(params=["exchange-cobb-douglas", "fisher-cobb-douglas"])

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.cli import main
+from gebench.cli import main
 
 
 def run(capsys, *argv):

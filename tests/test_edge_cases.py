@@ -3,13 +3,13 @@ or a `converged` the certificate contradicts; and no solver's prices depend on m
 import numpy as np
 import pytest
 
-from markets import Economy, make_economy
-from markets.games import leontief_from_game
-from markets.generators import build, generate
-from markets.units import in_units
-from solvers import STATUSES, create, solve
-from solvers.registry import available
-from solvers.testing import known_economies
+from gebench.markets import Economy, make_economy
+from gebench.markets.games import leontief_from_game
+from gebench.markets.generators import build, generate
+from gebench.markets.units import in_units
+from gebench.solvers import STATUSES, create, solve
+from gebench.solvers.registry import available
+from gebench.solvers.testing import known_economies
 
 SOLVERS = sorted(available())
 TOL = 1e-7

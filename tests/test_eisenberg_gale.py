@@ -3,12 +3,12 @@ import cvxpy as cp
 import numpy as np
 import pytest
 
-from markets import CES, LEONTIEF, LINEAR, InputError, make_economy
-from markets.generators import generate
-from solvers import create, solve
-from solvers.eisenberg_gale import ACCURACY_PER_TOL, accuracy_for, build_program
-from solvers.fisher_ipm import FisherInteriorPoint
-from solvers.testing import warmed
+from gebench.markets import CES, LEONTIEF, LINEAR, InputError, make_economy
+from gebench.markets.generators import generate
+from gebench.solvers import create, solve
+from gebench.solvers.eisenberg_gale import ACCURACY_PER_TOL, accuracy_for, build_program
+from gebench.solvers.fisher_ipm import FisherInteriorPoint
+from gebench.solvers.testing import warmed
 
 
 @pytest.fixture(scope="module")

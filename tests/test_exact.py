@@ -2,20 +2,20 @@
 import numpy as np
 import pytest
 
-from markets import make_economy
-from markets.classic import CLASSICS, no_equilibrium_linear, scarf_1960, scarf_hirota, three_equilibria
-from markets.closed_form import cobb_douglas_prices
-from markets.games import game_of
-from markets.generators import build, generate
-from solvers import create, solve
-from solvers.lemke_howson import lemke_howson
+from gebench.markets import make_economy
+from gebench.markets.classic import CLASSICS, no_equilibrium_linear, scarf_1960, scarf_hirota, three_equilibria
+from gebench.markets.closed_form import cobb_douglas_prices
+from gebench.markets.games import game_of
+from gebench.markets.generators import build, generate
+from gebench.solvers import create, solve
+from gebench.solvers.lemke_howson import lemke_howson
 
 NOT_CONVERGED = {"max_iter", "diverged", "timeout", "failed", "no_equilibrium"}
 
 
 @pytest.mark.parametrize("name", sorted(CLASSICS))
 def test_classic_economies_certify_at_their_published_equilibria(name):
-    from markets import certify, demand
+    from gebench.markets import certify, demand
     classic = CLASSICS[name]()
     economy = classic.economy
     for k, p in enumerate(classic.equilibria):

@@ -5,13 +5,13 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from markets import certify, make_economy
-from markets.closed_form import cobb_douglas_prices
-from markets.generators import generate
-from markets.units import unit_supply
-from solvers import solve
-from solvers.fisher_ipm import FisherInteriorPoint, Program, newton_step
-from solvers.testing import solver_checks, warmed
+from gebench.markets import certify, make_economy
+from gebench.markets.closed_form import cobb_douglas_prices
+from gebench.markets.generators import generate
+from gebench.markets.units import unit_supply
+from gebench.solvers import solve
+from gebench.solvers.fisher_ipm import FisherInteriorPoint, Program, newton_step
+from gebench.solvers.testing import solver_checks, warmed
 from tests.conftest import interior_point_converged as converged, warmed_or_skip
 
 TOL = 1e-8

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from markets import InputError, dumps
-from markets.generators import FAMILIES, generate, stable_seed
+from gebench.markets import InputError, dumps
+from gebench.markets.generators import FAMILIES, generate, stable_seed
 
 from .conftest import RANDOM_FAMILIES
 

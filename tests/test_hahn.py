@@ -6,15 +6,15 @@ import time
 import numpy as np
 import pytest
 
-from markets import Economy, InputError, certify, demand, make_economy
-from markets.closed_form import cobb_douglas_prices
-from markets.generators import build, generate
-from markets.units import in_units
-from markets.utilities import log_utility
-from solvers import Unsupported
-from solvers.hahn import HahnProcess
-from solvers.judging import solve
-from solvers.testing import solver_checks, warmed
+from gebench.markets import Economy, InputError, certify, demand, make_economy
+from gebench.markets.closed_form import cobb_douglas_prices
+from gebench.markets.generators import build, generate
+from gebench.markets.units import in_units
+from gebench.markets.utilities import log_utility
+from gebench.solvers import Unsupported
+from gebench.solvers.hahn import HahnProcess
+from gebench.solvers.judging import solve
+from gebench.solvers.testing import solver_checks, warmed
 
 TOL = 1e-8
 

@@ -10,9 +10,9 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from markets import InputError, certify, dumps, economy_to_dict, loads
-from markets.economy import UTILITY_NAMES
-from markets.units import in_units
+from gebench.markets import InputError, certify, dumps, economy_to_dict, loads
+from gebench.markets.economy import UTILITY_NAMES
+from gebench.markets.units import in_units
 
 QUICK = settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 

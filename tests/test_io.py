@@ -3,8 +3,8 @@ import json
 import numpy as np
 import pytest
 
-from markets import EconomyError, InputError, dumps, economy_from_dict, economy_to_dict, load, loads, save
-from markets.generators import generate
+from gebench.markets import EconomyError, InputError, dumps, economy_from_dict, economy_to_dict, load, loads, save
+from gebench.markets.generators import generate
 
 
 def test_round_trip_is_exact(small, tmp_path):

@@ -5,14 +5,14 @@ import json
 import numpy as np
 import pytest
 
-from benchmarks.cli import main
-from benchmarks.delivered import welfare_fields
-from benchmarks.market import gains_of
-from markets import EconomyError, economy_from_dict, make_economy, save
-from markets.closed_form import cobb_douglas_equilibrium
-from markets.generators import generate
-from markets.welfare import welfare
-from solvers import Outcome, Result, Solver, create, solve
+from gebench.cli import main
+from gebench.delivered import welfare_fields
+from gebench.market import gains_of
+from gebench.markets import EconomyError, economy_from_dict, make_economy, save
+from gebench.markets.closed_form import cobb_douglas_equilibrium
+from gebench.markets.generators import generate
+from gebench.markets.welfare import welfare
+from gebench.solvers import Outcome, Result, Solver, create, solve
 
 
 class Fixed(Solver):

@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.cli import main
-from benchmarks.market import at_time, final, references, race, timeline
-from benchmarks.runner import read_runs
-from benchmarks.suite import load_suite
+from gebench.cli import main
+from gebench.market import at_time, final, references, race, timeline
+from gebench.runner import read_runs
+from gebench.suite import load_suite
 
 WELFARE = """
 name = "trade"
@@ -142,7 +142,7 @@ def test_verify_prints_welfare_and_gains_against_a_certified_equilibrium(tmp_pat
 
 def test_a_certificate_measure_near_the_float_limit_is_drawn_at_the_cap(swept, tmp_path):
     # the Hahn process's prices can collapse to a corner: a budget measure of 1e304 broke the axis
-    from benchmarks.plot import WORST_DRAWN, plot_accuracy
+    from gebench.plot import WORST_DRAWN, plot_accuracy
     _, records = swept
     extreme = [dict(r, certificate={**r["certificate"], "budget": 1.2e304})
                for r in records if not r["exact"] and r.get("certificate")]

@@ -8,14 +8,14 @@ import datetime
 import numpy as np
 import pytest
 
-from benchmarks.cli import main
-from benchmarks.runner import make_plan
-from benchmarks.suite import parse_suite
-from markets import save
-from markets.closed_form import cobb_douglas_prices
-from markets.generators import build, generate
-from solvers import Unavailable, base, create, path_mcp, solve
-from solvers.path_mcp import PathMCP, licence_expiry
+from gebench.cli import main
+from gebench.runner import make_plan
+from gebench.suite import parse_suite
+from gebench.markets import save
+from gebench.markets.closed_form import cobb_douglas_prices
+from gebench.markets.generators import build, generate
+from gebench.solvers import Unavailable, base, create, path_mcp, solve
+from gebench.solvers.path_mcp import PathMCP, licence_expiry
 
 needs_gams = pytest.mark.skipif(PathMCP.unavailable() is not None, reason=str(PathMCP.unavailable()))
 

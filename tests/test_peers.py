@@ -1,4 +1,4 @@
-"""The peers inside the harness (`solvers.peers`): the game reduction both ways, honest
+"""The peers inside the harness (`gebench.solvers.peers`): the game reduction both ways, honest
 verdicts on a peer's wrong answers, agreement with gebench's own methods on the same
 games, the enumeration of every extreme equilibrium, and which one each method found."""
 from fractions import Fraction
@@ -6,15 +6,15 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from markets.games import game_of, leontief_from_game
-from markets.generators import build
-from solvers import create, solve
-from solvers.peers.game import GamePeer, best_responses_only, lemke_howson_point
+from gebench.markets.games import game_of, leontief_from_game
+from gebench.markets.generators import build
+from gebench.solvers import create, solve
+from gebench.solvers.peers.game import GamePeer, best_responses_only, lemke_howson_point
 
-from benchmarks.isolation import execute
-from benchmarks.records import PRICES_KEPT_UP_TO
-from benchmarks.suite import load_suite
-from benchmarks.summary import SAME_EQUILIBRIUM, format_selections, selections
+from gebench.isolation import execute
+from gebench.records import PRICES_KEPT_UP_TO
+from gebench.suite import load_suite
+from gebench.summary import SAME_EQUILIBRIUM, format_selections, selections
 
 
 def _peer(spec: str):
@@ -150,7 +150,7 @@ def test_a_run_whose_answer_is_none_of_the_enumerated_equilibria_is_flagged():
 
 
 def test_the_peers_table_shows_seconds_where_all_converged_and_verdicts_elsewhere(monkeypatch):
-    import benchmarks.readme as readme
+    import gebench.readme as readme
     run = lambda solver, d, seed, status, seconds=1.0, message="": {       # noqa: E731
         "ladder": "leontief-game", "solver": solver, "size": d, "size_name": "d", "seed": seed,
         "status": status, "seconds": seconds, "message": message}

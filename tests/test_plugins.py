@@ -10,14 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.cli import main
-from benchmarks.runner import read_runs
-from markets import demand, save
-from markets.generators import generate
-from solvers import Outcome, Unavailable, create
-from solvers.registry import available
-from solvers.tatonnement import Tatonnement
-from solvers.testing import CHECKS, DEADLINE_MARGIN, TIME_LIMIT, check_solver, solver_checks
+from gebench.cli import main
+from gebench.runner import read_runs
+from gebench.markets import demand, save
+from gebench.markets.generators import generate
+from gebench.solvers import Outcome, Unavailable, create
+from gebench.solvers.registry import available
+from gebench.solvers.tatonnement import Tatonnement
+from gebench.solvers.testing import CHECKS, DEADLINE_MARGIN, TIME_LIMIT, check_solver, solver_checks
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "examples" / "plugin-template"
@@ -146,7 +146,7 @@ def test_check_solver_names_every_failed_check():
 
 FILE_SOLVER = '''
 import numpy as np
-from solvers.tatonnement import Tatonnement
+from gebench.solvers.tatonnement import Tatonnement
 
 class Slow(Tatonnement):
     """Tatonnement with a small step, under another name."""
@@ -242,7 +242,7 @@ def installed(tmp_path_factory):
 
 
 def _gebench(env, *args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "benchmarks.cli", *args], env=env, cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "gebench", *args], env=env, cwd=cwd,
                           capture_output=True, text=True, timeout=300)
 
 

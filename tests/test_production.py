@@ -5,10 +5,10 @@ import json
 import numpy as np
 import pytest
 
-from markets import InputError, certify, demand, dumps, load, loads, make_economy, save
-from markets.classic import _KEHOE_ACTIVITIES, kehoe_1985, mathiesen_1987, scarf_hansen_1973, shoven_whalley_1984
-from markets.production import Producer, unit_profit
-from solvers import create, solve
+from gebench.markets import InputError, certify, demand, dumps, load, loads, make_economy, save
+from gebench.markets.classic import _KEHOE_ACTIVITIES, kehoe_1985, mathiesen_1987, scarf_hansen_1973, shoven_whalley_1984
+from gebench.markets.production import Producer, unit_profit
+from gebench.solvers import create, solve
 
 ROBINSON = [[0.5, 0.5, 0.0]]      # one consumer who eats goods 0 and 1, and owns only good 2 (labour)
 
@@ -204,7 +204,7 @@ def test_shoven_and_whalleys_published_equilibrium_is_found_to_every_printed_dig
 
 @pytest.mark.parametrize("family", ["production-activity", "production-ces"])
 def test_random_production_economies_are_seeded_and_have_an_interior_equilibrium(family):
-    from markets.generators import generate
+    from gebench.markets.generators import generate
     economy = generate(family, 12, 12, seed=3)
     again = generate(family, 12, 12, seed=3)
     assert dumps(economy) == dumps(again) and dumps(economy) != dumps(generate(family, 12, 12, seed=4))
@@ -223,7 +223,7 @@ def test_random_production_economies_are_seeded_and_have_an_interior_equilibrium
 
 
 def test_random_production_families_refuse_what_they_cannot_draw():
-    from markets.generators import generate
+    from gebench.markets.generators import generate
     with pytest.raises(InputError, match="needs >= 1 agent and >= 2 goods"):
         generate("production-ces", 3, 1)
     with pytest.raises(InputError, match="only CES technologies take rho"):
@@ -246,7 +246,7 @@ def test_scarf_and_hansens_activity_analysis_equilibrium_is_found_from_every_sta
 
 
 def test_a_welfare_suite_refuses_production_families_by_name(tmp_path):
-    from benchmarks.suite import load_suite
+    from gebench.suite import load_suite
     suite = tmp_path / "s.toml"
     suite.write_text('name = "s"\ntolerance = 1e-6\ntime_budget = 5.0\nseeds = [0]\nwelfare = true\n'
                      'solvers = "all"\n\n[[family]]\nfamily = "production-ces"\nsizes = [4]\n')
@@ -255,8 +255,8 @@ def test_a_welfare_suite_refuses_production_families_by_name(tmp_path):
 
 
 def test_a_production_suite_runs_end_to_end_and_records_levels(tmp_path):
-    from benchmarks.cli import main
-    from benchmarks.runner import read_runs
+    from gebench.cli import main
+    from gebench.runner import read_runs
     suite = tmp_path / "p.toml"
     suite.write_text('name = "p"\ntolerance = 1e-6\ntime_budget = 10.0\nseeds = [0, 1]\n'
                      'solvers = ["production-newton", "tatonnement", "newton"]\n\n'
@@ -275,7 +275,7 @@ def test_a_production_suite_runs_end_to_end_and_records_levels(tmp_path):
 
 
 def generate_economy(record):
-    from markets.generators import generate
+    from gebench.markets.generators import generate
     return generate(record["family"], record["agents"], record["goods"], seed=record["seed"])
 
 

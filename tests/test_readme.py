@@ -2,8 +2,8 @@
 import re
 from pathlib import Path
 
-from solvers.registry import from_file
-from solvers.testing import check_solver
+from gebench.solvers.registry import from_file
+from gebench.solvers.testing import check_solver
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -17,7 +17,7 @@ def test_the_add_a_solver_example_passes_the_kit(tmp_path):
 
 
 def test_the_readme_tables_are_what_the_stored_runs_give():
-    from benchmarks.readme import BLOCK, stale_blocks
+    from gebench.readme import BLOCK, stale_blocks
     text = README.read_text()
     assert len(BLOCK.findall(text)) >= 3
     assert stale_blocks(text, README.parent) == []
@@ -27,7 +27,7 @@ def test_a_table_that_differs_from_its_runs_is_found_and_rewritten(tmp_path):
     import json
     import shutil
 
-    from benchmarks.readme import main, regenerate
+    from gebench.readme import main, regenerate
     run = tmp_path / "results" / "run"
     shutil.copytree(README.parent / "results" / "reference-hard", run)
     text = ("intro\n<!-- generated: path results/run leontief-game-morris lemke-howson-exact -->\nold\n"
@@ -47,8 +47,8 @@ def test_a_table_that_differs_from_its_runs_is_found_and_rewritten(tmp_path):
 
 
 def test_the_format_document_names_every_field_a_run_record_has(tmp_path, capsys):
-    from benchmarks.cli import main
-    from benchmarks.records import read_runs
+    from gebench.cli import main
+    from gebench.records import read_runs
     doc = (README.parent / "docs" / "format.md").read_text()
     section = doc.split("A record has the fields:", 1)[1].split("Records are keyed", 1)[0]
     documented = set(re.findall(r"`([a-z_]+)`", "\n".join(line.split("|")[1] for line in section.splitlines()
@@ -58,7 +58,7 @@ def test_the_format_document_names_every_field_a_run_record_has(tmp_path, capsys
                      '[[family]]\nfamily = "leontief-game-svs"\nsizes = [2]\n')
     assert main(["run", str(suite), "--results", str(tmp_path), "--no-plot", "--in-process"]) == 0
     run_dir = Path(capsys.readouterr().out.strip().splitlines()[-1])
-    from benchmarks.records import FIELDS, STATUSES
+    from gebench.records import FIELDS, STATUSES
     assert documented == set(FIELDS), f"fields the records module and the document disagree on: {documented ^ set(FIELDS)}"
     fields = set(read_runs(run_dir)[0])
     assert fields <= documented, f"undocumented record fields: {sorted(fields - documented)}"

@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.cli import main
-from benchmarks.runner import RunLock, read_runs
-from markets import Certificate, InputError, save
-from markets.generators import generate
-from solvers import Outcome, certified, create, judging
+from gebench.cli import main
+from gebench.runner import RunLock, read_runs
+from gebench.markets import Certificate, InputError, save
+from gebench.markets.generators import generate
+from gebench.solvers import Outcome, certified, create, judging
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -81,11 +81,11 @@ def test_a_suite_runs_a_solver_with_the_parameters_it_lists(tmp_path, capsys):
 
 def test_a_file_solver_may_not_take_a_built_in_name(tmp_path, capsys):
     path = tmp_path / "impostor.py"
-    path.write_text("from solvers.tatonnement import Tatonnement\n\n"
+    path.write_text("from gebench.solvers.tatonnement import Tatonnement\n\n"
                     "class Impostor(Tatonnement):\n    name = 'tatonnement'\n")
     save(generate("fisher-ces", 3, 3, seed=0, rho=0.5), tmp_path / "e.json")
     assert main(["solve", str(tmp_path / "e.json"), "--solver", f"{path}:Impostor"]) == 2
-    one_line_error(capsys, "Impostor", "'tatonnement'", "solvers.tatonnement.Tatonnement", "gebench")
+    one_line_error(capsys, "Impostor", "'tatonnement'", "gebench.solvers.tatonnement.Tatonnement", "gebench")
 
 
 # --- files ----------------------------------------------------------------------------------------
@@ -298,7 +298,7 @@ def test_symbolic_links_in_a_run_directory_are_refused_and_their_targets_left_al
 
 
 DECLINES_LATER = '''
-from solvers.tatonnement import Tatonnement
+from gebench.solvers.tatonnement import Tatonnement
 
 class Picky(Tatonnement):
     name = "picky"
@@ -323,7 +323,7 @@ def test_a_solver_that_declines_a_larger_size_in_the_worker_is_skipped_there(iso
 
 SLOW = '''
 import time
-from solvers.tatonnement import Tatonnement
+from gebench.solvers.tatonnement import Tatonnement
 
 class Sleepy(Tatonnement):
     name = "sleepy"
@@ -358,7 +358,7 @@ def test_sigterm_and_ctrl_c_stop_the_sweep_and_say_how_to_resume(sig, code, work
     suite = tmp_path / "slow.toml"
     suite.write_text(SLOW_SUITE)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    process = subprocess.Popen([sys.executable, "-m", "benchmarks.cli", "run", str(suite), "--results",
+    process = subprocess.Popen([sys.executable, "-m", "gebench", "run", str(suite), "--results",
                                 str(tmp_path / "out"), "--no-plot", "--workers", workers,
                                 "--solver", f"{tmp_path / 'sleepy.py'}:Sleepy"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
@@ -389,6 +389,6 @@ def test_sigterm_and_ctrl_c_stop_the_sweep_and_say_how_to_resume(sig, code, work
 
 def test_a_closed_stdout_ends_quietly():
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    done = subprocess.run(f"{sys.executable} -m benchmarks.cli solvers --json | head -c 20",
+    done = subprocess.run(f"{sys.executable} -m gebench.cli solvers --json | head -c 20",
                           shell=True, capture_output=True, text=True, env=env)
     assert done.stdout.startswith("{") and "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr

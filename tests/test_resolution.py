@@ -4,12 +4,12 @@ on the units in which goods are counted (docs/format.md, "Resolution")."""
 import numpy as np
 import pytest
 
-from markets import certify, make_economy
-from markets.classic import CLASSICS, no_equilibrium_linear
-from markets.closed_form import cobb_douglas_equilibrium
-from markets.generators import generate
-from markets.production import Producer
-from solvers import create, solve
+from gebench.markets import certify, make_economy
+from gebench.markets.classic import CLASSICS, no_equilibrium_linear
+from gebench.markets.closed_form import cobb_douglas_equilibrium
+from gebench.markets.generators import generate
+from gebench.markets.production import Producer
+from gebench.solvers import create, solve
 
 TOL = 1e-6
 GALE_ALLOCATION = [[1.0, 1.0], [0.0, 1.0]]

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.cli import main
-from benchmarks.records import RunDirectory, read_runs
+from gebench.cli import main
+from gebench.records import RunDirectory, read_runs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -107,7 +107,7 @@ def test_a_market_run_where_every_run_timed_out_draws_its_timelines(tmp_path, ca
 
 
 TIMES_OUT = '''
-from solvers import Outcome, Solver
+from gebench.solvers import Outcome, Solver
 
 
 class TimesOut(Solver):

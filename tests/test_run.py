@@ -5,11 +5,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.cli import main
-from benchmarks.runner import META_FILE, read_runs, run_suite
-from benchmarks.suite import load_suite, parse_suite
-from markets import InputError
-from solvers import Outcome, Solver
+from gebench.cli import main
+from gebench.runner import META_FILE, read_runs, run_suite
+from gebench.suite import load_suite, parse_suite
+from gebench.markets import InputError
+from gebench.solvers import Outcome, Solver
 
 SMALL = """
 name = "tiny"
@@ -163,7 +163,7 @@ def test_a_sweep_killed_with_sigkill_resumes_to_the_same_runs_without_duplicates
     suite = tmp_path / "killable.toml"
     suite.write_text(KILLABLE)
     results = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, "-m", "benchmarks.cli", "run", str(suite), "--results", str(results),
+    proc = subprocess.Popen([sys.executable, "-m", "gebench", "run", str(suite), "--results", str(results),
                              "--no-plot"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
     runs_file = None
@@ -219,12 +219,12 @@ def test_results_summarises_a_run_directory(capsys):
 
 @pytest.mark.parametrize("path_reason", [None, "its licence expired"])
 def test_dry_run_lists_the_plan_and_runs_nothing(tmp_path, capsys, monkeypatch, path_reason):
-    from solvers import base
-    from solvers.path_mcp import PathMCP
+    from gebench.solvers import base
+    from gebench.solvers.path_mcp import PathMCP
     monkeypatch.setitem(base._ENVIRONMENT, PathMCP, path_reason)
     assert main(["run", "--dry-run", "--results", str(tmp_path), "--estimate-from", REFERENCE]) == 0
     out = capsys.readouterr().out
-    from benchmarks.runner import make_plan
+    from gebench.runner import make_plan
     plan = make_plan(load_suite("quick"))
     # the hard games, deterministic, run one seed for every solver but random-start tatonnement
     assert all(seed == 0 for ladder, _, seed, name in plan.runs
@@ -283,7 +283,7 @@ def test_a_solver_whose_start_the_seed_draws_runs_every_seed_of_a_deterministic_
 
 
 def test_a_renamed_solver_keeps_its_class_and_a_bad_name_is_refused():
-    from solvers.registry import create
+    from gebench.solvers.registry import create
     solver = create("tatonnement[step=0.1] as tatonnement-0.1")
     assert solver.name == "tatonnement-0.1" and solver.registered_name == "tatonnement"
     assert repr(solver) == "tatonnement[step=0.1] as tatonnement-0.1" and not solver.uses_seed
@@ -406,7 +406,7 @@ def test_every_plot_is_drawn_from_a_stored_run_and_two_runs_overlay(tmp_path, ca
 
 
 def test_every_shipped_suite_parses_and_plans(capsys):
-    from benchmarks.suite import shipped_suites
+    from gebench.suite import shipped_suites
     assert {"quick", "hard", "scale", "full"} <= set(shipped_suites())
     for name in shipped_suites():
         assert main(["run", name, "--dry-run"]) == 0
@@ -482,7 +482,7 @@ def test_a_profiled_sweep_says_where_its_time_went(tmp_path, capsys):
 
 
 def test_the_kernel_report_reads_ratios_from_one_benchmark_file(tmp_path, capsys):
-    from benchmarks.perf.report import main as report
+    from gebench.perf.report import main as report
     doc = {"benchmarks": [
         {"group": "pr step", "name": "test_pr_step_numba", "stats": {"median": 0.002}},
         {"group": "pr step", "name": "test_pr_step_numpy", "stats": {"median": 0.012}},

@@ -3,12 +3,12 @@ on one simplex (solvers/scarf.py), judged by the certificate with the levels it 
 import numpy as np
 import pytest
 
-from markets import certify, make_economy
-from markets.classic import kehoe_1985, mathiesen_1987, scarf_hansen_1973, shoven_whalley_1984
-from markets.generators import generate
-from markets.production import Producer
-from solvers import create, solve
-from solvers.scarf import fitted_levels
+from gebench.markets import certify, make_economy
+from gebench.markets.classic import kehoe_1985, mathiesen_1987, scarf_hansen_1973, shoven_whalley_1984
+from gebench.markets.generators import generate
+from gebench.markets.production import Producer
+from gebench.solvers import create, solve
+from gebench.solvers.scarf import fitted_levels
 
 
 def nearest(classic, prices):

@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
 
-from markets import make_economy
-from markets.closed_form import cobb_douglas_prices
-from markets.generators import generate
-from solvers import Outcome, Solver, Unsupported, available, create, solve
-from solvers.registry import load_errors
+from gebench.markets import make_economy
+from gebench.markets.closed_form import cobb_douglas_prices
+from gebench.markets.generators import generate
+from gebench.solvers import Outcome, Solver, Unsupported, available, create, solve
+from gebench.solvers.registry import load_errors
 
 BUILTIN = ("eisenberg-gale", "proportional-response", "tatonnement")
 
@@ -141,7 +141,7 @@ def test_the_deadline_is_honoured(warm):
 
 
 def test_solver_parameters_are_checked():
-    from markets import InputError
+    from gebench.markets import InputError
     with pytest.raises(InputError, match="unknown parameter"):
         create("tatonnement[speed=1]")
     with pytest.raises(InputError, match="step"):
@@ -163,10 +163,10 @@ def test_input_economy_is_not_mutated(warm):
 def _assert_kernel_step_matches_the_reference(e, p0):
     """One step of the compiled tatonnement kernel (CES fast path, blocks, fallbacks) equals
     the step that the overflow-safe reference demand gives."""
-    from markets import demand
-    from solvers.ces_weights import ces_weights
-    from solvers.incomes import income_inputs
-    from solvers.tatonnement import tatonnement_steps
+    from gebench.markets import demand
+    from gebench.solvers.ces_weights import ces_weights
+    from gebench.solvers.incomes import income_inputs
+    from gebench.solvers.tatonnement import tatonnement_steps
     z = (demand(e, p0, e.incomes(p0)).sum(axis=0) - e.total_supply) / e.total_supply
     expected = p0 * (1 + 0.5 * np.minimum(z, 1.0))
     expected /= expected.sum()
@@ -189,7 +189,7 @@ def test_tatonnement_kernel_step_with_mixed_agents_matches_the_reference_demand(
     # CES agents go through the kernel in blocks of one rho: blocks of every length split by
     # another rho or family, and a row that underflows (sigma = 200, its favourite good the
     # dearest) must each give the reference demand's step.
-    from markets import make_economy
+    from gebench.markets import make_economy
     rng = np.random.default_rng(n)
     families = ["ces", "ces", "ces", "cobb-douglas", "ces", "ces", "leontief", "ces"][:n]
     rho = np.array([0.5, 0.5, 0.5, np.nan, 0.995, 0.5, np.nan, -2.0])[:n]
@@ -204,7 +204,7 @@ def test_tatonnement_kernel_step_with_mixed_agents_matches_the_reference_demand(
 def test_tatonnement_kernel_step_with_underflowing_rows_inside_a_block_matches_the_reference(n):
     # One rho for all, so all rows form one block, four at a time; rows 0, 2 and n - 1 want
     # most the dearest good with sigma = 200, so their cost underflows and they fall back.
-    from markets import make_economy
+    from gebench.markets import make_economy
     rng = np.random.default_rng(n)
     a = rng.random((n, 6)) + 0.5
     for i in (0, 2, n - 1):

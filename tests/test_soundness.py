@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from markets import Certificate, InputError, certify, demand, make_economy
-from markets.classic import CLASSICS
+from gebench.markets import Certificate, InputError, certify, demand, make_economy
+from gebench.markets.classic import CLASSICS
 
 CTX = decimal.Context(prec=60, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
 TOL = 1e-6
@@ -215,8 +215,8 @@ def test_a_total_supply_that_overflows_is_refused_with_one_line():
 
 
 def test_gebench_verify_passes_each_classic_published_equilibrium_and_fails_quasi_equilibria(tmp_path, capsys):
-    from benchmarks.cli import main
-    from markets import save
+    from gebench.cli import main
+    from gebench.markets import save
     for name, make in CLASSICS.items():
         classic = make()
         save(classic.economy, tmp_path / "e.json")

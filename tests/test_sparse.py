@@ -4,17 +4,17 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from benchmarks.runner import read_runs, run_suite
-from benchmarks.suite import parse_suite
-from markets import Economy, EconomyError, InputError, certify, check_point, demand, dumps, loads
-from markets import log_indirect_utility, log_utility
-from markets.generators import generate
-from markets.units import in_units, unit_supply
-from solvers import create
-from solvers.base import Unsupported
-from solvers.judging import solve
-from solvers.registry import available
-from solvers.testing import known_economies
+from gebench.runner import read_runs, run_suite
+from gebench.suite import parse_suite
+from gebench.markets import Economy, EconomyError, InputError, certify, check_point, demand, dumps, loads
+from gebench.markets import log_indirect_utility, log_utility
+from gebench.markets.generators import generate
+from gebench.markets.units import in_units, unit_supply
+from gebench.solvers import create
+from gebench.solvers.base import Unsupported
+from gebench.solvers.judging import solve
+from gebench.solvers.registry import available
+from gebench.solvers.testing import known_economies
 
 FAMILIES = ["fisher-linear", "fisher-cobb-douglas", "fisher-ces", "fisher-leontief",
             "exchange-linear", "exchange-cobb-douglas", "exchange-ces", "exchange-leontief", "ces-complements"]

@@ -3,12 +3,12 @@ levels on profits (solvers/tatonnement.py); the exchange path is unchanged."""
 import numpy as np
 import pytest
 
-from markets import certify, make_economy
-from markets.classic import kehoe_1985, mathiesen_1987, shoven_whalley_1984
-from markets.generators import generate
-from markets.production import Producer
-from solvers import Unsupported, create, solve
-from solvers.tatonnement import production_step, starting_levels
+from gebench.markets import certify, make_economy
+from gebench.markets.classic import kehoe_1985, mathiesen_1987, shoven_whalley_1984
+from gebench.markets.generators import generate
+from gebench.markets.production import Producer
+from gebench.solvers import Unsupported, create, solve
+from gebench.solvers.tatonnement import production_step, starting_levels
 
 
 def nearest(classic, prices):

@@ -5,14 +5,14 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.cli import main
-from benchmarks.runner import read_runs
-from markets import save
-from markets.generators import generate
-from solvers import Solver, Unavailable, create, solve
+from gebench.cli import main
+from gebench.runner import read_runs
+from gebench.markets import save
+from gebench.markets.generators import generate
+from gebench.solvers import Solver, Unavailable, create, solve
 
 SOLVERS = '''
-from solvers.tatonnement import Tatonnement
+from gebench.solvers.tatonnement import Tatonnement
 
 class NoLicence(Tatonnement):
     name = "no-licence"

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from markets import demand, log_indirect_utility, log_utility, make_economy
-from markets.generators import generate
+from gebench.markets import demand, log_indirect_utility, log_utility, make_economy
+from gebench.markets.generators import generate
 
 from .conftest import random_prices
 

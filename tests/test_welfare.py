@@ -5,14 +5,14 @@ import cvxpy as cp
 import numpy as np
 import pytest
 
-from markets import certify, make_economy
-from markets.closed_form import cobb_douglas_equilibrium
-from markets.generators import build, generate
-from markets.utilities import log_utility
-from markets.welfare import (gains_share, individual_rationality, no_trade, pareto_gap, summarise_gains,
+from gebench.markets import certify, make_economy
+from gebench.markets.closed_form import cobb_douglas_equilibrium
+from gebench.markets.generators import build, generate
+from gebench.markets.utilities import log_utility
+from gebench.markets.welfare import (gains_share, individual_rationality, no_trade, pareto_gap, summarise_gains,
                              welfare)
 
-from solvers import create, solve
+from gebench.solvers import create, solve
 
 
 def _symmetric_cobb_douglas():

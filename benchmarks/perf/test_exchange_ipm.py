@@ -18,11 +18,11 @@ import copy
 
 import pytest
 
-from markets.generators import generate
-from markets.units import unit_supply
-from solvers import solve
-from solvers.exchange_ipm import ExchangeProgram
-from solvers.fisher_ipm import newton_step
+from gebench.markets.generators import generate
+from gebench.markets.units import unit_supply
+from gebench.solvers import solve
+from gebench.solvers.exchange_ipm import ExchangeProgram
+from gebench.solvers.fisher_ipm import newton_step
 from tests.conftest import warmed_or_skip
 from tests.test_exchange_ipm import ipm  # noqa: F401 (the warmed solver, as a fixture)
 

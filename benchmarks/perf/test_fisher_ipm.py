@@ -20,10 +20,10 @@ import copy
 
 import pytest
 
-from markets.generators import generate
-from markets.units import unit_supply
-from solvers import solve
-from solvers.fisher_ipm import Program, newton_step
+from gebench.markets.generators import generate
+from gebench.markets.units import unit_supply
+from gebench.solvers import solve
+from gebench.solvers.fisher_ipm import Program, newton_step
 from tests.test_fisher_ipm import eisenberg_gale, ipm  # noqa: F401 (the warmed solvers, as fixtures)
 
 N = 320

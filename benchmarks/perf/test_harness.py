@@ -13,10 +13,10 @@ import json
 import numpy as np
 import pytest
 
-from benchmarks.isolation import IsolatedRunner
-from benchmarks.records import RunDirectory, read_runs
-from benchmarks.suite import FamilyLadder
-from solvers import Outcome, Solver
+from gebench.isolation import IsolatedRunner
+from gebench.records import RunDirectory, read_runs
+from gebench.suite import FamilyLadder
+from gebench.solvers import Outcome, Solver
 
 
 class Instant(Solver):

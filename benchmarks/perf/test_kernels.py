@@ -12,11 +12,11 @@ plain tests of what the kernels return.
 import numpy as np
 import pytest
 
-from markets import certify, demand
-from markets.games import hard_game
-from markets.generators import generate
-from solvers.excess_demand import ExcessDemand
-from solvers.lemke_howson import lemke_howson
+from gebench.markets import certify, demand
+from gebench.markets.games import hard_game
+from gebench.markets.generators import generate
+from gebench.solvers.excess_demand import ExcessDemand
+from gebench.solvers.lemke_howson import lemke_howson
 
 
 @pytest.fixture(scope="module")

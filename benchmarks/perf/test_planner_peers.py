@@ -21,11 +21,11 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from markets.generators import generate
-from markets.units import unit_supply
-from solvers import create, solve
-from solvers.eisenberg_gale import accuracy_for
-from solvers.judging import finished
+from gebench.markets.generators import generate
+from gebench.markets.units import unit_supply
+from gebench.solvers import create, solve
+from gebench.solvers.eisenberg_gale import accuracy_for
+from gebench.solvers.judging import finished
 
 N = 320
 TOL = 1e-8
@@ -112,7 +112,7 @@ def test_the_planner_against_its_peers(benchmark, name, how):
             outcome = finished(economy, TOL, prices, x, iterations, status)
             return outcome
         outcome = benchmark.pedantic(run, rounds=3 if not benchmark.disabled else 1, iterations=1)
-        from solvers.judging import certified
+        from gebench.solvers.judging import certified
         result = certified("clarabel-direct", economy, outcome, TOL, 0.0)
     else:
         solver = create(how)

@@ -19,12 +19,12 @@ tests that the two versions compute the same step.
 import numpy as np
 import pytest
 
-from markets.economy import stored_rows
-from markets.generators import generate
-from solvers.ces_weights import ces_weights_csr
-from solvers.incomes import csr_income_inputs
-from solvers.proportional_response import pr_steps_csr, exponents
-from solvers.tatonnement import tatonnement_steps_csr
+from gebench.markets.economy import stored_rows
+from gebench.markets.generators import generate
+from gebench.solvers.ces_weights import ces_weights_csr
+from gebench.solvers.incomes import csr_income_inputs
+from gebench.solvers.proportional_response import pr_steps_csr, exponents
+from gebench.solvers.tatonnement import tatonnement_steps_csr
 
 from .test_steps import copy_of
 

@@ -15,11 +15,11 @@ warm-up call with the same dtypes and layout before anything is timed. Run with
 import numpy as np
 import pytest
 
-from markets import demand
-from markets.generators import generate
-from solvers.ces_weights import ces_weights
-from solvers.proportional_response import pr_steps, exponents
-from solvers.tatonnement import tatonnement_steps
+from gebench.markets import demand
+from gebench.markets.generators import generate
+from gebench.solvers.ces_weights import ces_weights
+from gebench.solvers.proportional_response import pr_steps, exponents
+from gebench.solvers.tatonnement import tatonnement_steps
 
 N = 2000
 

@@ -4,6 +4,6 @@ economies, under the same budgets and isolation, and the one certificate judges 
 peer's wrong answer is then a `failed` run, never a converged one.
 
 Each peer is a small module here, registered as a plugin in the entry-point group; the
-shared game reduction is `solvers.peers.game`. Their packages are the `peers` extra
+shared game reduction is `gebench.solvers.peers.game`. Their packages are the `peers` extra
 (``pip install 'gebench[peers]'``); without it they are declined with that reason.
 """

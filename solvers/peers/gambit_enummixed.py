@@ -3,11 +3,11 @@
 of Mangasarian (1964) and Avis, Rosenberg, Savani and von Stengel (2010), in exact
 rationals. Its first equilibrium is the run's answer; all of them are recorded, with
 `enumerated: true`, so that a summary can say which one each other method found
-(`benchmarks.summary.selections`). Its cost grows with the number of vertices, which
+(`gebench.summary.selections`). Its cost grows with the number of vertices, which
 grows exponentially with d."""
 from __future__ import annotations
 
-from markets.games import GameForm
+from gebench.markets.games import GameForm
 
 from .game import GamePeer
 from .gambit_game import found, gambit_game

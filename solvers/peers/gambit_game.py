@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from markets.games import GameForm
+from gebench.markets.games import GameForm
 
 from .game import exact_payoffs
 

@@ -4,7 +4,7 @@ game perturbed by a bonus on each player's first strategy; it can find several e
 on one path, and all are recorded. The same family as gebench's `homotopy`."""
 from __future__ import annotations
 
-from markets.games import GameForm
+from gebench.markets.games import GameForm
 
 from .game import GamePeer
 from .gambit_game import found, gambit_game

@@ -4,7 +4,7 @@ default) or in floats, stopped after the first equilibrium: the same algorithm a
 `lemke-howson` (its path starts by dropping the first label, gebench's `dropped=0`)."""
 from __future__ import annotations
 
-from markets.games import GameForm
+from gebench.markets.games import GameForm
 
 from .game import GamePeer
 from .gambit_game import found, gambit_game

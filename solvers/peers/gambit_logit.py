@@ -6,7 +6,7 @@ the maximum regret is at most `maxregret` times the payoffs' range; "tol" (the d
 asks for the run's certificate tolerance."""
 from __future__ import annotations
 
-from markets.games import GameForm
+from gebench.markets.games import GameForm
 
 from .game import GamePeer, RegretTolerance
 from .gambit_game import found, gambit_game

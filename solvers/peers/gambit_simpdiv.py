@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from markets.games import GameForm
+from gebench.markets.games import GameForm
 
 from .game import GamePeer, RegretTolerance
 from .gambit_game import found, gambit_game

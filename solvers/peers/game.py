@@ -1,11 +1,11 @@
 """The base of every game peer: map a game economy to its bimatrix game, let the peer find
 Nash equilibria, and map them back to prices and an allocation for the certificate.
 
-The reduction is Codenotti, Saberi, Varadarajan and Ye (2006), as in `markets.games`: a
+The reduction is Codenotti, Saberi, Varadarajan and Ye (2006), as in `gebench.markets.games`: a
 Leontief exchange economy whose coefficients form the blocks [[0, C], [R^T, 0]] encodes
 the game (R, C), and a Nash equilibrium (sigma, tau) gives the Lemke-Howson point
 x = sigma / max_j (C^T sigma)_j, y = tau / max_i (R tau)_i (C^T x <= 1 and R y <= 1, tight
-on the best responses), from which `markets.games.equilibrium_from_nash` builds the
+on the best responses), from which `gebench.markets.games.equilibrium_from_nash` builds the
 economy's equilibrium. Given exact strategies (Fractions) of an economy with exact
 coefficients, the point is computed exactly.
 
@@ -30,8 +30,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from markets import Economy, InputError
-from markets.games import GameForm, equilibrium_from_nash, game_of
+from gebench.markets import Economy, InputError
+from gebench.markets.games import GameForm, equilibrium_from_nash, game_of
 
 from ..base import Outcome, Solver
 from ..params import POSITIVE, Choice, Either
@@ -145,6 +145,6 @@ class GamePeer(Solver):
     def warm_up(self) -> None:
         if self.unavailable():
             return
-        from markets.games import leontief_from_game     # the first call imports and compiles the peer
+        from gebench.markets.games import leontief_from_game     # the first call imports and compiles the peer
         R = np.array([[2.0, 1.0], [1.0, 2.0]])
         self.run(leontief_from_game(R, R[::-1]), 1e-6, time.perf_counter() + 60.0, 0)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from markets.games import GameForm, game_of
+from gebench.markets.games import GameForm, game_of
 
 from ..lemke_howson import label_problem
 from ..params import AT_LEAST_ONE, Range

@@ -7,7 +7,7 @@ the best-response correspondence; a fixed-point method, as gebench's `scarf` is.
 for the run's certificate tolerance."""
 from __future__ import annotations
 
-from markets.games import GameForm
+from gebench.markets.games import GameForm
 
 from ..params import AT_LEAST_ONE, POSITIVE, Choice, Either
 from .game import GamePeer

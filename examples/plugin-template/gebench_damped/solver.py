@@ -18,8 +18,8 @@ import time
 
 import numpy as np
 
-from markets import CES, certify, demand
-from solvers import Outcome, Solver
+from gebench.markets import CES, certify, demand
+from gebench.solvers import Outcome, Solver
 
 
 class DampedTatonnement(Solver):

@@ -2,7 +2,7 @@
 import pytest
 
 from gebench_damped import DampedTatonnement
-from solvers.testing import check_solver, solver_checks
+from gebench.solvers.testing import check_solver, solver_checks
 
 
 @pytest.mark.parametrize("name, check", solver_checks(DampedTatonnement), ids=[n for n, _ in solver_checks(DampedTatonnement)])
