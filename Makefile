@@ -28,5 +28,7 @@ test: $(BIN)/gebench
 perf: $(BIN)/gebench
 	$(BIN)/python -m pytest benchmarks/perf --benchmark-only --benchmark-json results/bench.json
 
+# also Numba's compiled caches (__pycache__/*.nbi, *.nbc), which name the modules they were built from
 clean:
 	rm -rf $(VENV) .pytest_cache .benchmarks
+	find benchmarks markets solvers tests -name __pycache__ -type d -prune -exec rm -rf {} +
