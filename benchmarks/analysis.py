@@ -171,16 +171,23 @@ def fit(sizes, values, exponential_default: bool, level: float = 0.95, draws: in
     kind = other if errors[other] < errors[default] - TIE else default
     X, y = _design(kind, x), np.log(v)
     rng = np.random.default_rng(0)       # seeded: a plot is reproducible
-    slopes = []
-    for _ in range(draws):
-        pick = rng.integers(0, len(x), len(x))
-        if np.unique(x[pick]).size >= 2:
-            slopes.append(_line(X[pick], y[pick])[0])
+    slopes = _bootstrap_slopes(X, y, rng.integers(0, len(x), (draws, len(x))))
     low, high = np.quantile(slopes, [(1 - level) / 2, (1 + level) / 2])
     slope, intercept = _line(X, y)
     to_rate = np.exp if kind == "exponential" else float
     return Fit(kind, float(to_rate(slope)), float(to_rate(low)), float(to_rate(high)), intercept,
                tuple(float(s) for s in x), errors)
+
+
+def _bootstrap_slopes(X: np.ndarray, y: np.ndarray, picks: np.ndarray) -> np.ndarray:
+    """The least-squares slope of y on X in each resample (a row of `picks`, indices into the
+    points), all at once in closed form, cov(X, y) / var(X); resamples whose X takes one value
+    (no slope) are left out."""
+    Xs, ys = X[picks], y[picks]
+    dx = Xs - Xs.mean(axis=1, keepdims=True)
+    var = (dx * dx).sum(axis=1)
+    spread = Xs.max(axis=1) > Xs.min(axis=1)
+    return (dx * (ys - ys.mean(axis=1, keepdims=True))).sum(axis=1)[spread] / var[spread]
 
 
 def describe_fit(f: Fit | None, unit: str) -> str:
