@@ -9,8 +9,8 @@ from gebench.markets.classic import no_equilibrium_linear
 from gebench.markets.generators import generate
 from gebench.markets.units import unit_supply
 from gebench.solvers import solve
-from gebench.solvers.exchange_ipm import ExchangeProgram, LinearExchangeInteriorPoint
-from gebench.solvers.fisher_ipm import _HALVINGS, NewtonFailure, _centring, newton_step
+from gebench.solvers.interior.exchange_ipm import ExchangeProgram, LinearExchangeInteriorPoint
+from gebench.solvers.interior.fisher_ipm import _HALVINGS, NewtonFailure, _centring, newton_step
 from gebench.solvers.testing import solver_checks, warmed
 from tests.conftest import interior_point_converged as converged, warmed_or_skip
 
@@ -119,7 +119,7 @@ def test_the_dual_residual_moves_with_the_target():
 def test_a_watchdog_step_is_taken_where_no_step_reduces_the_merit(monkeypatch):
     """Where the line search finds no decrease, the step follows the direction anyway as far as
     budgets stay positive; where no length keeps them positive, the point is left as it was."""
-    from gebench.solvers.fisher_ipm import Program, _NoDescent
+    from gebench.solvers.interior.fisher_ipm import Program, _NoDescent
 
     def refuse(self, direction, alpha):
         self._tried = (direction, alpha)

@@ -10,7 +10,7 @@ from gebench.markets.closed_form import cobb_douglas_prices
 from gebench.markets.generators import generate
 from gebench.markets.units import unit_supply
 from gebench.solvers import solve
-from gebench.solvers.fisher_ipm import FisherInteriorPoint, Program, newton_step
+from gebench.solvers.interior.fisher_ipm import FisherInteriorPoint, Program, newton_step
 from gebench.solvers.testing import solver_checks, warmed
 from tests.conftest import interior_point_converged as converged, warmed_or_skip
 

@@ -9,7 +9,7 @@ from gebench.markets import InputError, certify, dumps, loads, make_economy
 from gebench.markets.games import equilibrium_from_nash, game_of, hard_game, leontief_from_game, morris_labels, svs_game, svs_labels
 from gebench.markets.generators import build
 from gebench.solvers import create, solve
-from gebench.solvers.lemke_howson import LemkeHowson, _settled, lemke_howson
+from gebench.solvers.planners.lemke_howson import LemkeHowson, _settled, lemke_howson
 
 # matching pennies plus 2: the only equilibrium is both players mixing 50:50
 PENNIES_R = np.array([[3.0, 1.0], [1.0, 3.0]])
@@ -138,10 +138,10 @@ def test_the_exact_path_lengths_of_the_hard_games_grow_by_more_than_twice_per_st
     assert all(b > 2.3 * a for a, b in zip(lengths[1:], lengths[2:]))
 
 
-@pytest.mark.skipif(__import__("gebench.solvers.lemke_howson", fromlist=["_flint"])._flint() is None,
+@pytest.mark.skipif(__import__("gebench.solvers.planners.lemke_howson", fromlist=["_flint"])._flint() is None,
                     reason="python-flint (the exact extra) is not installed")
 def test_flint_and_python_integers_follow_the_same_exact_path(monkeypatch):
-    import gebench.solvers.lemke_howson as lh
+    import gebench.solvers.planners.lemke_howson as lh
     R, C = hard_game(12)
     flint_path = lemke_howson(R, C, 0, "exact")
     monkeypatch.setattr(lh, "_flint", lambda: None)
@@ -272,7 +272,7 @@ def test_the_game_of_an_economy_is_computed_once_and_read_only():
 
 
 def test_auto_mode_leaves_a_well_conditioned_games_certificate_to_the_judge(monkeypatch):
-    import gebench.solvers.lemke_howson as lh
+    import gebench.solvers.planners.lemke_howson as lh
     calls = []
     monkeypatch.setattr(lh, "certify", lambda *args: calls.append(args) or certify(*args))
     for seed in range(5):
@@ -294,7 +294,7 @@ def test_a_complementary_point_is_told_from_one_that_is_not():
 
 
 def test_dropped_all_stops_at_a_path_whose_end_is_not_an_equilibrium(monkeypatch):
-    import gebench.solvers.lemke_howson as lh
+    import gebench.solvers.planners.lemke_howson as lh
     real, calls = lh.equilibrium_from_nash, []
 
     def second_path_wrong(economy, form, x, y):

@@ -15,7 +15,7 @@ from gebench.markets import save
 from gebench.markets.closed_form import cobb_douglas_prices
 from gebench.markets.generators import build, generate
 from gebench.solvers import Unavailable, base, create, path_mcp, solve
-from gebench.solvers.path_mcp import PathMCP, licence_expiry
+from gebench.solvers.planners.path_mcp import PathMCP, licence_expiry
 
 needs_gams = pytest.mark.skipif(PathMCP.unavailable() is not None, reason=str(PathMCP.unavailable()))
 

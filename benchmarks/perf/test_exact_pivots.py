@@ -20,7 +20,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-import gebench.solvers.lemke_howson as lh
+import gebench.solvers.planners.lemke_howson as lh
 from gebench.markets.games import hard_game, svs_game
 
 GAMES = {"morris-20": (hard_game, 20, 16236), "svs-12": (svs_game, 12, 6764)}

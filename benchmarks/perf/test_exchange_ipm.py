@@ -21,8 +21,8 @@ import pytest
 from gebench.markets.generators import generate
 from gebench.markets.units import unit_supply
 from gebench.solvers import solve
-from gebench.solvers.exchange_ipm import ExchangeProgram
-from gebench.solvers.fisher_ipm import newton_step
+from gebench.solvers.interior.exchange_ipm import ExchangeProgram
+from gebench.solvers.interior.fisher_ipm import newton_step
 from tests.conftest import warmed_or_skip
 from tests.test_exchange_ipm import ipm  # noqa: F401 (the warmed solver, as a fixture)
 

@@ -23,7 +23,7 @@ import pytest
 from gebench.markets.generators import generate
 from gebench.markets.units import unit_supply
 from gebench.solvers import solve
-from gebench.solvers.fisher_ipm import Program, newton_step
+from gebench.solvers.interior.fisher_ipm import Program, newton_step
 from tests.test_fisher_ipm import eisenberg_gale, ipm  # noqa: F401 (the warmed solvers, as fixtures)
 
 N = 320

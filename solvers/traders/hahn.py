@@ -14,7 +14,7 @@ One round:
   2. rationing (`_ration`): agent i executes r_ij z_ij of each desired trade, 0 <= r_ij <= 1,
      such that every good clears exactly and every agent receives the value it gives up;
   3. prices p_j <- p_j (1 + step min(Z_j / w_j, 1)), renormalised to sum 1 (the
-     multiplicative step of `gebench.solvers.tatonnement`, on Z from before the trade).
+     multiplicative step of `gebench.solvers.auctioneers.tatonnement`, on Z from before the trade).
 
 The rationing rule is this implementation's choice. From r = 1 it alternates two cuts until
 they agree: the long side of each good is scaled by short / long (Hahn's rule: only one side
@@ -52,11 +52,11 @@ from numba import njit
 from gebench.markets import LINEAR, Economy, certify
 from gebench.markets.utilities import demand_row
 
-from .base import Outcome, Solver
-from .params import AT_LEAST_ONE, FRACTION
-from .tatonnement import move_prices
-from .trace import Tracer
-from .warm_up import warm_up_on_tiny
+from ..base import Outcome, Solver
+from ..kernels.params import AT_LEAST_ONE, FRACTION
+from ..auctioneers.tatonnement import move_prices
+from ..kernels.trace import Tracer
+from ..kernels.warm_up import warm_up_on_tiny
 
 _RUNNING, _AT_REST, _DIVERGED = 0, 1, 2
 _PASSES = 200               # passes of the rationing fixed point at most

@@ -50,13 +50,13 @@ from gebench.markets import CES, LINEAR, Economy, certify
 from gebench.markets.production import plan_at
 from gebench.markets.utilities import demand, demand_row
 
-from .base import Outcome, Solver
-from .ces_weights import ces_weights, ces_weights_csr
-from .incomes import csr_income_inputs, csr_incomes, income, income_inputs
-from .iteration import iterate
-from .params import AT_LEAST_ONE, Choice, FRACTION
-from .trace import Tracer
-from .warm_up import warm_up_on_tiny
+from ..base import Outcome, Solver
+from ..kernels.ces_weights import ces_weights, ces_weights_csr
+from ..kernels.incomes import csr_income_inputs, csr_incomes, income, income_inputs
+from ..kernels.iteration import iterate
+from ..kernels.params import AT_LEAST_ONE, Choice, FRACTION
+from ..kernels.trace import Tracer
+from ..kernels.warm_up import warm_up_on_tiny
 
 
 _FAST = {"reassoc", "contract"}   # tatonnement needs no bit-exact summation order
@@ -358,7 +358,7 @@ def production_tatonnement(economy: Economy, p: np.ndarray, step: float, tol: fl
                            max_iter: int, first_chunk: int = 8, max_chunk: int = 2000) -> Outcome:
     """Run `production_step` from prices p and `starting_levels` until the certificate accepts
     (prices, demand at them, levels) within tol, checked after chunks of rounds that grow with
-    the count as in `gebench.solvers.iteration.iterate`; stop at the deadline (checked every round) or
+    the count as in `gebench.solvers.kernels.iteration.iterate`; stop at the deadline (checked every round) or
     after max_iter rounds. The trace holds (prices, demand) at the chunk ends nearest 1, 2, 4, ..."""
     y = starting_levels(economy, p)
     done, chunk, tracer = 0, first_chunk, Tracer()

@@ -71,9 +71,9 @@ from scipy.linalg.blas import dsyrk
 
 from gebench.markets import CES, LEONTIEF, LINEAR, Economy, certify, make_economy
 
-from .base import Outcome, Solver, in_unit_supply
-from .judging import finished
-from .params import AT_LEAST_ONE, FRACTION
+from ..base import Outcome, Solver, in_unit_supply
+from ..judging import finished
+from ..kernels.params import AT_LEAST_ONE, FRACTION
 
 _WINDOW = 6               # the non-monotone line search compares with the worst of this many merits
 _GROWTH = 10.0            # ... but never more than this many times the current one

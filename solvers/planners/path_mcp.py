@@ -43,10 +43,10 @@ import numpy as np
 
 from gebench.markets import CES, COBB_DOUGLAS, LEONTIEF, Economy, demand
 
-from .base import Outcome, Solver
-from .judging import finished
-from .ces_weights import ces_weights
-from .params import AT_LEAST_ONE, FRACTION
+from ..base import Outcome, Solver
+from ..judging import finished
+from ..kernels.ces_weights import ces_weights
+from ..kernels.params import AT_LEAST_ONE, FRACTION
 
 
 def _gamspy():

@@ -73,10 +73,10 @@ from gebench.markets import Economy, certify, make_economy
 from gebench.markets.production import Producer, plan_of
 from gebench.markets.utilities import demand_row
 
-from .base import Outcome, Solver, in_unit_supply
-from .excess_demand import ExcessDemand, allocation_at, excess_kernel
-from .params import AT_LEAST_ONE, Choice, Range
-from .warm_up import warm_up_on_tiny
+from ..base import Outcome, Solver, in_unit_supply
+from ..kernels.excess_demand import ExcessDemand, allocation_at, excess_kernel
+from ..kernels.params import AT_LEAST_ONE, Choice, Range
+from ..kernels.warm_up import warm_up_on_tiny
 
 _RUNNING, _DONE, _ERROR = 0, 1, 2
 _ACTIVITY, _CES, _COBB_DOUGLAS, _LEONTIEF = 0, 1, 2, 3     # gebench.markets.production.PRODUCER_TYPES

@@ -54,7 +54,7 @@ from scipy.linalg.blas import dgemm, dgemv
 from gebench.markets import Economy, make_economy
 
 from .fisher_ipm import FisherInteriorPoint, NewtonFailure, Program, _NoDescent
-from .linear_exchange_cp import unwanted_good
+from ..planners.linear_exchange_cp import unwanted_good
 
 _ALLOCATED = 0.25         # the start allocates this fraction of the most wanted good,
 _DUALS = 0.5              # with bound duals at this fraction of the prices

@@ -30,8 +30,8 @@ from numba import njit
 from gebench.markets import Economy, InputError, certify
 from gebench.markets.games import GameForm, equilibrium_from_nash, game_of, lcm_of_denominators
 
-from .base import Outcome, Solver
-from .params import AT_LEAST_ONE, Choice, Either, Range
+from ..base import Outcome, Solver
+from ..kernels.params import AT_LEAST_ONE, Choice, Either, Range
 
 _CHUNK = 256
 
