@@ -43,7 +43,6 @@ the value of the original endowment. Such a rest point is reported `at_rest`.
 """
 from __future__ import annotations
 
-import math
 import time
 
 import numpy as np
@@ -54,7 +53,7 @@ from gebench.markets.utilities import demand_row
 
 from ..base import Outcome, Solver
 from ..kernels.params import AT_LEAST_ONE, FRACTION
-from ..auctioneers.tatonnement import move_prices
+from ..kernels.log_prices import move_prices, take_logs
 from ..kernels.trace import Tracer
 from ..kernels.warm_up import warm_up_on_tiny
 
@@ -63,13 +62,6 @@ _PASSES = 200               # passes of the rationing fixed point at most
 _BALANCED = 1e-12           # an agent whose budget needs a cut below this share is balanced
 _WORK_PER_CHUNK = 2**18     # agent-goods pairs of rounds between two looks at the clock and the certificate
 _MAX_CHUNK = 1024
-
-
-@njit(cache=True)
-def _logs(p, log_p):
-    """log p, -inf at a price that underflowed to zero: what `demand_row` takes besides p."""
-    for j in range(p.shape[0]):
-        log_p[j] = math.log(p[j]) if p[j] > 0.0 else -math.inf
 
 
 @njit(cache=True)
@@ -202,7 +194,7 @@ def hahn_rounds(kinds, a, log_a, rho, w, p, x, step, tol, rounds):
     total, log_p, buys, sells = np.empty(m), np.empty(m), np.empty(m), np.empty(m)
     traded = 0.0
     for k in range(rounds):
-        _logs(p, log_p)
+        take_logs(p, log_p)
         largest = _desired_trades(kinds, a, log_a, rho, p, log_p, x, w, z, total)
         if not (np.isfinite(largest) and np.all(np.isfinite(total))):
             return _DIVERGED, k, traded
