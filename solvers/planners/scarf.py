@@ -75,6 +75,7 @@ from gebench.markets.utilities import demand_row
 
 from ..base import Outcome, Solver, in_unit_supply
 from ..kernels.excess_demand import ExcessDemand, allocation_at, excess_kernel
+from ..kernels.log_prices import take_logs
 from ..kernels.params import AT_LEAST_ONE, Choice, Range
 from ..kernels.warm_up import warm_up_on_tiny
 
@@ -83,32 +84,50 @@ _ACTIVITY, _CES, _COBB_DOUGLAS, _LEONTIEF = 0, 1, 2, 3     # gebench.markets.pro
 
 
 @njit(cache=True)
-def _label(vertex, level, D, c, kinds, a, log_a, rho, share, endowment, w, p, x_row, z):
-    """The integer label (a good) of a layer vertex (tail-sum coordinates, level 0 or 1)."""
+def _start_label(vertex, c):
+    """The standard labelling of level 0, which makes the start c the one completely labelled
+    simplex there: the first coordinate q whose tail sum is below c's, d if there is none."""
     d = vertex.shape[0]
-    if level == 0:
-        for q in range(d):
-            if vertex[q] < c[q]:
-                return q
-        return d
-    # v from tail sums, p = v / D
+    for q in range(d):
+        if vertex[q] < c[q]:
+            return q
+    return d
+
+
+@njit(cache=True)
+def _from_tail_sums(vertex, D, out):
+    """The point of a level-1 vertex given by its d tail sums on the grid of D: out_j = (t_{j-1}
+    - t_j) / D with t_{-1} = D and t_d = 0, so that out sums to 1. Returns -1 if the point is
+    on the simplex, else (a vertex outside it, some out_j < 0) the label that keeps the walk
+    inside: the coordinate of the largest out_j, the first of equals."""
+    d = vertex.shape[0]
     outside = False
     for j in range(d + 1):
         head = D if j == 0 else vertex[j - 1]
         tail = vertex[j] if j < d else 0
-        v = head - tail
-        p[j] = v / D
-        if v < 0:
+        out[j] = (head - tail) / D
+        if head - tail < 0:
             outside = True
-    if outside:
-        best = 0
-        for j in range(d + 1):
-            if p[j] > p[best]:
-                best = j
-        return best
+    if not outside:
+        return -1
+    best = 0
+    for j in range(d + 1):
+        if out[j] > out[best]:
+            best = j
+    return best
+
+
+@njit(cache=True)
+def _label(vertex, level, D, c, kinds, a, log_a, rho, share, endowment, w, p, x_row, z):
+    """The integer label (a good) of a layer vertex (tail-sum coordinates, level 0 or 1)."""
+    if level == 0:
+        return _start_label(vertex, c)
+    outside = _from_tail_sums(vertex, D, p)
+    if outside >= 0:
+        return outside
     excess_kernel(kinds, a, log_a, rho, share, endowment, w, p, x_row, z)
     fallback, low = -1, np.inf
-    for j in range(d + 1):
+    for j in range(p.shape[0]):
         if p[j] > 0.0:
             if z[j] <= 0.0:
                 return j
@@ -253,25 +272,11 @@ def _production_label(vertex, level, D, c, kinds, a, log_a, rho, endowment, w, s
     value prices q, then levels v): on level 1 the coordinate, among those > 0, of the least
     of z_j(p, y) / s_j (goods) and l_k pi_k(p) sum(p) / sum(q) (producers), which is <= 0 by
     Walras' law (module docstring); on level 0 the standard labelling of the start c."""
-    d = vertex.shape[0]
     if level == 0:
-        for q in range(d):
-            if vertex[q] < c[q]:
-                return q
-        return d
-    outside = False
-    for j in range(d + 1):
-        head = D if j == 0 else vertex[j - 1]
-        tail = vertex[j] if j < d else 0
-        u[j] = (head - tail) / D
-        if head - tail < 0:
-            outside = True
-    if outside:
-        best = 0
-        for j in range(d + 1):
-            if u[j] > u[best]:
-                best = j
-        return best
+        return _start_label(vertex, c)
+    outside = _from_tail_sums(vertex, D, u)
+    if outside >= 0:
+        return outside
     m, n, k_count = w.shape[0], a.shape[0], kind.shape[0]
     mass = 0.0
     for j in range(m):
@@ -288,8 +293,8 @@ def _production_label(vertex, level, D, c, kinds, a, log_a, rho, endowment, w, s
         total += p[j]
     for j in range(m):
         p[j] /= total
-        log_p[j] = math.log(p[j]) if p[j] > 0.0 else -np.inf
         z[j] = -w[j]
+    take_logs(p, log_p)
     for i in range(n):
         b = 0.0
         for j in range(m):
