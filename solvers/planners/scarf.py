@@ -146,6 +146,22 @@ def _vertex(base, perm, k, out):
 
 
 @njit(cache=True)
+def _next_vertex(base, perm, labels, state, vertex):
+    """One pivot of the walk, shared by `_path` and `_production_path`: the vertex that enters
+    through the door of the newest one (`_door`), written to `vertex` and counted in state (its
+    index, one more pivot). Returns its index, to be labelled by the caller, or -1 with state[0]
+    set (`_DONE`, or `_ERROR`) once the walk ends."""
+    new = _door(base, perm, labels, state[1])
+    if new < 0:
+        state[0] = _DONE if new == -1 else _ERROR
+        return -1
+    _vertex(base, perm, new, vertex)
+    state[1] = new
+    state[2] += 1
+    return new
+
+
+@njit(cache=True)
 def _path(D, c, base, perm, labels, state, limit, kinds, a, log_a, rho, share, endowment, w):
     """Follow doors for at most `limit` pivots. Layer coordinates: base[:d] tail sums, base[d] level.
     state = [status, index of the newest vertex, pivots so far]."""
@@ -155,14 +171,10 @@ def _path(D, c, base, perm, labels, state, limit, kinds, a, log_a, rho, share, e
     p, z, x_row = np.empty(m), np.empty(m), np.empty(m)
     vertex = np.empty(d1, dtype=np.int64)
     for _ in range(limit):
-        new = _door(base, perm, labels, state[1])
+        new = _next_vertex(base, perm, labels, state, vertex)
         if new < 0:
-            state[0] = _DONE if new == -1 else _ERROR
             return
-        _vertex(base, perm, new, vertex)
         labels[new] = _label(vertex[:d], vertex[d], D, c, kinds, a, log_a, rho, share, endowment, w, p, x_row, z)
-        state[1] = new
-        state[2] += 1
 
 
 @njit(cache=True)
@@ -331,16 +343,12 @@ def _production_path(D, c, base, perm, labels, state, limit, kinds, a, log_a, rh
     p, log_p, x_row, z, out, inputs = np.empty(m), np.empty(m), np.empty(m), np.empty(m), np.empty(m), np.empty(m)
     vertex = np.empty(d1, dtype=np.int64)
     for _ in range(limit):
-        new = _door(base, perm, labels, state[1])
+        new = _next_vertex(base, perm, labels, state, vertex)
         if new < 0:
-            state[0] = _DONE if new == -1 else _ERROR
             return
-        _vertex(base, perm, new, vertex)
         labels[new] = _production_label(vertex[:d], vertex[d], D, c, kinds, a, log_a, rho, endowment, w, s, units,
                                         kind, net, ta, log_ta, alpha, output, tscale, trho,
                                         u, p, log_p, x_row, z, out, inputs)
-        state[1] = new
-        state[2] += 1
 
 
 class ProductionSimplex:
