@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from gebench.markets import InputError, certify, demand, dumps, load, loads, make_economy, save
-from gebench.markets.classic import _KEHOE_ACTIVITIES, kehoe_1985, mathiesen_1987, scarf_hansen_1973, shoven_whalley_1984
+from gebench.markets.classic import kehoe_1985, mathiesen_1987, scarf_hansen_1973, shoven_whalley_1984
 from gebench.markets.production import Producer, unit_profit
 from gebench.solvers import create, solve
 
@@ -67,10 +67,12 @@ def test_a_free_substitutable_input_has_unbounded_demand_and_never_passes():
 def test_kehoes_irrational_equilibria_are_the_roots_of_good_2s_clearing():
     # with p_1 = 1/4 and both activities at zero profit, good 2 clears where
     # (4 p_0 - 1)(106400 p_0^2 - 46237 p_0 + 4667) = 0
-    for prices in kehoe_1985().equilibria:
+    kehoe = kehoe_1985()
+    activities = [producer.net_output for producer in kehoe.economy.producers]
+    for prices in kehoe.equilibria:
         p0 = prices[0]
-        assert prices[1] == 0.25 and prices @ _KEHOE_ACTIVITIES[1] == pytest.approx(0, abs=1e-15)
-        assert prices @ _KEHOE_ACTIVITIES[0] == pytest.approx(0, abs=1e-15)
+        assert prices[1] == 0.25 and prices @ activities[1] == pytest.approx(0, abs=1e-15)
+        assert prices @ activities[0] == pytest.approx(0, abs=1e-15)
         assert (4 * p0 - 1) * (106400 * p0 ** 2 - 46237 * p0 + 4667) == pytest.approx(0, abs=1e-9)
 
 
