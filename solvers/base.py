@@ -18,7 +18,7 @@ import scipy.sparse as sp
 from gebench.markets import Economy, InputError
 from gebench.markets.units import unit_supply
 
-from .params import check_params
+from .kernels.params import check_params
 
 STATUSES = ("converged", "max_iter", "timeout", "diverged", "no_equilibrium", "failed", "at_rest")
 """`at_rest`: a trading process stopped where no trade it can make helps anyone any more,
@@ -39,7 +39,7 @@ _ENVIRONMENT: dict[type, str | None] = {}     # solver class -> why it cannot ru
 
 @dataclass(frozen=True)
 class Checkpoint:
-    """One point of an iterative solver's anytime trace (`gebench.solvers.trace.Tracer`): when
+    """One point of an iterative solver's anytime trace (`gebench.solvers.kernels.trace.Tracer`): when
     (`time.perf_counter()`), after how many iterations, and the point it held then."""
 
     clock: float
@@ -73,8 +73,8 @@ class Solver(ABC):
       `exact`      True for a method with a guarantee, False for a heuristic;
       `parameters` name -> default; ``name[key=value]`` on the command line sets them,
                    and the instance holds the merged values in `self.params`; a value
-                   must have its default's type (see `gebench.solvers.params`);
-      `rules`      optional, name -> `gebench.solvers.params.Range` or `Choice`: the values a
+                   must have its default's type (see `gebench.solvers.kernels.params`);
+      `rules`      optional, name -> `gebench.solvers.kernels.params.Range` or `Choice`: the values a
                    parameter allows, checked before anything runs;
       `sparse`     True if `run` accepts sparse economies (`a`, and `endowment` in
                    exchange, as `scipy.sparse.csr_array`), and then returns a CSR
@@ -102,7 +102,7 @@ class Solver(ABC):
         reason for stopping (`converged`, `max_iter`, `timeout`, `diverged`,
         `no_equilibrium`, `failed`, `at_rest`), prices and allocation when there is a point,
         `iterations`, and anything else worth keeping in `extra` (pivots, say).
-        An iterative solver also returns its anytime `trace` (`gebench.solvers.trace.Tracer`).
+        An iterative solver also returns its anytime `trace` (`gebench.solvers.kernels.trace.Tracer`).
         A run's progress is what it returns: the harness records one line per run.
       `central_reads(economy, iterations) -> int`, optional: how many numbers the run
         had to gather in one place (the default: the whole economy, as a planner reads it).

@@ -1,4 +1,4 @@
-"""Bilateral exchange (solvers/bilateral.py): voluntary, feasible trade that is judged, not trusted."""
+"""Bilateral exchange (solvers/traders/bilateral.py): voluntary, feasible trade that is judged, not trusted."""
 import math
 
 import numpy as np
@@ -9,7 +9,7 @@ from gebench.markets.generators import build
 from gebench.markets.utilities import log_utility
 from gebench.markets.welfare import individual_rationality, pareto_gap
 from gebench.solvers import create, solve
-from gebench.solvers.bilateral import BilateralExchange, best_amount
+from gebench.solvers.traders.bilateral import BilateralExchange, best_amount
 from gebench.solvers.testing import solver_checks
 
 TOL = 1e-6

@@ -8,7 +8,7 @@ from gebench.markets.closed_form import cobb_douglas_prices
 from gebench.markets.games import game_of
 from gebench.markets.generators import build, generate
 from gebench.solvers import create, solve
-from gebench.solvers.lemke_howson import lemke_howson
+from gebench.solvers.planners.lemke_howson import lemke_howson
 
 NOT_CONVERGED = {"max_iter", "diverged", "timeout", "failed", "no_equilibrium"}
 

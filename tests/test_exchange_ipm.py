@@ -9,8 +9,8 @@ from gebench.markets.classic import no_equilibrium_linear
 from gebench.markets.generators import generate
 from gebench.markets.units import unit_supply
 from gebench.solvers import solve
-from gebench.solvers.exchange_ipm import ExchangeProgram, LinearExchangeInteriorPoint
-from gebench.solvers.fisher_ipm import _HALVINGS, NewtonFailure, _centring, newton_step
+from gebench.solvers.interior.exchange_ipm import ExchangeProgram, LinearExchangeInteriorPoint
+from gebench.solvers.interior.program import HALVINGS, NewtonFailure, NoDescent, Program, centring
 from gebench.solvers.testing import solver_checks, warmed
 from tests.conftest import interior_point_converged as converged, warmed_or_skip
 
@@ -79,13 +79,13 @@ def test_the_newton_direction_solves_the_linearised_path(sparse):
     economy = generate("exchange-linear", 9, 7, seed=2, density=0.7)
     economy, _ = unit_supply(economy.to_sparse() if sparse else economy)
     program = ExchangeProgram(economy)
-    newton_step(program)
+    program.step()
     program.reweigh(program.value_of(program.p))
     program.evaluate()
     t = program.gap() / program.total
     rc_x, rc_u = np.empty_like(program.x), np.empty_like(program.u)
-    _centring(program.omega, t, program.x, program.z, np.zeros_like(program.x), np.zeros_like(program.x), rc_x)
-    _centring(program.omega_u, t, program.u, program.zu, np.zeros_like(program.u), np.zeros_like(program.u), rc_u)
+    centring(program.omega, t, program.x, program.z, np.zeros_like(program.x), np.zeros_like(program.x), rc_x)
+    centring(program.omega_u, t, program.u, program.zu, np.zeros_like(program.u), np.zeros_like(program.u), rc_u)
     dx, _, ds, dz, _, dp = program.direction(program.factor(), rc_x, rc_u, t * program.omega_s - program.s * program.p, t,
                                              refine=False)
     assert dp[program.fixed] == 0.0
@@ -109,7 +109,7 @@ def test_the_dual_residual_moves_with_the_target():
     budgets, not at the evaluated mu's."""
     economy, _ = unit_supply(generate("exchange-linear", 11, 8, seed=4))
     program = ExchangeProgram(economy)
-    newton_step(program)
+    program.step()
     program.evaluate()
     assert program.mu_evaluated > 0
     for t in (0.0, 0.3 * program.mu_evaluated, 2.0 * program.mu_evaluated):
@@ -119,18 +119,16 @@ def test_the_dual_residual_moves_with_the_target():
 def test_a_watchdog_step_is_taken_where_no_step_reduces_the_merit(monkeypatch):
     """Where the line search finds no decrease, the step follows the direction anyway as far as
     budgets stay positive; where no length keeps them positive, the point is left as it was."""
-    from gebench.solvers.fisher_ipm import Program, _NoDescent
-
     def refuse(self, direction, alpha):
-        self._tried = (direction, alpha)
-        raise _NoDescent("refused")
+        self.tried = (direction, alpha)
+        raise NoDescent("refused")
 
     economy, _ = unit_supply(generate("exchange-linear", 10, 10, seed=0))
     program = ExchangeProgram(economy)
-    monkeypatch.setattr(Program, "_line_search", refuse)
+    monkeypatch.setattr(Program, "line_search", refuse)
     before = program.p.copy()
     alpha = program.step()
-    direction, tried = program._tried
+    direction, tried = program.tried
     assert 0 < alpha <= tried
     np.testing.assert_allclose(program.p, before + alpha * direction[-1])
     assert np.all(program.weight > 0)
@@ -142,14 +140,14 @@ def test_a_watchdog_step_is_taken_where_no_step_reduces_the_merit(monkeypatch):
 
     def budgets_never_positive_after_the_first(self):   # every trial of the watchdog fails
         calls["n"] += 1
-        if 1 < calls["n"] <= 1 + _HALVINGS:
+        if 1 < calls["n"] <= 1 + HALVINGS:
             raise NewtonFailure("a budget is not positive")
         real(self)
 
     monkeypatch.setattr(ExchangeProgram, "evaluate", budgets_never_positive_after_the_first)
-    with pytest.raises(_NoDescent):
+    with pytest.raises(NoDescent):
         program.step()
-    assert calls["n"] == _HALVINGS + 2                   # the first, the trials, the restored point
+    assert calls["n"] == HALVINGS + 2                   # the first, the trials, the restored point
     for v, v0 in zip((program.x, program.s, program.z, program.p), before):
         np.testing.assert_array_equal(v, v0)
 
@@ -160,7 +158,7 @@ def test_the_budgets_spend_the_incomes_along_the_path():
     economy, _ = unit_supply(generate("exchange-linear", 15, 12, seed=1))
     program = ExchangeProgram(economy)
     for _ in range(3):
-        newton_step(program)
+        program.step()
     t = 0.37 * program.gap() / program.total
     dual, supply, complementarity, slack = _path_residual(program, t)
     lhs = program.p @ supply - program.x @ dual

@@ -10,7 +10,8 @@ from gebench.markets.closed_form import cobb_douglas_prices
 from gebench.markets.generators import generate
 from gebench.markets.units import unit_supply
 from gebench.solvers import solve
-from gebench.solvers.fisher_ipm import FisherInteriorPoint, Program, newton_step
+from gebench.solvers.interior.fisher_ipm import FisherInteriorPoint
+from gebench.solvers.interior.program import Program
 from gebench.solvers.testing import solver_checks, warmed
 from tests.conftest import interior_point_converged as converged, warmed_or_skip
 
@@ -176,7 +177,7 @@ def test_one_newton_step_reduces_the_residuals():
     economy, _ = unit_supply(generate("fisher-ces", agents=30, goods=25, seed=0, rho=0.5))
     program = Program(economy)
     before = program.residuals()
-    length = newton_step(program)
+    length = program.step()
     after = program.residuals()
     assert 0 < length <= 1 and program.steps == 1
     assert after[0] <= before[0] + 1e-12 and sum(after) < sum(before)

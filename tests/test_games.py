@@ -1,5 +1,7 @@
 """Games as Leontief economies (Codenotti et al.), hard games, and Lemke-Howson."""
+import importlib.util
 import json
+import sys
 from fractions import Fraction
 
 import numpy as np
@@ -9,7 +11,7 @@ from gebench.markets import InputError, certify, dumps, loads, make_economy
 from gebench.markets.games import equilibrium_from_nash, game_of, hard_game, leontief_from_game, morris_labels, svs_game, svs_labels
 from gebench.markets.generators import build
 from gebench.solvers import create, solve
-from gebench.solvers.lemke_howson import LemkeHowson, _settled, lemke_howson
+from gebench.solvers.planners.lemke_howson import LemkeHowson, lemke_howson, settled
 
 # matching pennies plus 2: the only equilibrium is both players mixing 50:50
 PENNIES_R = np.array([[3.0, 1.0], [1.0, 3.0]])
@@ -138,13 +140,11 @@ def test_the_exact_path_lengths_of_the_hard_games_grow_by_more_than_twice_per_st
     assert all(b > 2.3 * a for a, b in zip(lengths[1:], lengths[2:]))
 
 
-@pytest.mark.skipif(__import__("gebench.solvers.lemke_howson", fromlist=["_flint"])._flint() is None,
-                    reason="python-flint (the exact extra) is not installed")
+@pytest.mark.skipif(importlib.util.find_spec("flint") is None, reason="python-flint (the exact extra) is not installed")
 def test_flint_and_python_integers_follow_the_same_exact_path(monkeypatch):
-    import gebench.solvers.lemke_howson as lh
     R, C = hard_game(12)
     flint_path = lemke_howson(R, C, 0, "exact")
-    monkeypatch.setattr(lh, "_flint", lambda: None)
+    monkeypatch.setitem(sys.modules, "flint", None)          # as if the exact extra were not installed
     python_path = lemke_howson(R, C, 0, "exact")
     assert flint_path[2] == python_path[2] == 476
     assert flint_path[0] == python_path[0] and flint_path[1] == python_path[1]
@@ -272,7 +272,7 @@ def test_the_game_of_an_economy_is_computed_once_and_read_only():
 
 
 def test_auto_mode_leaves_a_well_conditioned_games_certificate_to_the_judge(monkeypatch):
-    import gebench.solvers.lemke_howson as lh
+    import gebench.solvers.planners.lemke_howson as lh
     calls = []
     monkeypatch.setattr(lh, "certify", lambda *args: calls.append(args) or certify(*args))
     for seed in range(5):
@@ -288,13 +288,13 @@ def test_auto_mode_leaves_a_well_conditioned_games_certificate_to_the_judge(monk
 def test_a_complementary_point_is_told_from_one_that_is_not():
     form = game_of(leontief_from_game(PENNIES_R, PENNIES_C))
     x = y = np.array([0.25, 0.25])              # R y = C^T x = 1 on both strategies
-    assert _settled(form, x, y)
-    assert not _settled(form, np.array([0.25, 0.0]), y)       # y plays column 0, yet (C^T x)_0 = 1/4
-    assert not _settled(form, x, np.array([0.3, 0.25]))       # R y > 1: not in the polytope
+    assert settled(form, x, y)
+    assert not settled(form, np.array([0.25, 0.0]), y)       # y plays column 0, yet (C^T x)_0 = 1/4
+    assert not settled(form, x, np.array([0.3, 0.25]))       # R y > 1: not in the polytope
 
 
 def test_dropped_all_stops_at_a_path_whose_end_is_not_an_equilibrium(monkeypatch):
-    import gebench.solvers.lemke_howson as lh
+    import gebench.solvers.planners.lemke_howson as lh
     real, calls = lh.equilibrium_from_nash, []
 
     def second_path_wrong(economy, form, x, y):

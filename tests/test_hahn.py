@@ -1,4 +1,4 @@
-"""The Hahn process (solvers/hahn.py): trade out of equilibrium keeps every allocation feasible,
+"""The Hahn process (solvers/traders/hahn.py): trade out of equilibrium keeps every allocation feasible,
 never lowers a utility, and stops `at_rest` where the holdings, not the endowments, are in
 equilibrium."""
 import time
@@ -12,7 +12,7 @@ from gebench.markets.generators import build, generate
 from gebench.markets.units import in_units
 from gebench.markets.utilities import log_utility
 from gebench.solvers import Unsupported
-from gebench.solvers.hahn import HahnProcess
+from gebench.solvers.traders.hahn import HahnProcess
 from gebench.solvers.judging import solve
 from gebench.solvers.testing import solver_checks, warmed
 

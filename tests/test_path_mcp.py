@@ -14,8 +14,9 @@ from gebench.suite import parse_suite
 from gebench.markets import save
 from gebench.markets.closed_form import cobb_douglas_prices
 from gebench.markets.generators import build, generate
-from gebench.solvers import Unavailable, base, create, path_mcp, solve
-from gebench.solvers.path_mcp import PathMCP, licence_expiry
+from gebench.solvers import Unavailable, create, solve
+from gebench.solvers.planners import path_mcp
+from gebench.solvers.planners.path_mcp import PathMCP, licence_expiry
 
 needs_gams = pytest.mark.skipif(PathMCP.unavailable() is not None, reason=str(PathMCP.unavailable()))
 
@@ -72,7 +73,7 @@ def test_economies_over_the_free_licence_are_declined_with_that_reason():
 
 
 def test_without_gamspy_it_is_unavailable_and_names_the_extra(monkeypatch):
-    monkeypatch.setattr(path_mcp, "_gamspy", lambda: None)
+    monkeypatch.setattr(path_mcp, "gamspy_module", lambda: None)
     assert "gebench[gams]" in path_mcp.environment_problem()
 
 
@@ -86,9 +87,9 @@ def test_the_demo_licence_expiry_is_read_as_gamspy_reads_it():
 def _failing_gams(monkeypatch, licence_lines):
     def probe(gp):
         raise RuntimeError("Error while getting the return code from GAMS backend.\nmore lines")
-    monkeypatch.setattr(path_mcp, "_gamspy", lambda: object())
-    monkeypatch.setattr(path_mcp, "_probe", probe)
-    monkeypatch.setattr(path_mcp, "_licence", lambda: ("/x/gamspy_base/gamslice.txt", licence_lines))
+    monkeypatch.setattr(path_mcp, "gamspy_module", lambda: object())
+    monkeypatch.setattr(path_mcp, "probe_path", probe)
+    monkeypatch.setattr(path_mcp, "read_licence", lambda: ("/x/gamspy_base/gamslice.txt", licence_lines))
 
 
 def test_an_expired_licence_is_named_with_its_date_and_what_to_do(monkeypatch):
@@ -104,8 +105,8 @@ def test_a_failing_gams_with_a_valid_licence_gives_the_probe_error_on_one_line(m
 
 
 def test_the_probe_passes_when_gams_solves(monkeypatch):
-    monkeypatch.setattr(path_mcp, "_gamspy", lambda: object())
-    monkeypatch.setattr(path_mcp, "_probe", lambda gp: None)
+    monkeypatch.setattr(path_mcp, "gamspy_module", lambda: object())
+    monkeypatch.setattr(path_mcp, "probe_path", lambda gp: None)
     assert path_mcp.environment_problem() is None
 
 
@@ -113,7 +114,7 @@ def test_the_probe_passes_when_gams_solves(monkeypatch):
 def expired(monkeypatch):
     """PATH unavailable for an expired licence, whatever this machine's GAMS can do."""
     reason = "GAMSPy's time-limited demo licence expired on 2026-11-26: install a licence"
-    monkeypatch.setitem(base._ENVIRONMENT, PathMCP, reason)
+    monkeypatch.setattr(PathMCP, "unavailable", classmethod(lambda cls: reason))
     return reason
 
 

@@ -16,7 +16,7 @@ from gebench.markets import demand, save
 from gebench.markets.generators import generate
 from gebench.solvers import Outcome, Unavailable, create
 from gebench.solvers.registry import available
-from gebench.solvers.tatonnement import Tatonnement
+from gebench.solvers.auctioneers.tatonnement import Tatonnement
 from gebench.solvers.testing import CHECKS, DEADLINE_MARGIN, TIME_LIMIT, check_solver, solver_checks
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -146,7 +146,7 @@ def test_check_solver_names_every_failed_check():
 
 FILE_SOLVER = '''
 import numpy as np
-from gebench.solvers.tatonnement import Tatonnement
+from gebench.solvers.auctioneers.tatonnement import Tatonnement
 
 class Slow(Tatonnement):
     """Tatonnement with a small step, under another name."""

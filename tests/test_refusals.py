@@ -81,11 +81,11 @@ def test_a_suite_runs_a_solver_with_the_parameters_it_lists(tmp_path, capsys):
 
 def test_a_file_solver_may_not_take_a_built_in_name(tmp_path, capsys):
     path = tmp_path / "impostor.py"
-    path.write_text("from gebench.solvers.tatonnement import Tatonnement\n\n"
+    path.write_text("from gebench.solvers.auctioneers.tatonnement import Tatonnement\n\n"
                     "class Impostor(Tatonnement):\n    name = 'tatonnement'\n")
     save(generate("fisher-ces", 3, 3, seed=0, rho=0.5), tmp_path / "e.json")
     assert main(["solve", str(tmp_path / "e.json"), "--solver", f"{path}:Impostor"]) == 2
-    one_line_error(capsys, "Impostor", "'tatonnement'", "gebench.solvers.tatonnement.Tatonnement", "gebench")
+    one_line_error(capsys, "Impostor", "'tatonnement'", "gebench.solvers.auctioneers.tatonnement.Tatonnement", "gebench")
 
 
 # --- files ----------------------------------------------------------------------------------------
@@ -298,7 +298,7 @@ def test_symbolic_links_in_a_run_directory_are_refused_and_their_targets_left_al
 
 
 DECLINES_LATER = '''
-from gebench.solvers.tatonnement import Tatonnement
+from gebench.solvers.auctioneers.tatonnement import Tatonnement
 
 class Picky(Tatonnement):
     name = "picky"
@@ -323,7 +323,7 @@ def test_a_solver_that_declines_a_larger_size_in_the_worker_is_skipped_there(iso
 
 SLOW = '''
 import time
-from gebench.solvers.tatonnement import Tatonnement
+from gebench.solvers.auctioneers.tatonnement import Tatonnement
 
 class Sleepy(Tatonnement):
     name = "sleepy"

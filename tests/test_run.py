@@ -219,9 +219,8 @@ def test_results_summarises_a_run_directory(capsys):
 
 @pytest.mark.parametrize("path_reason", [None, "its licence expired"])
 def test_dry_run_lists_the_plan_and_runs_nothing(tmp_path, capsys, monkeypatch, path_reason):
-    from gebench.solvers import base
-    from gebench.solvers.path_mcp import PathMCP
-    monkeypatch.setitem(base._ENVIRONMENT, PathMCP, path_reason)
+    from gebench.solvers.planners.path_mcp import PathMCP
+    monkeypatch.setattr(PathMCP, "unavailable", classmethod(lambda cls: path_reason))
     assert main(["run", "--dry-run", "--results", str(tmp_path), "--estimate-from", REFERENCE]) == 0
     out = capsys.readouterr().out
     from gebench.runner import make_plan

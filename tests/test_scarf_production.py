@@ -1,5 +1,5 @@
 """Scarf's simplicial method on economies with producers: prices and levels searched together
-on one simplex (solvers/scarf.py), judged by the certificate with the levels it returns."""
+on one simplex (solvers/planners/scarf.py), judged by the certificate with the levels it returns."""
 import numpy as np
 import pytest
 
@@ -8,7 +8,7 @@ from gebench.markets.classic import kehoe_1985, mathiesen_1987, scarf_hansen_197
 from gebench.markets.generators import generate
 from gebench.markets.production import Producer
 from gebench.solvers import create, solve
-from gebench.solvers.scarf import fitted_levels
+from gebench.solvers.planners.scarf import fitted_levels
 
 
 def nearest(classic, prices):
@@ -66,7 +66,7 @@ def test_scarf_certifies_random_production_economies(family):
 
 
 def test_exchange_economies_give_the_answer_they_gave_before_production():
-    # recorded from solvers/scarf.py before it handled producers, at seed 0
+    # recorded from solvers/planners/scarf.py before it handled producers, at seed 0
     economy = generate("exchange-cobb-douglas", 8, 6, seed=4)
     result = solve(create("scarf"), economy, tol=1e-6, time_limit=60, seed=0)
     assert result.status == "converged"

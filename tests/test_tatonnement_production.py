@@ -1,5 +1,5 @@
 """Tatonnement on economies with producers: prices move on excess demand counting production,
-levels on profits (solvers/tatonnement.py); the exchange path is unchanged."""
+levels on profits (solvers/auctioneers/tatonnement.py); the exchange path is unchanged."""
 import numpy as np
 import pytest
 
@@ -8,7 +8,7 @@ from gebench.markets.classic import kehoe_1985, mathiesen_1987, shoven_whalley_1
 from gebench.markets.generators import generate
 from gebench.markets.production import Producer
 from gebench.solvers import Unsupported, create, solve
-from gebench.solvers.tatonnement import production_step, starting_levels
+from gebench.solvers.auctioneers.tatonnement import production_step, starting_levels
 
 
 def nearest(classic, prices):
@@ -90,7 +90,7 @@ def test_levels_start_with_each_producers_output_worth_an_equal_share_of_the_end
 
 
 def test_exchange_economies_give_the_same_prices_as_before():
-    # computed with solvers/tatonnement.py before producers were handled: uniform start, step 0.5
+    # computed with solvers/auctioneers/tatonnement.py before producers were handled: uniform start, step 0.5
     before = ['0x1.097add455f7cep-2', '0x1.c2c730ae20426p-4', '0x1.409afc002cf5cp-3', '0x1.05c93fb5b2dadp-3',
               '0x1.272839a08a213p-3', '0x1.9e1a37c7c6f34p-3']
     economy = generate("exchange-cobb-douglas", 8, 6, seed=1)

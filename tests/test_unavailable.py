@@ -12,7 +12,7 @@ from gebench.markets.generators import generate
 from gebench.solvers import Solver, Unavailable, create, solve
 
 SOLVERS = '''
-from gebench.solvers.tatonnement import Tatonnement
+from gebench.solvers.auctioneers.tatonnement import Tatonnement
 
 class NoLicence(Tatonnement):
     name = "no-licence"

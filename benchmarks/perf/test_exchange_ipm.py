@@ -21,8 +21,7 @@ import pytest
 from gebench.markets.generators import generate
 from gebench.markets.units import unit_supply
 from gebench.solvers import solve
-from gebench.solvers.exchange_ipm import ExchangeProgram
-from gebench.solvers.fisher_ipm import newton_step
+from gebench.solvers.interior.exchange_ipm import ExchangeProgram
 from tests.conftest import warmed_or_skip
 from tests.test_exchange_ipm import ipm  # noqa: F401 (the warmed solver, as a fixture)
 
@@ -75,12 +74,12 @@ def test_linear_exchange_ipm_newton_step(benchmark, goods):
     economy, _ = unit_supply(market(0, goods if not benchmark.disabled else 20))
     program = ExchangeProgram(economy)
     for _ in range(5):
-        newton_step(program)
+        program.step()
     program.residuals()
 
     def setup():
         return (copy.deepcopy(program),), {}
 
     benchmark.extra_info["goods"] = goods
-    length = benchmark.pedantic(newton_step, setup=setup, rounds=20, warmup_rounds=1)
+    length = benchmark.pedantic(ExchangeProgram.step, setup=setup, rounds=20, warmup_rounds=1)
     assert 0 < length <= 1

@@ -23,7 +23,7 @@ import pytest
 from gebench.markets.generators import generate
 from gebench.markets.units import unit_supply
 from gebench.solvers import solve
-from gebench.solvers.fisher_ipm import Program, newton_step
+from gebench.solvers.interior.program import Program
 from tests.test_fisher_ipm import eisenberg_gale, ipm  # noqa: F401 (the warmed solvers, as fixtures)
 
 N = 320
@@ -75,12 +75,12 @@ def test_fisher_ipm_newton_step(benchmark, ipm, name):
     economy, _ = unit_supply(market(name))
     program = Program(economy)
     for _ in range(5):
-        newton_step(program)
+        program.step()
     program.residuals()                      # the point's blocks evaluated, as at the start of a step
 
     def setup():
         return (copy.deepcopy(program),), {}
 
     benchmark.extra_info["goods"] = N
-    length = benchmark.pedantic(newton_step, setup=setup, rounds=20, warmup_rounds=1)
+    length = benchmark.pedantic(Program.step, setup=setup, rounds=20, warmup_rounds=1)
     assert 0 < length <= 1

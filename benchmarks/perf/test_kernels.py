@@ -15,8 +15,8 @@ import pytest
 from gebench.markets import certify, demand
 from gebench.markets.games import hard_game
 from gebench.markets.generators import generate
-from gebench.solvers.excess_demand import ExcessDemand
-from gebench.solvers.lemke_howson import lemke_howson
+from gebench.solvers.kernels.excess_demand import ExcessDemand
+from gebench.solvers.planners.lemke_howson import lemke_howson
 
 
 @pytest.fixture(scope="module")

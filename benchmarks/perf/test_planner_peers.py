@@ -24,7 +24,7 @@ import scipy.sparse as sp
 from gebench.markets.generators import generate
 from gebench.markets.units import unit_supply
 from gebench.solvers import create, solve
-from gebench.solvers.eisenberg_gale import accuracy_for
+from gebench.solvers.planners.eisenberg_gale import accuracy_for
 from gebench.solvers.judging import finished
 
 N = 320

@@ -34,7 +34,7 @@ from gebench.markets import Economy, InputError
 from gebench.markets.games import GameForm, equilibrium_from_nash, game_of
 
 from ..base import Outcome, Solver
-from ..params import POSITIVE, Choice, Either
+from ..kernels.params import POSITIVE, Choice, Either
 
 
 def exact_payoffs(form: GameForm):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from gebench.markets.games import GameForm
 
-from ..params import AT_LEAST_ONE, POSITIVE, Choice, Either
+from ..kernels.params import AT_LEAST_ONE, POSITIVE, Choice, Either
 from .game import GamePeer
 from .quantecon_lemke_howson import normal_form
 

@@ -38,10 +38,10 @@ from gebench.markets import CES, COBB_DOUGLAS, LEONTIEF, LINEAR, Economy, certif
 from gebench.markets.utilities import log_utility_row
 from gebench.markets.welfare import pareto_gap
 
-from .base import Outcome, Solver
-from .params import AT_LEAST_ONE, Range
-from .trace import Tracer
-from .warm_up import warm_up_on_tiny
+from ..base import Outcome, Solver
+from ..kernels.params import AT_LEAST_ONE, Range
+from ..kernels.trace import Tracer
+from ..kernels.warm_up import warm_up_on_tiny
 
 _INF = math.inf
 _BISECTIONS = 200

@@ -33,11 +33,11 @@ import numpy as np
 
 from gebench.markets import Economy, certify, make_economy
 
-from .base import Outcome, Solver, in_unit_supply
-from .judging import finished
-from .conic import selector, solve_program
-from .excess_demand import allocation_at
-from .params import FRACTION, POSITIVE
+from ..base import Outcome, Solver, in_unit_supply
+from ..judging import finished
+from ..kernels.conic import selector, solve_program
+from ..kernels.excess_demand import allocation_at
+from ..kernels.params import FRACTION, POSITIVE
 
 
 def build_program(economy: Economy, spread: float):

@@ -27,13 +27,13 @@ import numpy as np
 
 from gebench.markets import CES, Economy, certify
 
-from .base import Outcome, Solver
-from .excess_demand import allocation_at, cobb_douglas_start, excess_kernel
-from .incomes import income_inputs
-from .log_prices import DeadlinePassed, forward_jacobian, prices_of
-from .params import AT_LEAST_ONE
+from ..base import Outcome, Solver
+from ..kernels.excess_demand import allocation_at, cobb_douglas_start, excess_kernel
+from ..kernels.incomes import income_inputs
+from ..kernels.log_prices import DeadlinePassed, forward_jacobian, prices_of
+from ..kernels.params import AT_LEAST_ONE
 from .production_newton import ProductionSystem, starting_point
-from .warm_up import warm_up_on_tiny
+from ..kernels.warm_up import warm_up_on_tiny
 
 
 class _Path:
@@ -65,7 +65,7 @@ class _Path:
 
 class _ProductionPath:
     """The Newton homotopy of a production economy's zero-profit and clearing system
-    (`gebench.solvers.production_newton.ProductionSystem`, levels and log prices v), smoothed:
+    (`gebench.solvers.planners.production_newton.ProductionSystem`, levels and log prices v), smoothed:
     H(v, tau) = F_mu(v) - (1 - tau) F_mu0(v0), mu = (1 - tau) mu0, where F_mu writes each
     complementarity with the smoothed Fischer-Burmeister function (Kanzow 1996). At tau = 0
     the start v0 solves it; at tau = 1 it is the exact system. The smoothing keeps H

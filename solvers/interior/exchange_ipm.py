@@ -4,8 +4,8 @@ Ye (2008), "A path to the Arrow-Debreu competitive market equilibrium" (Math. Pr
 111), shows that a linear exchange economy has a central path much like a Fisher market's:
 the Eisenberg-Gale optimality conditions, with each agent's budget its income p . e_i, so
 that prices enter the budgets as well as the supply rows. This module follows such a path
-with the primal-dual machinery of `fisher_ipm` (its Newton step, line search and stopping
-rule), changed in three places.
+with the primal-dual machinery of `program` (its Newton step and line search) and the
+stopping rule of `fisher_ipm`, changed in three places.
 
 The budgets. On the path the optimality conditions x_ij (p_j - B_i g_ij) = x_ij z_ij give
 agent i a spending of B_i plus its complementarity; with B_i = p . e_i the market would spend
@@ -27,7 +27,7 @@ residuals; the certificate checks that good's market as every other.
 
 The Newton step. B_i(t) depends on the prices through one inner product e_i . p, so the
 Jacobian gains one rank-one term per agent, -g_i e_i^T, and the Schur complement on the prices
-becomes M - C E, where M is the Fisher one (`fisher_ipm.Program.schur`), E the endowments and
+becomes M - C E, where M is the Fisher one (`program.Program.schur`), E the endowments and
 column i of C is K_i^{-1} g_i = w_i / (1 + B_i gamma_i) on agent i's goods. M - C E is not
 symmetric: a step factors it by LU instead of Cholesky, and C E is one BLAS product (dense)
 or a sparse one (CSR economies). The Hessian blocks are taken at the current mu's budgets for
@@ -53,8 +53,9 @@ from scipy.linalg.blas import dgemm, dgemv
 
 from gebench.markets import Economy, make_economy
 
-from .fisher_ipm import FisherInteriorPoint, NewtonFailure, Program, _NoDescent
-from .linear_exchange_cp import unwanted_good
+from .fisher_ipm import FisherInteriorPoint
+from .program import NewtonFailure, NoDescent, Program
+from ..planners.linear_exchange_cp import unwanted_good
 
 _ALLOCATED = 0.25         # the start allocates this fraction of the most wanted good,
 _DUALS = 0.5              # with bound duals at this fraction of the prices
@@ -81,7 +82,7 @@ class ExchangeProgram(Program):
         self.omega_s = np.full(self.m, incomes.sum() / self.m)
         self.total = float(self.omega.sum() + self.omega_s.sum())
         self.reduction = 2.0 * incomes
-        self._fresh, self._measured = False, None
+        self.invalidate()
 
     def step(self) -> float:
         """One predictor-corrector step (`Program.step`) on the path weighted by today's incomes.
@@ -94,14 +95,16 @@ class ExchangeProgram(Program):
         self.reweigh(self.value_of(self.p))
         try:
             return super().step()
-        except _NoDescent:
-            direction, alpha = self._tried
-        return self._backtrack(direction, alpha, lambda merit, step: merit < math.inf,
-                               "no step along the Newton direction keeps every budget positive")
+        except NoDescent:
+            direction, alpha = self.tried
+        return self.backtrack(direction, alpha, lambda merit, step: merit < math.inf,
+                              "no step along the Newton direction keeps every budget positive")
 
-    def _line_search(self, direction, alpha: float) -> float:
-        self._tried = (direction, alpha)
-        return super()._line_search(direction, alpha)
+    def line_search(self, direction, alpha: float) -> float:
+        """`Program.line_search`, remembering its direction and first length in `tried` for the
+        watchdog step of `step`."""
+        self.tried = (direction, alpha)
+        return super().line_search(direction, alpha)
 
     def budgets(self, economy: Economy) -> np.ndarray:
         """Incomes at uniform prices that pay 1 to the mean agent: the path's weights b_i."""
@@ -114,14 +117,14 @@ class ExchangeProgram(Program):
             return np.asarray(self.endowment @ prices)
         return dgemv(1.0, self.endowment_f, prices)
 
-    def _start(self):
-        """Fisher's start (`Program._start`) with a quarter of the most wanted good allocated
+    def start(self):
+        """Fisher's start (`Program.start`) with a quarter of the most wanted good allocated
         instead of half, and bound duals at half the prices instead of all of them. The budgets
         then start at an eighth of the incomes (the complementarity and the unsold supply carry
         the rest: mu = 7/16), where half-and-all would leave them at none (mu = 1/2). These
         fractions took the fewest Newton steps on random dense and sparse markets of 5 to 640
         agents."""
-        super()._start()
+        super().start()
         self.x = self.x * (_ALLOCATED / 0.5)
         self.s = self.supply - (self.supply - self.s) * (_ALLOCATED / 0.5)
         self.z = self.z * _DUALS

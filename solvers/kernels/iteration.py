@@ -15,7 +15,7 @@ import scipy.sparse as sp
 
 from gebench.markets import Economy, certify
 
-from .base import Outcome
+from ..base import Outcome
 from .trace import Tracer
 
 

@@ -50,13 +50,14 @@ from gebench.markets import CES, LINEAR, Economy, certify
 from gebench.markets.production import plan_at
 from gebench.markets.utilities import demand, demand_row
 
-from .base import Outcome, Solver
-from .ces_weights import ces_weights, ces_weights_csr
-from .incomes import csr_income_inputs, csr_incomes, income, income_inputs
-from .iteration import iterate
-from .params import AT_LEAST_ONE, Choice, FRACTION
-from .trace import Tracer
-from .warm_up import warm_up_on_tiny
+from ..base import Outcome, Solver
+from ..kernels.ces_weights import ces_weights, ces_weights_csr
+from ..kernels.incomes import csr_income_inputs, csr_incomes, income, income_inputs
+from ..kernels.iteration import iterate
+from ..kernels.log_prices import move_prices, take_logs
+from ..kernels.params import AT_LEAST_ONE, Choice, FRACTION
+from ..kernels.trace import Tracer
+from ..kernels.warm_up import warm_up_on_tiny
 
 
 _FAST = {"reassoc", "contract"}   # tatonnement needs no bit-exact summation order
@@ -128,34 +129,11 @@ def _flush(q, t, total):
 
 
 @njit(cache=True)
-def _logs(p, log_p):
-    """log p, -inf at a zero price: what `demand_row` takes besides p."""
-    for j in range(p.shape[0]):
-        log_p[j] = math.log(p[j]) if p[j] > 0.0 else -math.inf
-
-
-@njit(cache=True)
 def _q_weights(p, p_min, sigma, q, qp):
     """q_j = (p_min / p_j)^sigma and qp_j = q_j p_j: the price half of CES demand for one sigma."""
     for j in range(p.shape[0]):
         q[j] = (p_min / p[j]) ** sigma
         qp[j] = q[j] * p[j]
-
-
-@njit(cache=True)
-def move_prices(p, total, w, step):
-    """p_j <- p_j (1 + step min(z_j, 1)) with z_j = (total_j - w_j) / w_j the relative excess
-    demand, renormalised to sum 1; False once not finite (also the Hahn process's price step)."""
-    norm = 0.0
-    for j in range(p.shape[0]):
-        z = (total[j] - w[j]) / w[j]
-        p[j] *= 1.0 + step * min(z, 1.0)
-        norm += p[j]
-    if not (np.isfinite(norm) and norm > 0.0):
-        return False
-    for j in range(p.shape[0]):
-        p[j] /= norm
-    return True
 
 
 @njit(cache=True)
@@ -188,7 +166,7 @@ def tatonnement_steps(kinds, a, log_a, rho, weights, budget_share, endowment, w,
                 rows[0] = i
                 i += 1
             if rows.size and not logs_taken:
-                _logs(p, log_p)
+                take_logs(p, log_p)
                 logs_taken = True
             for k in rows:
                 demand_row(kinds[k], a[k], log_a[k], rho[k], p, log_p, incomes[k], x)
@@ -235,7 +213,7 @@ def tatonnement_steps_csr(kinds, data, log_data, indices, indptr, rho, weights, 
                         t[indices[k]] += weights[k] * scale
                     continue
             if not logs_taken:
-                _logs(p, log_p)
+                take_logs(p, log_p)
                 logs_taken = True
             k = hi - lo
             for r in range(k):
@@ -358,7 +336,7 @@ def production_tatonnement(economy: Economy, p: np.ndarray, step: float, tol: fl
                            max_iter: int, first_chunk: int = 8, max_chunk: int = 2000) -> Outcome:
     """Run `production_step` from prices p and `starting_levels` until the certificate accepts
     (prices, demand at them, levels) within tol, checked after chunks of rounds that grow with
-    the count as in `gebench.solvers.iteration.iterate`; stop at the deadline (checked every round) or
+    the count as in `gebench.solvers.kernels.iteration.iterate`; stop at the deadline (checked every round) or
     after max_iter rounds. The trace holds (prices, demand) at the chunk ends nearest 1, 2, 4, ..."""
     y = starting_levels(economy, p)
     done, chunk, tracer = 0, first_chunk, Tracer()

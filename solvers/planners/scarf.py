@@ -73,42 +73,61 @@ from gebench.markets import Economy, certify, make_economy
 from gebench.markets.production import Producer, plan_of
 from gebench.markets.utilities import demand_row
 
-from .base import Outcome, Solver, in_unit_supply
-from .excess_demand import ExcessDemand, allocation_at, excess_kernel
-from .params import AT_LEAST_ONE, Choice, Range
-from .warm_up import warm_up_on_tiny
+from ..base import Outcome, Solver, in_unit_supply
+from ..kernels.excess_demand import ExcessDemand, allocation_at, excess_kernel
+from ..kernels.log_prices import take_logs
+from ..kernels.params import AT_LEAST_ONE, Choice, Range
+from ..kernels.warm_up import warm_up_on_tiny
 
 _RUNNING, _DONE, _ERROR = 0, 1, 2
 _ACTIVITY, _CES, _COBB_DOUGLAS, _LEONTIEF = 0, 1, 2, 3     # gebench.markets.production.PRODUCER_TYPES
 
 
 @njit(cache=True)
-def _label(vertex, level, D, c, kinds, a, log_a, rho, share, endowment, w, p, x_row, z):
-    """The integer label (a good) of a layer vertex (tail-sum coordinates, level 0 or 1)."""
+def _start_label(vertex, c):
+    """The standard labelling of level 0, which makes the start c the one completely labelled
+    simplex there: the first coordinate q whose tail sum is below c's, d if there is none."""
     d = vertex.shape[0]
-    if level == 0:
-        for q in range(d):
-            if vertex[q] < c[q]:
-                return q
-        return d
-    # v from tail sums, p = v / D
+    for q in range(d):
+        if vertex[q] < c[q]:
+            return q
+    return d
+
+
+@njit(cache=True)
+def _from_tail_sums(vertex, D, out):
+    """The point of a level-1 vertex given by its d tail sums on the grid of D: out_j = (t_{j-1}
+    - t_j) / D with t_{-1} = D and t_d = 0, so that out sums to 1. Returns -1 if the point is
+    on the simplex, else (a vertex outside it, some out_j < 0) the label that keeps the walk
+    inside: the coordinate of the largest out_j, the first of equals."""
+    d = vertex.shape[0]
     outside = False
     for j in range(d + 1):
         head = D if j == 0 else vertex[j - 1]
         tail = vertex[j] if j < d else 0
-        v = head - tail
-        p[j] = v / D
-        if v < 0:
+        out[j] = (head - tail) / D
+        if head - tail < 0:
             outside = True
-    if outside:
-        best = 0
-        for j in range(d + 1):
-            if p[j] > p[best]:
-                best = j
-        return best
+    if not outside:
+        return -1
+    best = 0
+    for j in range(d + 1):
+        if out[j] > out[best]:
+            best = j
+    return best
+
+
+@njit(cache=True)
+def _label(vertex, level, D, c, kinds, a, log_a, rho, share, endowment, w, p, x_row, z):
+    """The integer label (a good) of a layer vertex (tail-sum coordinates, level 0 or 1)."""
+    if level == 0:
+        return _start_label(vertex, c)
+    outside = _from_tail_sums(vertex, D, p)
+    if outside >= 0:
+        return outside
     excess_kernel(kinds, a, log_a, rho, share, endowment, w, p, x_row, z)
     fallback, low = -1, np.inf
-    for j in range(d + 1):
+    for j in range(p.shape[0]):
         if p[j] > 0.0:
             if z[j] <= 0.0:
                 return j
@@ -127,6 +146,22 @@ def _vertex(base, perm, k, out):
 
 
 @njit(cache=True)
+def _next_vertex(base, perm, labels, state, vertex):
+    """One pivot of the walk, shared by `_path` and `_production_path`: the vertex that enters
+    through the door of the newest one (`_door`), written to `vertex` and counted in state (its
+    index, one more pivot). Returns its index, to be labelled by the caller, or -1 with state[0]
+    set (`_DONE`, or `_ERROR`) once the walk ends."""
+    new = _door(base, perm, labels, state[1])
+    if new < 0:
+        state[0] = _DONE if new == -1 else _ERROR
+        return -1
+    _vertex(base, perm, new, vertex)
+    state[1] = new
+    state[2] += 1
+    return new
+
+
+@njit(cache=True)
 def _path(D, c, base, perm, labels, state, limit, kinds, a, log_a, rho, share, endowment, w):
     """Follow doors for at most `limit` pivots. Layer coordinates: base[:d] tail sums, base[d] level.
     state = [status, index of the newest vertex, pivots so far]."""
@@ -136,14 +171,10 @@ def _path(D, c, base, perm, labels, state, limit, kinds, a, log_a, rho, share, e
     p, z, x_row = np.empty(m), np.empty(m), np.empty(m)
     vertex = np.empty(d1, dtype=np.int64)
     for _ in range(limit):
-        new = _door(base, perm, labels, state[1])
+        new = _next_vertex(base, perm, labels, state, vertex)
         if new < 0:
-            state[0] = _DONE if new == -1 else _ERROR
             return
-        _vertex(base, perm, new, vertex)
         labels[new] = _label(vertex[:d], vertex[d], D, c, kinds, a, log_a, rho, share, endowment, w, p, x_row, z)
-        state[1] = new
-        state[2] += 1
 
 
 @njit(cache=True)
@@ -253,25 +284,11 @@ def _production_label(vertex, level, D, c, kinds, a, log_a, rho, endowment, w, s
     value prices q, then levels v): on level 1 the coordinate, among those > 0, of the least
     of z_j(p, y) / s_j (goods) and l_k pi_k(p) sum(p) / sum(q) (producers), which is <= 0 by
     Walras' law (module docstring); on level 0 the standard labelling of the start c."""
-    d = vertex.shape[0]
     if level == 0:
-        for q in range(d):
-            if vertex[q] < c[q]:
-                return q
-        return d
-    outside = False
-    for j in range(d + 1):
-        head = D if j == 0 else vertex[j - 1]
-        tail = vertex[j] if j < d else 0
-        u[j] = (head - tail) / D
-        if head - tail < 0:
-            outside = True
-    if outside:
-        best = 0
-        for j in range(d + 1):
-            if u[j] > u[best]:
-                best = j
-        return best
+        return _start_label(vertex, c)
+    outside = _from_tail_sums(vertex, D, u)
+    if outside >= 0:
+        return outside
     m, n, k_count = w.shape[0], a.shape[0], kind.shape[0]
     mass = 0.0
     for j in range(m):
@@ -288,8 +305,8 @@ def _production_label(vertex, level, D, c, kinds, a, log_a, rho, endowment, w, s
         total += p[j]
     for j in range(m):
         p[j] /= total
-        log_p[j] = math.log(p[j]) if p[j] > 0.0 else -np.inf
         z[j] = -w[j]
+    take_logs(p, log_p)
     for i in range(n):
         b = 0.0
         for j in range(m):
@@ -326,16 +343,12 @@ def _production_path(D, c, base, perm, labels, state, limit, kinds, a, log_a, rh
     p, log_p, x_row, z, out, inputs = np.empty(m), np.empty(m), np.empty(m), np.empty(m), np.empty(m), np.empty(m)
     vertex = np.empty(d1, dtype=np.int64)
     for _ in range(limit):
-        new = _door(base, perm, labels, state[1])
+        new = _next_vertex(base, perm, labels, state, vertex)
         if new < 0:
-            state[0] = _DONE if new == -1 else _ERROR
             return
-        _vertex(base, perm, new, vertex)
         labels[new] = _production_label(vertex[:d], vertex[d], D, c, kinds, a, log_a, rho, endowment, w, s, units,
                                         kind, net, ta, log_ta, alpha, output, tscale, trho,
                                         u, p, log_p, x_row, z, out, inputs)
-        state[1] = new
-        state[2] += 1
 
 
 class ProductionSimplex:

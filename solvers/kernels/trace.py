@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from .base import Checkpoint
+from ..base import Checkpoint
 
 MAX_CHECKPOINTS = 40
 

@@ -29,10 +29,10 @@ import numpy as np
 
 from gebench.markets import CES, COBB_DOUGLAS, LEONTIEF, LINEAR, Economy, make_economy
 
-from .base import Outcome, Solver, in_unit_supply
-from .judging import finished
-from .conic import selector, solve_program
-from .params import FRACTION, Choice, Either
+from ..base import Outcome, Solver, in_unit_supply
+from ..judging import finished
+from ..kernels.conic import selector, solve_program
+from ..kernels.params import FRACTION, Choice, Either
 
 
 # Clarabel's accuracy per unit of the certificate's tolerance, from the largest ratio of

@@ -14,11 +14,11 @@ from scipy.optimize import root
 
 from gebench.markets import Economy, certify
 
-from .base import Outcome, Solver
-from .excess_demand import ExcessDemand, allocation_at, cobb_douglas_start
-from .log_prices import DeadlinePassed, prices_of
-from .params import AT_LEAST_ONE, Choice
-from .warm_up import warm_up_on_tiny
+from ..base import Outcome, Solver
+from ..kernels.excess_demand import ExcessDemand, allocation_at, cobb_douglas_start
+from ..kernels.log_prices import DeadlinePassed, prices_of
+from ..kernels.params import AT_LEAST_ONE, Choice
+from ..kernels.warm_up import warm_up_on_tiny
 
 
 def log_price_system(z: ExcessDemand, deadline: float, counter: list):

@@ -21,11 +21,11 @@ from numba import njit
 from gebench.markets import CES, COBB_DOUGLAS, Economy
 from gebench.markets.economy import stored_rows
 
-from .base import Solver
-from .incomes import csr_income_inputs, csr_incomes, income_inputs
-from .iteration import iterate
-from .params import AT_LEAST_ONE
-from .warm_up import warm_up_on_tiny
+from ..base import Solver
+from ..kernels.incomes import csr_income_inputs, csr_incomes, income_inputs
+from ..kernels.iteration import iterate
+from ..kernels.params import AT_LEAST_ONE
+from ..kernels.warm_up import warm_up_on_tiny
 
 
 _FAST = {"reassoc", "contract"}   # a dynamic without guarantee needs no bit-exact summation order

@@ -14,7 +14,7 @@ One round:
   2. rationing (`_ration`): agent i executes r_ij z_ij of each desired trade, 0 <= r_ij <= 1,
      such that every good clears exactly and every agent receives the value it gives up;
   3. prices p_j <- p_j (1 + step min(Z_j / w_j, 1)), renormalised to sum 1 (the
-     multiplicative step of `gebench.solvers.tatonnement`, on Z from before the trade).
+     multiplicative step of `gebench.solvers.auctioneers.tatonnement`, on Z from before the trade).
 
 The rationing rule is this implementation's choice. From r = 1 it alternates two cuts until
 they agree: the long side of each good is scaled by short / long (Hahn's rule: only one side
@@ -43,7 +43,6 @@ the value of the original endowment. Such a rest point is reported `at_rest`.
 """
 from __future__ import annotations
 
-import math
 import time
 
 import numpy as np
@@ -52,24 +51,17 @@ from numba import njit
 from gebench.markets import LINEAR, Economy, certify
 from gebench.markets.utilities import demand_row
 
-from .base import Outcome, Solver
-from .params import AT_LEAST_ONE, FRACTION
-from .tatonnement import move_prices
-from .trace import Tracer
-from .warm_up import warm_up_on_tiny
+from ..base import Outcome, Solver
+from ..kernels.params import AT_LEAST_ONE, FRACTION
+from ..kernels.log_prices import move_prices, take_logs
+from ..kernels.trace import Tracer
+from ..kernels.warm_up import warm_up_on_tiny
 
 _RUNNING, _AT_REST, _DIVERGED = 0, 1, 2
 _PASSES = 200               # passes of the rationing fixed point at most
 _BALANCED = 1e-12           # an agent whose budget needs a cut below this share is balanced
 _WORK_PER_CHUNK = 2**18     # agent-goods pairs of rounds between two looks at the clock and the certificate
 _MAX_CHUNK = 1024
-
-
-@njit(cache=True)
-def _logs(p, log_p):
-    """log p, -inf at a price that underflowed to zero: what `demand_row` takes besides p."""
-    for j in range(p.shape[0]):
-        log_p[j] = math.log(p[j]) if p[j] > 0.0 else -math.inf
 
 
 @njit(cache=True)
@@ -202,7 +194,7 @@ def hahn_rounds(kinds, a, log_a, rho, w, p, x, step, tol, rounds):
     total, log_p, buys, sells = np.empty(m), np.empty(m), np.empty(m), np.empty(m)
     traded = 0.0
     for k in range(rounds):
-        _logs(p, log_p)
+        take_logs(p, log_p)
         largest = _desired_trades(kinds, a, log_a, rho, p, log_p, x, w, z, total)
         if not (np.isfinite(largest) and np.all(np.isfinite(total))):
             return _DIVERGED, k, traded

@@ -43,13 +43,16 @@ import numpy as np
 
 from gebench.markets import CES, COBB_DOUGLAS, LEONTIEF, Economy, demand
 
-from .base import Outcome, Solver
-from .judging import finished
-from .ces_weights import ces_weights
-from .params import AT_LEAST_ONE, FRACTION
+from ..base import Outcome, Solver
+from ..judging import finished
+from ..kernels.ces_weights import ces_weights
+from ..kernels.params import AT_LEAST_ONE, FRACTION
 
 
-def _gamspy():
+def gamspy_module():
+    """GAMSPy, or None where it is not installed. One of the three steps `environment_problem`
+    composes (with `probe_path` and `read_licence`), public so that a test can stand in for a
+    machine with or without a working GAMS."""
     try:
         import gamspy
     except ImportError:
@@ -81,18 +84,23 @@ def licence_expiry(lines: list[str]) -> datetime.date | None:
     return issued + datetime.timedelta(days=(months + 1) * 30) if months > 0 else None
 
 
-def _licence() -> tuple[str, list[str]] | None:
+def read_licence() -> tuple[str, list[str]] | None:
     """(path, lines) of the licence GAMSPy uses, or None where it cannot be read."""
     try:
         import gamspy_base
         from gamspy import utils
+        # GAMSPy has no public function for the licence it uses: its documented interface is
+        # the command `gamspy show license`, whose output is formatted for people (wrapped,
+        # followed by an expiry line). That command reads the path with this private helper
+        # (gamspy/_cli/show.py); so do we, and a GAMSPy without it only shortens the
+        # explanation (the except below), never the check itself.
         path = utils._get_license_path(gamspy_base.directory)
         return path, [line.strip() for line in Path(path).read_text(encoding="utf-8").splitlines()]
     except Exception:  # a missing or unreadable licence only makes the explanation shorter
         return None
 
 
-def _probe(gp) -> None:
+def probe_path(gp) -> None:
     """Solve x >= 1 complementary to x >= 0 with PATH; raises where GAMS cannot."""
     c = gp.Container()
     x = gp.Variable(c, "x", type="positive")
@@ -106,15 +114,15 @@ def _probe(gp) -> None:
 
 def environment_problem(today: datetime.date | None = None) -> str | None:
     """Why PATH cannot run here (GAMSPy missing, the licence expired, GAMS failing), or None."""
-    gp = _gamspy()
+    gp = gamspy_module()
     if gp is None:
         return "GAMSPy is not installed: pip install 'gebench[gams]'"
     try:
-        _probe(gp)
+        probe_path(gp)
         return None
     except Exception as exc:  # why GAMS fails is the answer
         failure = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-    licence = _licence()
+    licence = read_licence()
     expiry = licence_expiry(licence[1]) if licence else None
     if expiry is not None and expiry < (today or datetime.date.today()):
         which = ("GAMSPy's time-limited demo licence" if "gamspy_base" in Path(licence[0]).parts
@@ -158,7 +166,7 @@ class PathMCP(Solver):
             self.run(tiny, 1e-6, time.perf_counter() + 60.0, 0)
 
     def run(self, economy: Economy, tol: float, deadline: float, seed: int) -> Outcome:
-        gp = _gamspy()
+        gp = gamspy_module()
         remaining = deadline - time.perf_counter()
         if remaining <= 0:
             return Outcome("timeout", message="the deadline passed before the model was built")

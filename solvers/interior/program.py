@@ -1,67 +1,23 @@
-"""A structure-exploiting primal-dual interior point for the Eisenberg-Gale program.
+"""The Eisenberg-Gale program of a Fisher market and the primal-dual interior point's state:
+what `fisher_ipm` and `exchange_ipm` share.
 
-Eisenberg and Gale (1959); Eisenberg (1961) for homogeneous utilities: the Fisher
-equilibrium allocation solves
+`Program` holds the variables of the weighted central path (x, u, s and their duals z, zu, p),
+evaluates the per-agent blocks in Numba, assembles and factors the m x m Schur complement on
+the prices, and takes one Mehrotra predictor-corrector step (`Program.step`) with a
+non-monotone line search; `fisher_ipm` explains the method. The linear exchange path
+(`exchange_ipm.ExchangeProgram`) is a subclass that overrides the hooks documented here:
+`start` (the starting point), `budgets`, `evaluate`, `factor`, `solve`, `kept`, `dual_at`,
+`apply_inverse`, `unreduced_residual`, `line_search` and `backtrack`; `invalidate` marks the
+point changed. They live in a module of their own so that neither solver imports the other.
 
-    minimise  f(y) = -sum_i B_i log u_i(y_i)   subject to  A y + s = w,  y >= 0,  s >= 0,
-
-and the multipliers p of the supply rows are the equilibrium prices. Each agent has one
-block of variables: x_ij >= 0 on the goods it wants (a_ij > 0) for linear, Cobb-Douglas and
-CES utilities, whose columns of A are unit vectors; for Leontief utilities the single
-variable u_i >= 0 with x_ij = a_ij u_i, whose column of A is a_i (the small program of the
-Leontief Fisher market). Families mix freely, agent by agent. The budgets are scaled to mean
-1 and the economy runs in units of supply near 1 (`in_unit_supply`, for a dense or a CSR
-allocation), so every quantity of the program is of order one.
-
-The Newton step. One agent's Hessian is diagonal plus rank one: with the exponent r (1 linear,
-0 Cobb-Douglas, rho for CES), shares q_j = a_j x_j^r / sum_k a_k x_k^r (a_j / sum a for
-Cobb-Douglas) and g_j = q_j / x_j, -B log u has gradient -B g and Hessian
-
-    diag(B (1 - r) g_j / x_j) + B r g g^T,
-
-a positive rank one for linear utilities and CES substitutes, a negative one for CES
-complements (where 1 + B r g^T D^{-1} g >= 1 / (1 - r) > 0, so that the inverse exists and
-adds a positive rank one). With the barrier's diagonal Z / X added, Sherman-Morrison gives the
-block's inverse as diag(1 / delta) + tau w w^T, w = g / delta, and the block's contribution to
-the normal equations on the prices, A K^{-1} A^T, as a diagonal plus tau w w^T on its goods; a
-Leontief agent adds a_i a_i^T / delta_i. The m x m Schur complement
-
-    M = diag(sum_i 1 / delta_ij + s_j / p_j) + W_+^T W_+ - W_-^T W_-
-
-is accumulated by two BLAS rank-k updates (`dsyrk`) of the agents x goods matrices of scaled
-w's (for a sparse market, by outer products over each agent's own goods only) and factored
-by one dense Cholesky; everything else in a step is O(nonzeros) work in Numba. Iterative
-refinement on the unreduced system, whose residual is computed without the Schur
-complement's cancellations, repairs a direction that lost accuracy late in the path. Zhang,
-He, Jiang and Ye (2025; `HessianBar` in ExchangeMarket.jl) exploit the same diagonal plus
-rank-one blocks, by Sherman-Morrison-Woodbury, in a barrier method on the prices.
-
-The path. Mehrotra's (1992) predictor-corrector with one step length for all variables and a
-fraction-to-the-boundary rule (Wright, "Primal-Dual Interior-Point Methods", SIAM 1997, for
-infeasible path following and its linear algebra; Nesterov and Todd (1997) for the
-self-scaled setting), on the weighted central
-path x_ij z_ij = mu B_i, u_i zu_i = mu B_i, s_j p_j = mu sum_k B_k / m, along which an agent's
-complementarity scales with its budget as its allocation does. Two safeguards make it robust
-on a program whose objective, unlike a linear program's, bends: the centring target never falls
-far below the infeasibility (`_LAG`: a gap far ahead of the dual residual leaves pivots of order
-1 / mu to cancel), and a non-monotone line search (Grippo, Lampariello and Lucidi 1986) on the
-residuals rejects steps that make the dual residual explode, as the steep gradients of CES
-complements with rho << 0 can. Ye (2008), "A path to the Arrow-Debreu competitive market
-equilibrium" (Math. Programming 111), follows a central path of the same kind for Fisher and
-exchange markets; first-order methods on the same program (Gao and Kroer, NeurIPS 2020) take
-many more, cheaper steps.
-
-The method stops when the primal and dual residuals and the complementarity gap, each in the
-units of what it changes (`_measures`), are below `accuracy`; the certificate (`finished`)
-then judges the point, and if it does not hold at the caller's tolerance the target is
-tightened and the path followed further, as long as steps remain and they make progress.
-Extremely strong complements (rho near -50) with supplies of very different magnitudes, whose
-coefficients then span hundreds of orders of magnitude, may stall: the certificate says so.
+Public beside `Program`: `NewtonFailure` (a step could not be taken) and its subclass
+`NoDescent` (no step along a direction reduces the merit), `HALVINGS` (how many times the line
+search halves a step before giving up) and `centring` (the complementarity right-hand side of
+a Newton step), which the tests use to rebuild a step's right-hand side and count its trials.
 """
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import scipy.linalg as la
@@ -69,23 +25,17 @@ import scipy.sparse as sp
 from numba import njit
 from scipy.linalg.blas import dsyrk
 
-from gebench.markets import CES, LEONTIEF, LINEAR, Economy, certify, make_economy
+from gebench.markets import CES, LEONTIEF, LINEAR, Economy
 
-from .base import Outcome, Solver, in_unit_supply
-from .judging import finished
-from .params import AT_LEAST_ONE, FRACTION
 
 _WINDOW = 6               # the non-monotone line search compares with the worst of this many merits
 _GROWTH = 10.0            # ... but never more than this many times the current one
-_PATIENCE = 100           # Newton steps without a 10% better residual before the path is given up,
-_PATIENCE_TIGHT = 10      # and once `accuracy` was met but the certificate asked for more
 _REFINE = 3               # rounds of iterative refinement of a Newton direction, at most,
 _REFINED = 1e-10          # until its residual is below this fraction of its right-hand side
-_HALVINGS = 40            # a step is halved at most this many times
+HALVINGS = 40             # a step is halved at most this many times
 _LAG = 1e-3               # the centring target stays above this fraction of the infeasibility
 _DENSE_SCHUR = 0.05       # above this fill of the agents x goods matrix the Schur complement uses BLAS,
 _DENSE_CELLS = 2 ** 25    # if that matrix has at most this many cells (256 MB)
-_MAX_GOODS = 10_000       # the m x m Schur complement of more goods would not fit in memory
 
 
 # ---------------------------------------------------------------------------------------------
@@ -326,7 +276,7 @@ class NewtonFailure(Exception):
     """A Newton step could not be taken (a failed factorisation, a non-finite direction)."""
 
 
-class _NoDescent(NewtonFailure):
+class NoDescent(NewtonFailure):
     """No step along a direction decreases the line search's merit."""
 
 
@@ -351,7 +301,7 @@ def _product_after(v, dv, y, dy, alpha):
 
 
 @njit(cache=True)
-def _centring(omega, target, v, y, dv, dy, out):
+def centring(omega, target, v, y, dv, dy, out):
     """out = target omega - v y - dv dy: the complementarity right-hand side (dv = dy = 0 for
     the predictor), with each pair's weight omega on the central path (0 on placeholders)."""
     for k in range(v.shape[0]):
@@ -450,14 +400,14 @@ class Program:
         self.rp = np.zeros(m)
         self.steps = 0
         self.merits = []
-        self._start()
+        self.start()
 
     def budgets(self, economy: Economy) -> np.ndarray:
         """The budgets B_i of the program, scaled to mean 1."""
         return np.asarray(economy.budget, dtype=np.float64) / economy.budget.mean()
 
     # -- the starting point ---------------------------------------------------------------
-    def _start(self):
+    def start(self):
         """Half of each good is shared among the agents who want it in proportion to their
         budgets (a Leontief agent gets the largest utility within its parts), prices are uniform
         at the level that the budgets pay for the supply, and each bound dual is the price of
@@ -481,10 +431,15 @@ class Program:
         cost = np.bincount(self.agent, weights=self.a * self.p[self.indices], minlength=n)
         self.z = self.on * self.p[self.indices]
         self.zu = self.on_u * cost
-        self._fresh = False
-        self._measured = None
+        self.invalidate()
 
     # -- measures ---------------------------------------------------------------------------
+    def invalidate(self) -> None:
+        """Mark the point changed: the next `step` or `residuals` evaluates it again. Whoever
+        moves the variables (or the weights of the path, as `ExchangeProgram.reweigh` does)
+        calls this."""
+        self._fresh, self._measured = False, None
+
     def evaluate(self) -> None:
         """Blocks, the dual residual and the primal residual at the current point."""
         ok = _evaluate(self.leontief, self.expo, self.weight, self.indptr, self.indices, self.a, self.log_a,
@@ -647,8 +602,8 @@ class Program:
         mu = self.gap() / self.total
         rc_x, rc_u = np.empty_like(self.x), np.empty_like(self.u)
         zero_x, zero_u = np.zeros_like(self.x), np.zeros_like(self.u)
-        _centring(self.omega, 0.0, self.x, self.z, zero_x, zero_x, rc_x)
-        _centring(self.omega_u, 0.0, self.u, self.zu, zero_u, zero_u, rc_u)
+        centring(self.omega, 0.0, self.x, self.z, zero_x, zero_x, rc_x)
+        centring(self.omega_u, 0.0, self.u, self.zu, zero_u, zero_u, rc_u)
         affine = self.direction(factor, rc_x, rc_u, -self.s * self.p, 0.0, refine=False)   # only a predictor
         alpha = self._longest(affine)
         sigma = min(1.0, (self._complementarity_after(affine, alpha) / self.total / mu) ** 3)
@@ -657,21 +612,21 @@ class Program:
         # dual residual leaves the Schur complement with pivots of 1 / mu to cancel
         primal, dual, _ = self.residuals()
         target = max(sigma * mu, min(mu, _LAG * max(primal, dual) * self.weight.sum() / self.total))
-        _centring(self.omega, target, self.x, self.z, dx, dz, rc_x)
-        _centring(self.omega_u, target, self.u, self.zu, du, dzu, rc_u)
+        centring(self.omega, target, self.x, self.z, dx, dz, rc_x)
+        centring(self.omega_u, target, self.u, self.zu, du, dzu, rc_u)
         corrected = self.direction(factor, rc_x, rc_u, target * self.omega_s - self.s * self.p - ds * dp, target)
         eta = min(0.9999, max(0.9, 1.0 - 10.0 * mu))
         try:
-            return self._line_search(corrected, min(1.0, eta * self._longest(corrected)))
-        except _NoDescent:
+            return self.line_search(corrected, min(1.0, eta * self._longest(corrected)))
+        except NoDescent:
             pass
         # Mehrotra's second-order term can make the gap grow along the direction: fall back on
         # the plain centring direction to the current mu, along which only the residuals change
-        _centring(self.omega, mu, self.x, self.z, zero_x, zero_x, rc_x)
-        _centring(self.omega_u, mu, self.u, self.zu, zero_u, zero_u, rc_u)
+        centring(self.omega, mu, self.x, self.z, zero_x, zero_x, rc_x)
+        centring(self.omega_u, mu, self.u, self.zu, zero_u, zero_u, rc_u)
         centred = self.direction(factor, rc_x, rc_u, mu * self.omega_s - self.s * self.p, mu)
         self.steps -= 1                                    # the same factorisation, the same step
-        return self._line_search(centred, min(1.0, eta * self._longest(centred)))
+        return self.line_search(centred, min(1.0, eta * self._longest(centred)))
 
     def merit(self) -> float:
         """The line search's merit: the relative primal residual and gap of `residuals`, and the
@@ -681,7 +636,7 @@ class Program:
         dual = max(float(np.max(np.abs(self.rd))), float(np.max(np.abs(self.rd_u)))) / float(np.max(self.p))
         return primal + dual + gap
 
-    def _line_search(self, direction, alpha: float) -> float:
+    def line_search(self, direction, alpha: float) -> float:
         """Move along `direction` by alpha, halved until the merit (the sum of the relative primal
         and dual residuals and gap) is below the largest of its last `_WINDOW` values by a fraction
         of the step (a non-monotone search, Grippo, Lampariello and Lucidi 1986). The primal
@@ -693,21 +648,21 @@ class Program:
         self.steps += 1
         self.merits.append(self.merit())
         base = min(max(self.merits[-_WINDOW:]), _GROWTH * self.merits[-1])
-        return self._backtrack(direction, alpha, lambda merit, step: merit <= (1.0 - 1e-4 * step) * base,
+        return self.backtrack(direction, alpha, lambda merit, step: merit <= (1.0 - 1e-4 * step) * base,
                                "no step along the Newton direction reduces the residuals")
 
-    def _backtrack(self, direction, alpha: float, acceptable, failure: str) -> float:
-        """Move along `direction` by alpha, halved at most `_HALVINGS` times until
+    def backtrack(self, direction, alpha: float, acceptable, failure: str) -> float:
+        """Move along `direction` by alpha, halved at most `HALVINGS` times until
         `acceptable(merit, alpha)` holds at the evaluated point (merit infinite where the point
         cannot be evaluated); the accepted point is evaluated. If none is, the point is restored
-        and evaluated, and `_NoDescent(failure)` raised."""
+        and evaluated, and `NoDescent(failure)` raised."""
         variables = (self.x, self.u, self.s, self.z, self.zu, self.p)
         saved = [v.copy() for v in variables]
-        for _ in range(_HALVINGS):
+        for _ in range(HALVINGS):
             for v, v0, dv in zip(variables, saved, direction):
                 v[:] = v0
                 _move(v, dv, alpha)
-            self._fresh, self._measured = False, None
+            self.invalidate()
             try:
                 self.evaluate()
                 merit = self.merit()
@@ -718,9 +673,9 @@ class Program:
             alpha *= 0.5
         for v, v0 in zip(variables, saved):
             v[:] = v0
-        self._fresh, self._measured = False, None
+        self.invalidate()
         self.evaluate()
-        raise _NoDescent(failure)
+        raise NoDescent(failure)
 
     # -- the answer ---------------------------------------------------------------------------
     def values(self) -> np.ndarray:
@@ -736,93 +691,3 @@ class Program:
             allocation = np.zeros((self.n, self.m))
             allocation[self.agent, self.indices] = values
         return np.maximum(self.p, 0.0), allocation
-
-
-def newton_step(program: Program) -> float:
-    """One predictor-corrector Newton step of `program` (one m x m Cholesky); its step length."""
-    return program.step()
-
-
-class FisherInteriorPoint(Solver):
-    """Primal-dual interior point on the Eisenberg-Gale program, one m x m Cholesky per step.
-
-    `max_steps`: Newton steps allowed; `accuracy`: the relative residuals and complementarity
-    gap at which the path is left (tightened when the certificate asks for more).
-    """
-
-    name = "fisher-ipm"
-    models = frozenset({"fisher"})
-    utilities = frozenset({"linear", "cobb-douglas", "ces", "leontief"})
-    exact = True
-    sparse = True
-    parameters = {"max_steps": 200, "accuracy": 1e-10}
-    rules = {"max_steps": AT_LEAST_ONE, "accuracy": FRACTION}
-    program_class = Program
-
-    def skip(self, economy):
-        reason = super().skip(economy)
-        if reason is None and economy.n_goods > _MAX_GOODS:
-            return (f"{economy.n_goods} goods: each Newton step factors a dense {economy.n_goods} x "
-                    f"{economy.n_goods} matrix, more than {_MAX_GOODS} goods would not fit in memory")
-        return reason
-
-    def warm_up(self) -> None:
-        families = ["linear", "cobb-douglas", "ces", "ces", "leontief"]
-        tiny = make_economy("fisher", families, np.array([[1.0, 2.0, 0.5]] * 5),
-                            rho=[np.nan, np.nan, 0.5, -2.0, np.nan], budget=np.ones(5))
-        for economy in (tiny, tiny.to_sparse()):
-            self.run(economy, 1e-6, np.inf, 0)
-        # the dense-BLAS and the accumulated Schur complement
-        program = Program(tiny)
-        program.dense_schur = False
-        program.step()
-
-    @in_unit_supply
-    def run(self, economy: Economy, tol, deadline, seed):
-        return self._solve(economy, tol, deadline)
-
-    def _solve(self, economy: Economy, tol: float, deadline: float) -> Outcome:
-        max_steps = int(self.params["max_steps"])
-        target = float(self.params["accuracy"])
-        program = self.program_class(economy)
-
-        def stop(status, message=""):
-            prices, allocation = program.point()
-            return Outcome(status, prices, allocation, program.steps, message=message,
-                           extra={"newton_steps": program.steps})
-
-        stalled = 0
-        best = math.inf
-        patience = _PATIENCE
-        try:
-            while True:
-                primal, dual, gap = program.residuals()
-                worst = max(primal, dual, gap)
-                if not math.isfinite(worst):
-                    return stop("failed", "the point is not finite")
-                if worst <= target:
-                    prices, allocation = program.point()
-                    if certify(economy, prices / prices.sum(), allocation).worst <= tol or target < 1e-15:
-                        break
-                    target /= 100.0                              # the certificate asks for more
-                    patience = _PATIENCE_TIGHT                   # near rounding, progress is quick or none
-                if worst < 0.9 * best:
-                    best, stalled = worst, 0
-                else:
-                    stalled += 1
-                if stalled >= patience:
-                    break                                        # no progress: the certificate judges
-                if program.steps >= max_steps:
-                    return stop("max_iter", f"{program.steps} Newton steps, residual {worst:.3g}")
-                if time.perf_counter() >= deadline:
-                    return stop("timeout", f"after {program.steps} Newton steps, residual {worst:.3g}")
-                program.step()
-        except NewtonFailure as exc:
-            return stop("failed", f"{exc} after {program.steps} Newton steps")
-        prices, allocation = program.point()
-        message = f"{program.steps} Newton steps, residual {worst:.3g}"
-        if stalled >= patience:
-            message += ", no progress"
-        outcome = finished(economy, tol, prices, allocation, program.steps, message)
-        outcome.extra = {"newton_steps": program.steps}
-        return outcome

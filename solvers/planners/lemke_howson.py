@@ -14,9 +14,9 @@ the rule, and Brent's method detects the cycle. Floating-point pivoting runs in 
 pivoting uses the integer pivoting of Bareiss elimination (every entry stays an
 integer, divided by the previous pivot), as in von Stengel's lrs-style
 implementations, on FLINT integer matrices where python-flint is installed (the
-`exact` extra; 2.3x the speed of Python integers on Morris's game of d = 20, and 7.9x
-pygambit's rational `lcp_solve` there: README, "Exact pivoting") and on Python integers otherwise;
-records say which (`integers`). The economy form maps to the game by
+`exact` extra; faster than Python integers and than pygambit's rational `lcp_solve` on the
+same paths: `benchmarks/perf/test_exact_pivots.py` times the three, its stored run is
+results/exact-pivots.json) and on Python integers otherwise; records say which (`integers`). The economy form maps to the game by
 Codenotti, Saberi, Varadarajan and Ye (2006), see `gebench.markets.games`.
 """
 from __future__ import annotations
@@ -30,8 +30,8 @@ from numba import njit
 from gebench.markets import Economy, InputError, certify
 from gebench.markets.games import GameForm, equilibrium_from_nash, game_of, lcm_of_denominators
 
-from .base import Outcome, Solver
-from .params import AT_LEAST_ONE, Choice, Either, Range
+from ..base import Outcome, Solver
+from ..kernels.params import AT_LEAST_ONE, Choice, Either, Range
 
 _CHUNK = 256
 
@@ -313,7 +313,7 @@ WELL_CONDITIONED = 1e4     # payoffs within this ratio: a float path's end maps 
 COMPLEMENTARY = 1e-9       # the residual of a path's end accepted as complementary
 
 
-def _settled(form: GameForm, x, y) -> bool:
+def settled(form: GameForm, x, y) -> bool:
     """Whether a float path's end needs no certificate before the judge's: the game's payoffs
     lie within a ratio of `WELL_CONDITIONED` (random games, 1 to 1000), and (x, y) is
     complementary to `COMPLEMENTARY`: feasible, and each side's constraint tight wherever the
@@ -335,7 +335,7 @@ class LemkeHowson(Solver):
     `arithmetic`: "auto" pivots in floats, checks the answer and, if it fails, follows
     the path again in exact integers; "float" or "exact" force one. The check is the
     certificate, except on a well-conditioned game (payoffs within a ratio of 1e4) whose
-    float end is complementary to 1e-9 (`_settled`): there the judge's certificate is the
+    float end is complementary to 1e-9 (`settled`): there the judge's certificate is the
     only one, and a refusal is recorded as `failed` without an exact retry. `dropped` is the label the path starts by dropping, or "all": every
     label's path, with each one's pivots recorded.
 
@@ -427,7 +427,7 @@ class LemkeHowson(Solver):
                 return Outcome(status, iterations=pivots, extra=extra,
                                message="" if status != "failed" else "unbounded ray: payoffs not positive?")
             prices, allocation = equilibrium_from_nash(economy, form, x, y)
-            if not certify_end and (mode != "auto" or (arithmetic == "float" and _settled(form, x, y))):
+            if not certify_end and (mode != "auto" or (arithmetic == "float" and settled(form, x, y))):
                 # nothing to fall back on, or a well-conditioned game's complementary point:
                 # the judge's certificate decides, computed once
                 return Outcome("converged", prices, allocation, pivots, extra=extra)

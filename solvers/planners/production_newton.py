@@ -31,9 +31,9 @@ import numpy as np
 from gebench.markets import Economy, certify, demand
 from gebench.markets.production import plan_of
 
-from .base import Outcome, Solver
-from .log_prices import forward_jacobian
-from .params import AT_LEAST_ONE, Choice
+from ..base import Outcome, Solver
+from ..kernels.log_prices import forward_jacobian
+from ..kernels.params import AT_LEAST_ONE, Choice
 
 
 _LOG_RANGE = 50.0      # prices within e^50 of the numeraire's: demands stay finite
