@@ -131,21 +131,8 @@ def _cmd_solvers(args) -> int:
     return 0
 
 
-def _draw(records: list[dict], run_dir: Path, budget, title: str) -> list[Path]:
-    """Every plot of a run, and the fitted growth of the game families on stderr."""
-    from .analysis import describe_fit, growth_fits
-    from .plot import plot_accuracy, plot_hard, plot_profile, plot_scaling
-    from .plot_market import plot_market
-    written = (plot_scaling(records, run_dir, budget, title) + plot_scaling(records, run_dir, budget, title, "iterations")
-               + plot_hard(records, run_dir, budget)
-               + plot_accuracy(records, run_dir) + plot_profile(records, run_dir)
-               + plot_market(records, run_dir, budget))
-    for ladder, solver, value, law in growth_fits(records):
-        print(f"{ladder}: {solver} {value}: {describe_fit(law, 'd')}", file=sys.stderr)
-    return written
-
-
 def _cmd_run(args) -> int:
+    from .figures import draw_all
     from .records import NOT_RUN, RunDirectory, read_runs
     from .runner import run_suite, worker_cap
     from .suite import load_suite, read_suite
@@ -180,7 +167,7 @@ def _cmd_run(args) -> int:
                                                                               file=sys.stderr))
         records = read_runs(out)
         if not args.no_plot and any(r["status"] not in NOT_RUN for r in records):
-            _draw(records, out, suite.time_budget, f"suite {suite.name}")
+            draw_all(records, out, suite.time_budget, f"suite {suite.name}")
         return out
 
     if args.profile:
@@ -230,6 +217,7 @@ def _dry_run(suite, reference: Path | None, extra: list[str] = ()) -> str:
 
 
 def _cmd_plot(args) -> int:
+    from .figures import draw_all
     from .plot import plot_overlay
     from .records import read_meta, read_runs
     runs = {}
@@ -246,7 +234,7 @@ def _cmd_plot(args) -> int:
             print(path)
         return 0
     meta = read_meta(first)
-    for path in _draw(runs[first.name], first, meta.get("time_budget"), f"suite {meta.get('suite', '?')}"):
+    for path in draw_all(runs[first.name], first, meta.get("time_budget"), f"suite {meta.get('suite', '?')}"):
         print(path)
     return 0
 

@@ -25,6 +25,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from .market import at_time, final, instance_of, references, timeline, welfare_records  # noqa: E402
+from .figures import figure  # noqa: E402
 from .plot import save_figure, say  # noqa: E402
 from .records import size_of  # noqa: E402
 
@@ -38,6 +39,11 @@ def _colours(solvers) -> dict:
 
 def _safe(label: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in label)
+
+
+@figure("market")
+def _market_figure(records: list[dict], out_dir: Path, budget: float | None, title: str) -> list[Path]:
+    return plot_market(records, out_dir, budget)
 
 
 def plot_market(records: list[dict], out_dir: Path, budget: float | None) -> list[Path]:
