@@ -8,13 +8,13 @@ import sys
 from pathlib import Path
 
 from gebench.markets import InputError, certify, dumps, load
-from gebench.markets.certificate import check_point, check_tolerance
+from gebench.markets.certificate import check_point, check_seconds, check_tolerance
 from gebench.markets.classic import CLASSICS
-from gebench.markets.generators import FAMILIES, build, estimate_mb, generate
+from gebench.markets.generators import FAMILIES, build, generate
 from gebench.markets.io import check_output_path, load_point, to_json, write_atomic
 from gebench.markets.welfare import welfare
 
-from .suite import machine_memory_mb
+from .suite import check_fits
 
 
 def _cmd_generate(args) -> int:
@@ -25,14 +25,14 @@ def _cmd_generate(args) -> int:
     elif FAMILIES[args.family].is_game:
         if args.size is None:
             raise InputError(f"--size: {args.family} is sized by the game dimension d; give --size D")
-        _fits(args.family, 2 * args.size, 2 * args.size, 1.0, "--size")
+        check_fits(args.family, 2 * args.size, 2 * args.size, 1.0, "--size")
         economy = build(args.family, args.size, args.seed)
     else:
         if args.agents is None or args.goods is None:
             raise InputError(f"--agents, --goods: {args.family} needs both")
         if args.agents < 1 or args.goods < 1:
             raise InputError(f"--agents, --goods: must be >= 1, got {args.agents} and {args.goods}")
-        _fits(args.family, args.agents, args.goods, args.density, "--agents, --goods")
+        check_fits(args.family, args.agents, args.goods, args.density, "--agents, --goods")
         economy = generate(args.family, args.agents, args.goods, args.seed, args.density, args.rho)
     text = dumps(economy) + "\n"
     if args.output in (None, "-"):
@@ -42,14 +42,6 @@ def _cmd_generate(args) -> int:
     return 0
 
 
-def _fits(family: str, agents: int, goods: int, density: float, option: str) -> None:
-    """Refuse, before anything is drawn, an economy larger than this machine's memory."""
-    need, machine = estimate_mb(family, agents, goods, density), machine_memory_mb()
-    if machine is not None and need > machine:
-        raise InputError(f"{option}: {family} with {agents} x {goods} needs about {need:,.0f} MiB, "
-                         f"more than this machine's {machine:,.0f} MiB")
-
-
 def _cmd_solve(args) -> int:
     """Solve in a worker process (`gebench.isolation.solve_isolated`), so that the time limit
     and the warm-up limit hold; exit 1, with one line, when the solver's process ends without a result."""
@@ -57,7 +49,7 @@ def _cmd_solve(args) -> int:
     from gebench.solvers.judging import check_runnable
 
     from .isolation import WorkerLost, solve_isolated
-    check_tolerance(args.warm_up_limit, "--warm-up-limit")
+    check_seconds(args.warm_up_limit, "--warm-up-limit")
     economy = load(args.file)
     solver = create(args.solver)
     check_runnable(solver, economy)
@@ -87,9 +79,8 @@ def _cmd_verify(args) -> int:
     else:
         reference, reference_prices = _equilibrium(economy, args.equilibrium, args.tol) if args.equilibrium else (None, None)
         allocation = check_point(economy, prices, allocation)[1]
-        measures = welfare(economy, allocation, reference, reference_prices, supply_tol=args.tol).to_dict()
-        if reference is None:
-            del measures["gains_mean"], measures["gains_worst"], measures["gains_total"]
+        measures = welfare(economy, allocation, reference, reference_prices,
+                           supply_tol=args.tol).to_dict(gains=reference is not None)
         if "infeasible" in measures:
             print(f"gebench: verify: {measures['infeasible']}", file=sys.stderr)
         report["welfare"] = measures
@@ -143,7 +134,7 @@ def _cmd_run(args) -> int:
         if not resumed.suite_file.is_file():
             raise InputError(f"--resume: {args.resume} is not a run directory (no suite.toml)")
         suite = read_suite(resumed.suite_file, str(resumed.read_meta().get("suite", "suite")))
-        extra = list(dict.fromkeys(_stored_solvers(Path(args.resume)) + list(args.solver)))
+        extra = list(dict.fromkeys(resumed.extra_solvers() + list(args.solver)))
     else:
         suite = load_suite(args.suite or "quick")
         extra = list(args.solver)
@@ -155,7 +146,11 @@ def _cmd_run(args) -> int:
     if args.estimate_from is not None and not RunDirectory(args.estimate_from).has_runs():
         raise InputError(f"--estimate-from: {args.estimate_from} is not a run directory (no runs.jsonl)")
     if args.dry_run:
-        print(_dry_run(suite, Path(args.estimate_from) if args.estimate_from else None, extra))
+        from gebench.solvers import create
+
+        from .runner import make_plan
+        plan = make_plan(suite, [create(spec) for spec in extra])
+        print(*plan.describe(), *plan.estimate(Path(args.estimate_from) if args.estimate_from else None), sep="\n")
         return 0
     if args.profile and not args.in_process:
         raise InputError("--profile: goes with --in-process (runs in worker processes are not profiled)")
@@ -178,42 +173,6 @@ def _cmd_run(args) -> int:
         out = sweep()
     print(out)
     return 0
-
-
-def _stored_solvers(run_dir: Path) -> list[str]:
-    """The `--solver` specs an interrupted run was started with, from its meta.json."""
-    from .records import read_meta
-    specs = read_meta(run_dir).get("extra_solvers", [])
-    if not (isinstance(specs, list) and all(isinstance(spec, str) for spec in specs)):
-        raise InputError(f"{run_dir / 'meta.json'}: extra_solvers: expected a list of solver specs")
-    return specs
-
-
-def _dry_run(suite, reference: Path | None, extra: list[str] = ()) -> str:
-    """The planned runs per ladder, and how long they should take: at most every run's full
-    budget; and, from a reference run directory, the seconds those same runs took there."""
-    from collections import defaultdict
-
-    from gebench.solvers import create
-
-    from .records import read_runs, run_key
-    from .runner import make_plan
-    plan = make_plan(suite, [create(spec) for spec in extra])
-    lines = plan.describe()
-    planned = plan.runs
-    lines.append(f"{len(planned)} runs; at most {len(planned) * suite.time_budget / 60:.0f} min "
-                 f"if every run used its whole budget (the wall rule skips most of that)")
-    if reference is not None:
-        seen = defaultdict(list)
-        for r in read_runs(reference):
-            seen[run_key(r)].append((r["seconds"] or 0.0) + (r.get("setup_seconds") or 0.0))
-        known = [k for k in planned if k in seen]
-        seconds = sum(min(seen[k][0], suite.time_budget * 1.5) for k in known)
-        unknown = len(planned) - len(known)
-        lines.append(f"estimate from {reference}: {seconds / 60:.1f} min for the {len(known)} runs it has"
-                     + (f", plus up to {unknown * suite.time_budget / 60:.0f} min for {unknown} it does not"
-                        if unknown else ""))
-    return "\n".join(lines)
 
 
 def _cmd_plot(args) -> int:
@@ -341,9 +300,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        for name in ("tol", "time_limit"):
-            if getattr(args, name, None) is not None:
-                check_tolerance(getattr(args, name), f"--{name.replace('_', '-')}")
+        if getattr(args, "tol", None) is not None:
+            check_tolerance(args.tol, "--tol")
+        if getattr(args, "time_limit", None) is not None:
+            check_seconds(args.time_limit, "--time-limit")
     except InputError as exc:
         print(f"gebench: error: {exc}", file=sys.stderr)
         return 2

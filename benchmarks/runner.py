@@ -69,6 +69,26 @@ class Plan:
             lines.append(f"  {name} is unavailable here and runs nothing: {reason}")
         return lines
 
+    def estimate(self, reference: Path | None = None) -> list[str]:
+        """How long the plan should take, as lines: at most every run's full budget; and, from
+        a reference run directory, the seconds those same runs took there (a run there that
+        overran its budget counts 1.5 budgets at most)."""
+        budget = self.suite.time_budget
+        planned = self.runs
+        lines = [f"{len(planned)} runs; at most {len(planned) * budget / 60:.0f} min "
+                 f"if every run used its whole budget (the wall rule skips most of that)"]
+        if reference is not None:
+            seen: dict[tuple, list[float]] = {}
+            for r in read_runs(reference):
+                seen.setdefault(run_key(r), []).append((r["seconds"] or 0.0) + (r.get("setup_seconds") or 0.0))
+            known = [k for k in planned if k in seen]
+            seconds = sum(min(seen[k][0], budget * 1.5) for k in known)
+            unknown = len(planned) - len(known)
+            lines.append(f"estimate from {reference}: {seconds / 60:.1f} min for the {len(known)} runs it has"
+                         + (f", plus up to {unknown * budget / 60:.0f} min for {unknown} it does not"
+                            if unknown else ""))
+        return lines
+
     @property
     def runs(self) -> list[tuple]:
         """(ladder label, size, seed, solver) of every run the suite asks for, in run order."""

@@ -92,13 +92,23 @@ class Certificate:
 
 
 def check_tolerance(tol, where: str = "tolerance") -> float:
-    """`tol` as a float, or `InputError`: a tolerance (or a time limit) is a finite number > 0;
-    NaN or infinity would let every point pass."""
+    """`tol` as a float, or `InputError`: a tolerance is a finite number > 0; NaN or
+    infinity would let every point pass. Time limits have `check_seconds`."""
     if isinstance(tol, bool) or not isinstance(tol, (int, float, np.floating, np.integer)):
         raise InputError(f"{where}: must be a finite number > 0, got {tol!r}")
     if not (math.isfinite(tol) and tol > 0):
         raise InputError(f"{where}: must be a finite number > 0, got {tol}")
     return float(tol)
+
+
+def check_seconds(seconds, where: str = "time limit") -> float:
+    """`seconds` as a float, or `InputError`: a time limit is a finite number of seconds > 0
+    (none, or an infinite one, would let a run hang the sweep)."""
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float, np.floating, np.integer)):
+        raise InputError(f"{where}: must be a finite number of seconds > 0, got {seconds!r}")
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise InputError(f"{where}: must be a finite number of seconds > 0, got {seconds}")
+    return float(seconds)
 
 
 def check_point(economy: Economy, prices, allocation):

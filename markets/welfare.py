@@ -87,11 +87,16 @@ class Welfare:
     gains_total: float | None = None
     infeasible: str = ""
 
-    def to_dict(self) -> dict:
-        """The measures by name; with `infeasible`, why they are all None."""
+    def to_dict(self, gains: bool = True) -> dict:
+        """The measures by name; with `infeasible`, why they are all None. `gains=False`
+        leaves out the gains shares (gains_mean, gains_worst, gains_total), for a report
+        measured without an equilibrium to hold them against."""
         doc = asdict(self)
         if not self.infeasible:
             del doc["infeasible"]
+        if not gains:
+            for key in ("gains_mean", "gains_worst", "gains_total"):
+                del doc[key]
         return doc
 
 
