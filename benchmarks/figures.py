@@ -31,7 +31,7 @@ def figure(name: str) -> Callable[[Figure], Figure]:
 
 def registered() -> dict[str, Figure]:
     """Every figure by name, the built-in ones (`gebench.plot`, `gebench.plot_outcomes`) loaded."""
-    from . import plot, plot_market  # noqa: F401  (their decorators register the built-in figures)
+    from . import plot, plot_outcomes  # noqa: F401  (their decorators register the built-in figures)
     return dict(FIGURES)
 
 

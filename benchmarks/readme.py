@@ -28,7 +28,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
-from .market import race
+from .outcomes import race
 from .records import NOT_RUN, read_runs, size_of
 from .summary import largest_text, summarise
 
@@ -127,7 +127,7 @@ def _share(value) -> str:
 def market_table(run_dir: Path) -> str:
     """Per economy size: what bilateral exchange delivered at its end and by the time each
     exact method finished (or stopped), and what the Hahn process delivered at its end;
-    medians over the seeds (`gebench.market.race`)."""
+    medians over the seeds (`gebench.outcomes.race`)."""
     records = read_runs(run_dir)
     hahn = {(row["ladder"], row["size"]): row for row in race(records, "hahn-process")}
     rows = defaultdict(list)
