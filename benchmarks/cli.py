@@ -216,12 +216,24 @@ def _cmd_results(args) -> int:
     return 0
 
 
+def _families_epilog() -> str:
+    """The registered families (`gebench.markets.families`), each with what sizes it and the
+    package it came from, and one line per plugin family that failed to load."""
+    from gebench.markets.families import load_errors, origin
+    lines = ["families (entry-point group gebench.families):"]
+    lines += [f"  {name:<24} sized by {family.size_name:<6} [{origin(name)}]" for name, family in FAMILIES.items()]
+    lines += [f"failed to load: {line}" for line in load_errors()]
+    return "\n".join(lines)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gebench", description="General-equilibrium complexity benchmark")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("generate", help="write a family's economy, or a classic one (format 1)")
-    p.add_argument("family", choices=sorted(FAMILIES) + sorted(CLASSICS))
+    p = sub.add_parser("generate", help="write a family's economy, or a classic one (format 1)",
+                       epilog=_families_epilog(), formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("family", choices=sorted(FAMILIES) + sorted(CLASSICS), metavar="FAMILY",
+                   help="a registered family (below) or a classic economy: " + ", ".join(sorted(CLASSICS)))
     p.add_argument("--agents", type=int, help="random families: number of agents")
     p.add_argument("--goods", type=int, help="random families: number of goods")
     p.add_argument("--size", type=int, help="game families: the game dimension d (2d agents and goods)")

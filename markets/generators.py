@@ -21,6 +21,8 @@ import scipy.sparse as sp
 
 from .economy import UTILITY_CODES, Economy
 from .errors import InputError
+from .families import Families
+from .families import get as get_family
 from .games import hard_game, leontief_from_game, random_game, svs_game
 from .production import Producer
 
@@ -237,24 +239,29 @@ class GameFamily:
         return leontief_from_game(R, C, name=name, meta=meta)
 
 
-FAMILIES: dict[str, RandomFamily | GameFamily] = {
-    f"{model}-{utility}": RandomFamily(model, utility, 0.5 if utility == "ces" else None)
-    for model in ("fisher", "exchange")
-    for utility in ("linear", "cobb-douglas", "ces", "leontief")
-}
-FAMILIES["ces-complements"] = RandomFamily("exchange", "ces", default_rho=-2.0, max_rho=-1.0)
-FAMILIES["production-activity"] = ProductionFamily("exchange", "cobb-douglas", technology="activity")
-FAMILIES["production-ces"] = ProductionFamily("exchange", "cobb-douglas", default_rho=0.5, technology="ces")
-FAMILIES["leontief-game"] = GameFamily("random")
-FAMILIES["leontief-game-morris"] = GameFamily("morris")
-FAMILIES["leontief-game-svs"] = GameFamily("svs")
-FAMILIES["leontief-game-hard"] = FAMILIES["leontief-game-morris"]   # its first name, kept for stored runs
+# The built-in families. Each registers under its name through the entry-point group
+# "gebench.families" (pyproject.toml), as a plugin's would; `FAMILIES` is that registry
+# (`gebench.markets.families`), discovered on first use.
+FISHER_LINEAR = RandomFamily("fisher", "linear")
+FISHER_COBB_DOUGLAS = RandomFamily("fisher", "cobb-douglas")
+FISHER_CES = RandomFamily("fisher", "ces", 0.5)
+FISHER_LEONTIEF = RandomFamily("fisher", "leontief")
+EXCHANGE_LINEAR = RandomFamily("exchange", "linear")
+EXCHANGE_COBB_DOUGLAS = RandomFamily("exchange", "cobb-douglas")
+EXCHANGE_CES = RandomFamily("exchange", "ces", 0.5)
+EXCHANGE_LEONTIEF = RandomFamily("exchange", "leontief")
+CES_COMPLEMENTS = RandomFamily("exchange", "ces", default_rho=-2.0, max_rho=-1.0)
+PRODUCTION_ACTIVITY = ProductionFamily("exchange", "cobb-douglas", technology="activity")
+PRODUCTION_CES = ProductionFamily("exchange", "cobb-douglas", default_rho=0.5, technology="ces")
+LEONTIEF_GAME = GameFamily("random")
+LEONTIEF_GAME_MORRIS = GameFamily("morris")       # also registered as leontief-game-hard, its first name
+LEONTIEF_GAME_SVS = GameFamily("svs")
+
+FAMILIES = Families()
 
 
 def _family(family: str):
-    if family not in FAMILIES:
-        raise InputError(f"family: unknown {family!r}; known: {', '.join(sorted(FAMILIES))}")
-    return FAMILIES[family]
+    return get_family(family)
 
 
 def generate(family: str, agents: int, goods: int, seed: int = 0, density: float = 1.0,
@@ -262,7 +269,7 @@ def generate(family: str, agents: int, goods: int, seed: int = 0, density: float
     """A random economy of a family sized by agents and goods (see `FAMILIES`); `sparse`
     draws it as CSR matrices (another draw than the dense economy of the same seed)."""
     fam = _family(family)
-    if not isinstance(fam, RandomFamily):
+    if fam.is_game:
         raise InputError(f"family: {family} is sized by d, not by agents and goods; use build()")
     return fam(agents, goods, seed, density, rho, name=family, sparse=sparse)
 
