@@ -198,8 +198,48 @@ def run_suite(suite: Suite, results: Path = Path("results"), extra_solvers: list
     run in order, so the wall rule decides exactly as in a sequential sweep. A solver whose
     warm-up raises is declined for the whole sweep with the warm-up's message, like one that
     is unavailable, and so is one whose warm-up in a worker process overstays the suite's
-    `warm_up_budget` (the worker is killed; the reason says so). `announce` is called with
-    the final plan before the first run. Returns the run directory."""
+    `warm_up_budget` (the worker is killed; the reason says so).
+
+    Parameters
+    ----------
+    suite : Suite
+        The suite to run (for a resume, the one stored in the run directory).
+    results : Path, optional
+        The parent directory of the new run directory; made if missing.
+    extra_solvers : list of Solver or str, optional
+        Solvers that join every ladder whose economies they accept.
+    progress : bool or None, optional
+        Show a progress bar; None shows one on a terminal.
+    resume : Path or None, optional
+        An interrupted run directory to finish instead of starting a new one.
+    isolate : bool, optional
+        Run each solver in a worker process (hard budgets, crash protection); False runs
+        them in this process.
+    workers : int, optional
+        Runs at once.
+    executor : {"local", "dask"}, optional
+        Local worker processes, or a dask.distributed cluster.
+    scheduler : str or None, optional
+        With ``executor="dask"``, the address of an existing cluster's scheduler.
+    announce : callable or None, optional
+        Called with the final `Plan` before the first run.
+
+    Returns
+    -------
+    Path
+        The run directory.
+
+    Raises
+    ------
+    InputError
+        If `results` cannot hold a run directory, `resume` is not a run directory or is in
+        use by another gebench process, or a solver spec or the plan is refused.
+    Interrupted
+        On Ctrl-C or SIGTERM (`Terminated`) during the sweep, with the run directory to
+        resume.
+    WriteFailed
+        If a record cannot be written (a full disk).
+    """
     specs = [s for s in extra_solvers if isinstance(s, str)]
     results = Path(results)
     if results.exists() and not results.is_dir():

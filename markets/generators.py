@@ -266,8 +266,34 @@ def _family(family: str):
 
 def generate(family: str, agents: int, goods: int, seed: int = 0, density: float = 1.0,
              rho: float | None = None, sparse: bool = False) -> Economy:
-    """A random economy of a family sized by agents and goods (see `FAMILIES`); `sparse`
-    draws it as CSR matrices (another draw than the dense economy of the same seed)."""
+    """A random economy of a family sized by agents and goods, seeded and reproducible.
+
+    Parameters
+    ----------
+    family : str
+        A registered family sized by agents (see `FAMILIES`), not a game family.
+    agents, goods : int
+        Its number of agents and of goods.
+    seed : int, optional
+        The seed; mixed with the family's name by a stable hash (`stable_seed`).
+    density : float, optional
+        The share of goods each agent wants, in (0, 1]; every good is wanted by someone.
+    rho : float, optional
+        The CES exponent (CES families only; default the family's).
+    sparse : bool, optional
+        Draw it as CSR matrices (another draw than the dense economy of the same seed).
+
+    Returns
+    -------
+    Economy
+        The economy, named by `family`, with the parameters of its draw in `meta`.
+
+    Raises
+    ------
+    InputError
+        If the family is unknown, is sized by the game dimension d (use `build`), or a
+        parameter is out of its range.
+    """
     fam = _family(family)
     if fam.is_game:
         raise InputError(f"family: {family} is sized by d, not by agents and goods; use build()")
@@ -290,5 +316,36 @@ def estimate_mb(family: str, agents: int, goods: int, density: float = 1.0, spar
 
 def build(family: str, size: int, seed: int = 0, goods_per_agent: float = 1.0, density: float = 1.0,
           rho: float | None = None, sparse: bool = False) -> Economy:
-    """An economy of any family from its one size parameter (agents, or d for game families)."""
+    """An economy of any family from its one size parameter.
+
+    Parameters
+    ----------
+    family : str
+        A registered family (see `FAMILIES`).
+    size : int
+        The number of agents, or the game dimension d for a game family (2d agents and goods).
+    seed : int, optional
+        The seed (ignored by the deterministic game families).
+    goods_per_agent : float, optional
+        Goods = round(goods_per_agent * agents), for families sized by agents.
+    density, rho, sparse : optional
+        As `generate` takes them; game families take none of them.
+
+    Returns
+    -------
+    Economy
+        The economy, named by `family`.
+
+    Raises
+    ------
+    InputError
+        If the family is unknown, or a parameter is out of range or does not apply to it.
+
+    References
+    ----------
+    .. [1] B. Codenotti, A. Saberi, K. Varadarajan and Y. Ye, "Leontief economies encode
+       nonzero sum two-player games", SODA 2006 (the game families' economies).
+    .. [2] R. Savani and B. von Stengel, "Hard-to-solve bimatrix games", Econometrica
+       74(2), 2006 (`leontief-game-svs`).
+    """
     return _family(family).build(size, seed, goods_per_agent, density, rho, name=family, sparse=sparse)
