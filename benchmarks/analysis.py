@@ -21,15 +21,16 @@ flexible reading of a short, curved series; its prediction of held-out data does
 from __future__ import annotations
 
 import math
+import sys
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import TextIO
 
 import numpy as np
 
 from gebench.markets.certificate import RESOLUTION
 
-from .records import NOT_RUN as NOT_ATTEMPTED
-from .records import size_of
+from .records import NOT_RUN, size_of
 
 MIN_FIT_SIZES = 4          # a fit needs at least this many sizes
 MARGINAL = 0.8             # a run within 20% of its budget leaves a wall marginal
@@ -66,7 +67,7 @@ def scaling_series(records: list[dict], value: str = "seconds") -> dict:
     that stopped unconverged for another reason, and "runs": {size: number attempted}."""
     grouped = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
     for r in records:
-        if r["status"] not in NOT_ATTEMPTED:
+        if r["status"] not in NOT_RUN:
             grouped[r["ladder"]][r["solver"]][size_of(r)].append(r)
     series = {}
     for ladder, by_solver in grouped.items():
@@ -222,6 +223,13 @@ def growth_fits(records: list[dict]) -> list[tuple[str, str, str, Fit]]:
     return rows
 
 
+def report_growth(records: list[dict], stream: TextIO | None = None) -> None:
+    """Say the fitted growth of the game families (`growth_fits`) on `stream` (stderr), one
+    line per ladder, solver and value, as `gebench run` and `gebench plot` print it."""
+    for ladder, solver, value, law in growth_fits(records):
+        print(f"{ladder}: {solver} {value}: {describe_fit(law, 'd')}", file=stream or sys.stderr)
+
+
 @dataclass(frozen=True)
 class Wall:
     """How far a solver got on a ladder: `largest`, the largest size solved on every seed it
@@ -237,7 +245,7 @@ class Wall:
 
 def wall_of(runs: list[dict]) -> Wall:
     """The `Wall` of one (ladder, solver)'s records."""
-    attempted = [r for r in runs if r["status"] not in NOT_ATTEMPTED]
+    attempted = [r for r in runs if r["status"] not in NOT_RUN]
     largest = None
     for size in sorted({size_of(r) for r in attempted}):
         here = [r for r in attempted if size_of(r) == size]
@@ -269,7 +277,7 @@ def performance_profile(records: list[dict]) -> dict[str, Profile]:
     once per solver is one instance."""
     runs = defaultdict(lambda: defaultdict(dict))
     for r in records:
-        if r["status"] not in NOT_ATTEMPTED:
+        if r["status"] not in NOT_RUN:
             runs[r["ladder"]][(size_of(r), r["seed"])][r["solver"]] = (
                 r["seconds"] if r["status"] == "converged" else math.inf)
     profiles = {}

@@ -8,13 +8,13 @@ import sys
 from pathlib import Path
 
 from gebench.markets import InputError, certify, dumps, load
-from gebench.markets.certificate import check_point, check_tolerance
+from gebench.markets.certificate import check_point, check_seconds, check_tolerance
 from gebench.markets.classic import CLASSICS
-from gebench.markets.generators import FAMILIES, build, estimate_mb, generate
+from gebench.markets.generators import FAMILIES, build, generate
 from gebench.markets.io import check_output_path, load_point, to_json, write_atomic
 from gebench.markets.welfare import welfare
 
-from .suite import machine_memory_mb
+from .suite import check_fits
 
 
 def _cmd_generate(args) -> int:
@@ -25,14 +25,14 @@ def _cmd_generate(args) -> int:
     elif FAMILIES[args.family].is_game:
         if args.size is None:
             raise InputError(f"--size: {args.family} is sized by the game dimension d; give --size D")
-        _fits(args.family, 2 * args.size, 2 * args.size, 1.0, "--size")
+        check_fits(args.family, 2 * args.size, 2 * args.size, 1.0, "--size")
         economy = build(args.family, args.size, args.seed)
     else:
         if args.agents is None or args.goods is None:
             raise InputError(f"--agents, --goods: {args.family} needs both")
         if args.agents < 1 or args.goods < 1:
             raise InputError(f"--agents, --goods: must be >= 1, got {args.agents} and {args.goods}")
-        _fits(args.family, args.agents, args.goods, args.density, "--agents, --goods")
+        check_fits(args.family, args.agents, args.goods, args.density, "--agents, --goods")
         economy = generate(args.family, args.agents, args.goods, args.seed, args.density, args.rho)
     text = dumps(economy) + "\n"
     if args.output in (None, "-"):
@@ -42,14 +42,6 @@ def _cmd_generate(args) -> int:
     return 0
 
 
-def _fits(family: str, agents: int, goods: int, density: float, option: str) -> None:
-    """Refuse, before anything is drawn, an economy larger than this machine's memory."""
-    need, machine = estimate_mb(family, agents, goods, density), machine_memory_mb()
-    if machine is not None and need > machine:
-        raise InputError(f"{option}: {family} with {agents} x {goods} needs about {need:,.0f} MiB, "
-                         f"more than this machine's {machine:,.0f} MiB")
-
-
 def _cmd_solve(args) -> int:
     """Solve in a worker process (`gebench.isolation.solve_isolated`), so that the time limit
     and the warm-up limit hold; exit 1, with one line, when the solver's process ends without a result."""
@@ -57,7 +49,7 @@ def _cmd_solve(args) -> int:
     from gebench.solvers.judging import check_runnable
 
     from .isolation import WorkerLost, solve_isolated
-    check_tolerance(args.warm_up_limit, "--warm-up-limit")
+    check_seconds(args.warm_up_limit, "--warm-up-limit")
     economy = load(args.file)
     solver = create(args.solver)
     check_runnable(solver, economy)
@@ -87,9 +79,8 @@ def _cmd_verify(args) -> int:
     else:
         reference, reference_prices = _equilibrium(economy, args.equilibrium, args.tol) if args.equilibrium else (None, None)
         allocation = check_point(economy, prices, allocation)[1]
-        measures = welfare(economy, allocation, reference, reference_prices, supply_tol=args.tol).to_dict()
-        if reference is None:
-            del measures["gains_mean"], measures["gains_worst"], measures["gains_total"]
+        measures = welfare(economy, allocation, reference, reference_prices,
+                           supply_tol=args.tol).to_dict(gains=reference is not None)
         if "infeasible" in measures:
             print(f"gebench: verify: {measures['infeasible']}", file=sys.stderr)
         report["welfare"] = measures
@@ -131,21 +122,8 @@ def _cmd_solvers(args) -> int:
     return 0
 
 
-def _draw(records: list[dict], run_dir: Path, budget, title: str) -> list[Path]:
-    """Every plot of a run, and the fitted growth of the game families on stderr."""
-    from .analysis import describe_fit, growth_fits
-    from .plot import plot_accuracy, plot_hard, plot_profile, plot_scaling
-    from .plot_market import plot_market
-    written = (plot_scaling(records, run_dir, budget, title) + plot_scaling(records, run_dir, budget, title, "iterations")
-               + plot_hard(records, run_dir, budget)
-               + plot_accuracy(records, run_dir) + plot_profile(records, run_dir)
-               + plot_market(records, run_dir, budget))
-    for ladder, solver, value, law in growth_fits(records):
-        print(f"{ladder}: {solver} {value}: {describe_fit(law, 'd')}", file=sys.stderr)
-    return written
-
-
 def _cmd_run(args) -> int:
+    from .figures import draw_all
     from .records import NOT_RUN, RunDirectory, read_runs
     from .runner import run_suite, worker_cap
     from .suite import load_suite, read_suite
@@ -156,7 +134,7 @@ def _cmd_run(args) -> int:
         if not resumed.suite_file.is_file():
             raise InputError(f"--resume: {args.resume} is not a run directory (no suite.toml)")
         suite = read_suite(resumed.suite_file, str(resumed.read_meta().get("suite", "suite")))
-        extra = list(dict.fromkeys(_stored_solvers(Path(args.resume)) + list(args.solver)))
+        extra = list(dict.fromkeys(resumed.extra_solvers() + list(args.solver)))
     else:
         suite = load_suite(args.suite or "quick")
         extra = list(args.solver)
@@ -168,7 +146,11 @@ def _cmd_run(args) -> int:
     if args.estimate_from is not None and not RunDirectory(args.estimate_from).has_runs():
         raise InputError(f"--estimate-from: {args.estimate_from} is not a run directory (no runs.jsonl)")
     if args.dry_run:
-        print(_dry_run(suite, Path(args.estimate_from) if args.estimate_from else None, extra))
+        from gebench.solvers import create
+
+        from .runner import make_plan
+        plan = make_plan(suite, [create(spec) for spec in extra])
+        print(*plan.describe(), *plan.estimate(Path(args.estimate_from) if args.estimate_from else None), sep="\n")
         return 0
     if args.profile and not args.in_process:
         raise InputError("--profile: goes with --in-process (runs in worker processes are not profiled)")
@@ -180,7 +162,7 @@ def _cmd_run(args) -> int:
                                                                               file=sys.stderr))
         records = read_runs(out)
         if not args.no_plot and any(r["status"] not in NOT_RUN for r in records):
-            _draw(records, out, suite.time_budget, f"suite {suite.name}")
+            draw_all(records, out, suite.time_budget, f"suite {suite.name}")
         return out
 
     if args.profile:
@@ -193,43 +175,8 @@ def _cmd_run(args) -> int:
     return 0
 
 
-def _stored_solvers(run_dir: Path) -> list[str]:
-    """The `--solver` specs an interrupted run was started with, from its meta.json."""
-    from .records import read_meta
-    specs = read_meta(run_dir).get("extra_solvers", [])
-    if not (isinstance(specs, list) and all(isinstance(spec, str) for spec in specs)):
-        raise InputError(f"{run_dir / 'meta.json'}: extra_solvers: expected a list of solver specs")
-    return specs
-
-
-def _dry_run(suite, reference: Path | None, extra: list[str] = ()) -> str:
-    """The planned runs per ladder, and how long they should take: at most every run's full
-    budget; and, from a reference run directory, the seconds those same runs took there."""
-    from collections import defaultdict
-
-    from gebench.solvers import create
-
-    from .records import read_runs, run_key
-    from .runner import make_plan
-    plan = make_plan(suite, [create(spec) for spec in extra])
-    lines = plan.describe()
-    planned = plan.runs
-    lines.append(f"{len(planned)} runs; at most {len(planned) * suite.time_budget / 60:.0f} min "
-                 f"if every run used its whole budget (the wall rule skips most of that)")
-    if reference is not None:
-        seen = defaultdict(list)
-        for r in read_runs(reference):
-            seen[run_key(r)].append((r["seconds"] or 0.0) + (r.get("setup_seconds") or 0.0))
-        known = [k for k in planned if k in seen]
-        seconds = sum(min(seen[k][0], suite.time_budget * 1.5) for k in known)
-        unknown = len(planned) - len(known)
-        lines.append(f"estimate from {reference}: {seconds / 60:.1f} min for the {len(known)} runs it has"
-                     + (f", plus up to {unknown * suite.time_budget / 60:.0f} min for {unknown} it does not"
-                        if unknown else ""))
-    return "\n".join(lines)
-
-
 def _cmd_plot(args) -> int:
+    from .figures import draw_all
     from .plot import plot_overlay
     from .records import read_meta, read_runs
     runs = {}
@@ -246,7 +193,7 @@ def _cmd_plot(args) -> int:
             print(path)
         return 0
     meta = read_meta(first)
-    for path in _draw(runs[first.name], first, meta.get("time_budget"), f"suite {meta.get('suite', '?')}"):
+    for path in draw_all(runs[first.name], first, meta.get("time_budget"), f"suite {meta.get('suite', '?')}"):
         print(path)
     return 0
 
@@ -269,12 +216,24 @@ def _cmd_results(args) -> int:
     return 0
 
 
+def _families_epilog() -> str:
+    """The registered families (`gebench.markets.families`), each with what sizes it and the
+    package it came from, and one line per plugin family that failed to load."""
+    from gebench.markets.families import load_errors, origin
+    lines = ["families (entry-point group gebench.families):"]
+    lines += [f"  {name:<24} sized by {family.size_name:<6} [{origin(name)}]" for name, family in FAMILIES.items()]
+    lines += [f"failed to load: {line}" for line in load_errors()]
+    return "\n".join(lines)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gebench", description="General-equilibrium complexity benchmark")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("generate", help="write a family's economy, or a classic one (format 1)")
-    p.add_argument("family", choices=sorted(FAMILIES) + sorted(CLASSICS))
+    p = sub.add_parser("generate", help="write a family's economy, or a classic one (format 1)",
+                       epilog=_families_epilog(), formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("family", choices=sorted(FAMILIES) + sorted(CLASSICS), metavar="FAMILY",
+                   help="a registered family (below) or a classic economy: " + ", ".join(sorted(CLASSICS)))
     p.add_argument("--agents", type=int, help="random families: number of agents")
     p.add_argument("--goods", type=int, help="random families: number of goods")
     p.add_argument("--size", type=int, help="game families: the game dimension d (2d agents and goods)")
@@ -353,9 +312,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        for name in ("tol", "time_limit"):
-            if getattr(args, name, None) is not None:
-                check_tolerance(getattr(args, name), f"--{name.replace('_', '-')}")
+        if getattr(args, "tol", None) is not None:
+            check_tolerance(args.tol, "--tol")
+        if getattr(args, "time_limit", None) is not None:
+            check_seconds(args.time_limit, "--time-limit")
     except InputError as exc:
         print(f"gebench: error: {exc}", file=sys.stderr)
         return 2

@@ -6,7 +6,7 @@ stops without a certified equilibrium delivers nothing at all. A process that tr
 delivers the allocation it holds at every checkpoint. `welfare_fields` turns a `Result`
 into the record's `welfare` (the final delivered allocation's measures and its agents' log
 utilities, from which the gains shares are computed against the sweep's certified
-equilibria, `gebench.market`) and `trace` (the same at each checkpoint, with the
+equilibria, `gebench.outcomes`) and `trace` (the same at each checkpoint, with the
 certificate's worst measure of the solver's point).
 """
 from __future__ import annotations

@@ -27,6 +27,7 @@ import numpy as np  # noqa: E402
 from .analysis import (  # noqa: E402
     describe_fit, exponential_ladders, fit, performance_profile, scaling_series, size_of, worst_measure,
 )
+from .figures import figure  # noqa: E402
 from .records import NOT_RUN, WriteFailed  # noqa: E402
 
 
@@ -220,6 +221,21 @@ def plot_hard(records: list[dict], out_dir: Path, budget: float | None = None) -
     return _finish(fig, _scale_panels("hard", panels, records), out_dir, "hard")
 
 
+@figure("scaling")
+def _scaling_figure(records: list[dict], out_dir: Path, budget: float | None, title: str) -> list[Path]:
+    return plot_scaling(records, out_dir, budget, title)
+
+
+@figure("iterations")
+def _iterations_figure(records: list[dict], out_dir: Path, budget: float | None, title: str) -> list[Path]:
+    return plot_scaling(records, out_dir, budget, title, "iterations")
+
+
+@figure("hard")
+def _hard_figure(records: list[dict], out_dir: Path, budget: float | None, title: str) -> list[Path]:
+    return plot_hard(records, out_dir, budget)
+
+
 def _finish(fig, drawable: bool, out_dir: Path, stem: str) -> list[Path]:
     """Lay out and save the figure when a panel of it has something to draw; else close it
     unwritten (what could not be drawn has been said on stderr)."""
@@ -257,6 +273,11 @@ def _grid(n: int):
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
     return fig, list(axes.flat)[:n]
+
+
+@figure("accuracy")
+def _accuracy_figure(records: list[dict], out_dir: Path, budget: float | None, title: str) -> list[Path]:
+    return plot_accuracy(records, out_dir)
 
 
 def plot_accuracy(records: list[dict], out_dir: Path) -> list[Path]:
@@ -298,6 +319,11 @@ def plot_accuracy(records: list[dict], out_dir: Path) -> list[Path]:
                      f"measures above {WORST_DRAWN:g} drawn at {WORST_DRAWN:g}", fontsize=9)
         written += _finish(fig, _scale_panels(stem, panels, runs), out_dir, stem)
     return written
+
+
+@figure("profile")
+def _profile_figure(records: list[dict], out_dir: Path, budget: float | None, title: str) -> list[Path]:
+    return plot_profile(records, out_dir)
 
 
 def plot_profile(records: list[dict], out_dir: Path) -> list[Path]:

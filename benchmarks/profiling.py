@@ -16,7 +16,7 @@ PARTS = (
     ("warming solvers up", "benchmarks/isolation.py", "warm_up_all"),
     ("building economies", "benchmarks/suite.py", "economy"),
     ("certifying each answer", "solvers/judging.py", "certified"),
-    ("drawing plots", "benchmarks/cli.py", "_draw"),
+    ("drawing plots", "benchmarks/figures.py", "draw_all"),
 )
 
 

@@ -28,9 +28,8 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
-from .analysis import NOT_ATTEMPTED, size_of
-from .market import race
-from .records import read_runs
+from .outcomes import race
+from .records import NOT_RUN, read_runs, size_of
 from .summary import largest_text, summarise
 
 SHOWN = {"beyond_wall": "not run past its wall", "declined": "declined at this size"}
@@ -79,7 +78,7 @@ def _first_runs(run_dir: Path, ladder: str, solver: str) -> list[dict]:
     """One solver's attempted runs on a ladder, the first seed's at each size, by size."""
     first = {}
     for r in sorted(read_runs(run_dir), key=lambda r: (size_of(r), r["seed"])):
-        if r["ladder"] == ladder and r["solver"] == solver and r["status"] not in NOT_ATTEMPTED:
+        if r["ladder"] == ladder and r["solver"] == solver and r["status"] not in NOT_RUN:
             first.setdefault(size_of(r), r)
     if not first:
         raise ValueError(f"{run_dir}: no runs of {solver} on {ladder}")
@@ -128,7 +127,7 @@ def _share(value) -> str:
 def market_table(run_dir: Path) -> str:
     """Per economy size: what bilateral exchange delivered at its end and by the time each
     exact method finished (or stopped), and what the Hahn process delivered at its end;
-    medians over the seeds (`gebench.market.race`)."""
+    medians over the seeds (`gebench.outcomes.race`)."""
     records = read_runs(run_dir)
     hahn = {(row["ladder"], row["size"]): row for row in race(records, "hahn-process")}
     rows = defaultdict(list)
@@ -156,7 +155,7 @@ def market_table(run_dir: Path) -> str:
 def _verdict(runs: list[dict]) -> str:
     """One table cell: the median seconds when every run converged; otherwise how many did,
     and what the others were (`wrong`: an answer the certificate refused)."""
-    runs = [r for r in runs if r["status"] not in NOT_ATTEMPTED]
+    runs = [r for r in runs if r["status"] not in NOT_RUN]
     if not runs:
         return "-"
     done = sorted(r["seconds"] for r in runs if r["status"] == "converged")

@@ -136,6 +136,14 @@ class RunDirectory:
             raise InputError(f"{self.meta_file}: expected a JSON object")
         return doc
 
+    def extra_solvers(self) -> list[str]:
+        """The `--solver` specs the run was started with (meta.json's extra_solvers), for
+        `gebench run --resume`; `InputError` naming the file when they are not a list of strings."""
+        specs = self.read_meta().get("extra_solvers", [])
+        if not (isinstance(specs, list) and all(isinstance(spec, str) for spec in specs)):
+            raise InputError(f"{self.meta_file}: extra_solvers: expected a list of solver specs")
+        return specs
+
     def write_meta(self, meta: dict) -> None:
         write_atomic(self.meta_file, to_json({"record_format": FORMAT, **meta}, indent=1, default=str))
 

@@ -69,6 +69,26 @@ class Plan:
             lines.append(f"  {name} is unavailable here and runs nothing: {reason}")
         return lines
 
+    def estimate(self, reference: Path | None = None) -> list[str]:
+        """How long the plan should take, as lines: at most every run's full budget; and, from
+        a reference run directory, the seconds those same runs took there (a run there that
+        overran its budget counts 1.5 budgets at most)."""
+        budget = self.suite.time_budget
+        planned = self.runs
+        lines = [f"{len(planned)} runs; at most {len(planned) * budget / 60:.0f} min "
+                 f"if every run used its whole budget (the wall rule skips most of that)"]
+        if reference is not None:
+            seen: dict[tuple, list[float]] = {}
+            for r in read_runs(reference):
+                seen.setdefault(run_key(r), []).append((r["seconds"] or 0.0) + (r.get("setup_seconds") or 0.0))
+            known = [k for k in planned if k in seen]
+            seconds = sum(min(seen[k][0], budget * 1.5) for k in known)
+            unknown = len(planned) - len(known)
+            lines.append(f"estimate from {reference}: {seconds / 60:.1f} min for the {len(known)} runs it has"
+                         + (f", plus up to {unknown * budget / 60:.0f} min for {unknown} it does not"
+                            if unknown else ""))
+        return lines
+
     @property
     def runs(self) -> list[tuple]:
         """(ladder label, size, seed, solver) of every run the suite asks for, in run order."""
@@ -178,8 +198,48 @@ def run_suite(suite: Suite, results: Path = Path("results"), extra_solvers: list
     run in order, so the wall rule decides exactly as in a sequential sweep. A solver whose
     warm-up raises is declined for the whole sweep with the warm-up's message, like one that
     is unavailable, and so is one whose warm-up in a worker process overstays the suite's
-    `warm_up_budget` (the worker is killed; the reason says so). `announce` is called with
-    the final plan before the first run. Returns the run directory."""
+    `warm_up_budget` (the worker is killed; the reason says so).
+
+    Parameters
+    ----------
+    suite : Suite
+        The suite to run (for a resume, the one stored in the run directory).
+    results : Path, optional
+        The parent directory of the new run directory; made if missing.
+    extra_solvers : list of Solver or str, optional
+        Solvers that join every ladder whose economies they accept.
+    progress : bool or None, optional
+        Show a progress bar; None shows one on a terminal.
+    resume : Path or None, optional
+        An interrupted run directory to finish instead of starting a new one.
+    isolate : bool, optional
+        Run each solver in a worker process (hard budgets, crash protection); False runs
+        them in this process.
+    workers : int, optional
+        Runs at once.
+    executor : {"local", "dask"}, optional
+        Local worker processes, or a dask.distributed cluster.
+    scheduler : str or None, optional
+        With ``executor="dask"``, the address of an existing cluster's scheduler.
+    announce : callable or None, optional
+        Called with the final `Plan` before the first run.
+
+    Returns
+    -------
+    Path
+        The run directory.
+
+    Raises
+    ------
+    InputError
+        If `results` cannot hold a run directory, `resume` is not a run directory or is in
+        use by another gebench process, or a solver spec or the plan is refused.
+    Interrupted
+        On Ctrl-C or SIGTERM (`Terminated`) during the sweep, with the run directory to
+        resume.
+    WriteFailed
+        If a record cannot be written (a full disk).
+    """
     specs = [s for s in extra_solvers if isinstance(s, str)]
     results = Path(results)
     if results.exists() and not results.is_dir():

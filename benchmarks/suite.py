@@ -92,6 +92,15 @@ def machine_memory_mb() -> float | None:
         return None
 
 
+def check_fits(family: str, agents: int, goods: int, density: float, option: str) -> None:
+    """Refuse, before anything is drawn, an economy of `family` larger than this machine's
+    memory (`gebench.markets.generators.estimate_mb`): `InputError` naming `option`."""
+    need, machine = estimate_mb(family, agents, goods, density), machine_memory_mb()
+    if machine is not None and need > machine:
+        raise InputError(f"{option}: {family} with {agents} x {goods} needs about {need:,.0f} MiB, "
+                         f"more than this machine's {machine:,.0f} MiB")
+
+
 def _require(doc: dict, key: str, kind, where: str):
     if key not in doc:
         raise InputError(f"{where}: {key}: missing")

@@ -92,8 +92,28 @@ class Certificate:
 
 
 def check_tolerance(tol, where: str = "tolerance") -> float:
-    """`tol` as a float, or `InputError`: a tolerance (or a time limit) is a finite number > 0;
-    NaN or infinity would let every point pass."""
+    """A tolerance, checked: a finite number > 0 (NaN or infinity would let every point pass).
+
+    Time limits have `check_seconds`.
+
+    Parameters
+    ----------
+    tol : int or float
+        The tolerance as given (a bool is not a number here).
+    where : str, optional
+        What the message names: the option or field the tolerance came from.
+
+    Returns
+    -------
+    float
+        `tol` as a float.
+
+    Raises
+    ------
+    InputError
+        If `tol` is not a number, or not finite and > 0: "<where>: must be a finite
+        number > 0, got <tol>".
+    """
     if isinstance(tol, bool) or not isinstance(tol, (int, float, np.floating, np.integer)):
         raise InputError(f"{where}: must be a finite number > 0, got {tol!r}")
     if not (math.isfinite(tol) and tol > 0):
@@ -101,11 +121,62 @@ def check_tolerance(tol, where: str = "tolerance") -> float:
     return float(tol)
 
 
-def check_point(economy: Economy, prices, allocation):
-    """Validate and convert a candidate answer; raise `InputError` naming the field.
+def check_seconds(seconds, where: str = "time limit") -> float:
+    """A time limit, checked: a finite number of seconds > 0 (an infinite one would let a
+    run hang the sweep).
 
-    The allocation comes back as a float64 array, or as a canonical CSR matrix when the
-    economy is sparse (a dense allocation is accepted there too, and stored sparse)."""
+    Parameters
+    ----------
+    seconds : int or float
+        The limit as given (a bool is not a number here).
+    where : str, optional
+        What the message names: the option or field the limit came from.
+
+    Returns
+    -------
+    float
+        `seconds` as a float.
+
+    Raises
+    ------
+    InputError
+        If `seconds` is not a number, or not finite and > 0: "<where>: must be a finite
+        number of seconds > 0, got <seconds>".
+    """
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float, np.floating, np.integer)):
+        raise InputError(f"{where}: must be a finite number of seconds > 0, got {seconds!r}")
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise InputError(f"{where}: must be a finite number of seconds > 0, got {seconds}")
+    return float(seconds)
+
+
+def check_point(economy: Economy, prices, allocation):
+    """Validate and convert a candidate answer.
+
+    Parameters
+    ----------
+    economy : Economy
+        The economy the point is an answer for: it fixes the shapes.
+    prices : array_like
+        One finite price >= 0 per good, not all 0.
+    allocation : array_like or scipy.sparse array
+        The n x m bundles, finite and >= 0; a dense allocation is accepted for a sparse
+        economy too.
+
+    Returns
+    -------
+    prices : numpy.ndarray
+        The prices as a float64 array.
+    allocation : numpy.ndarray or scipy.sparse.csr_array
+        The allocation as a float64 array, or as a canonical CSR matrix when the economy is
+        sparse (stored sparse even when given dense).
+
+    Raises
+    ------
+    InputError
+        If either is not numeric, has the wrong shape, or holds a value out of range; the
+        message names the field (``prices[j]``, ``allocation[i][j]``).
+    """
     n, m = economy.n_agents, economy.n_goods
     try:
         p = np.asarray(prices, dtype=np.float64)
@@ -161,8 +232,7 @@ def check_levels(economy: Economy, levels) -> np.ndarray:
 
 def certify(economy: Economy, prices, allocation, levels=None) -> Certificate:
     """The certificate of (prices, allocation) and, in an economy with producers, their
-    `levels`; prices need not be normalised (they are scaled to sum 1 first, so that no
-    income underflows or overflows).
+    `levels`: the one verifier of an equilibrium in gebench.
 
     `optimality` is reported as max(0, worst shortfall): an agent that gets more
     than it can afford shows up in `budget`, not as a negative shortfall. An agent
@@ -178,6 +248,40 @@ def certify(economy: Economy, prices, allocation, levels=None) -> Certificate:
     constant returns), and `losses` the value lost by the technologies run at a positive
     level, as a share of the value available (0 at an equilibrium: a technology runs only
     where it breaks even).
+
+    Parameters
+    ----------
+    economy : Economy
+        The economy, exchange or Fisher, with or without producers.
+    prices : array_like
+        A price per good, >= 0; it need not be normalised (it is scaled to sum 1 first, so
+        that no income underflows or overflows).
+    allocation : array_like or scipy.sparse array
+        Each agent's bundle, n x m (see `check_point`).
+    levels : array_like, optional
+        The producers' levels, one per producer; only, and then required, for an economy
+        with producers (see `check_levels`).
+
+    Returns
+    -------
+    Certificate
+        The measures (clearing, waste, budget, optimality, and with producers profit and
+        losses) and the point's resolution; `Certificate.within(tol)` says whether it is an
+        equilibrium at `tol`, and `Certificate.refusal(tol)` why not.
+
+    Raises
+    ------
+    InputError
+        If the prices, the allocation or the levels are malformed for this economy (the
+        message names the field).
+
+    References
+    ----------
+    .. [1] H. Scarf, "Some examples of global instability of the competitive
+       equilibrium", International Economic Review 1(3), 1960 (its economy's vertices are
+       the quasi-equilibria refused here).
+    .. [2] D. Gale, "The linear exchange model", Journal of Mathematical
+       Economics 3(2), 1976 (the boundary point at p = (1, 0)).
     """
     p, x = check_point(economy, prices, allocation)
     y = check_levels(economy, levels)
@@ -224,9 +328,27 @@ def certify(economy: Economy, prices, allocation, levels=None) -> Certificate:
 
 
 def value_shares(p: np.ndarray, available: np.ndarray, value: float) -> np.ndarray:
-    """Each good's share p_j w_j / p . w of the value of all that is available. A good of
-    which nothing is available has no value to lose: its price is not judged by value
-    (share +inf) unless it is 0 (share 0)."""
+    """Each good's share p_j w_j / p . w of the value of all that is available.
+
+    A good of which nothing is available has no value to lose: its price is not judged by
+    value (share +inf) unless it is 0 (share 0).
+
+    Parameters
+    ----------
+    p : numpy.ndarray
+        Prices, one per good, >= 0.
+    available : numpy.ndarray
+        What is available of each good, w_j (endowments plus what producers make).
+    value : float
+        The value of all that is available, p . w.
+
+    Returns
+    -------
+    numpy.ndarray
+        The share of each good: in [0, 1] where something is available, +inf for a good
+        with a positive price of which nothing is, 0 for a free one; NaN everywhere when
+        `value` is not > 0.
+    """
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         shares = p * available / value if value > 0 else np.full_like(p, np.nan)
         return np.where(available > 0, shares, np.where(p > 0, np.inf, 0.0))

@@ -21,6 +21,8 @@ import scipy.sparse as sp
 
 from .economy import UTILITY_CODES, Economy
 from .errors import InputError
+from .families import Families
+from .families import get as get_family
 from .games import hard_game, leontief_from_game, random_game, svs_game
 from .production import Producer
 
@@ -237,32 +239,63 @@ class GameFamily:
         return leontief_from_game(R, C, name=name, meta=meta)
 
 
-FAMILIES: dict[str, RandomFamily | GameFamily] = {
-    f"{model}-{utility}": RandomFamily(model, utility, 0.5 if utility == "ces" else None)
-    for model in ("fisher", "exchange")
-    for utility in ("linear", "cobb-douglas", "ces", "leontief")
-}
-FAMILIES["ces-complements"] = RandomFamily("exchange", "ces", default_rho=-2.0, max_rho=-1.0)
-FAMILIES["production-activity"] = ProductionFamily("exchange", "cobb-douglas", technology="activity")
-FAMILIES["production-ces"] = ProductionFamily("exchange", "cobb-douglas", default_rho=0.5, technology="ces")
-FAMILIES["leontief-game"] = GameFamily("random")
-FAMILIES["leontief-game-morris"] = GameFamily("morris")
-FAMILIES["leontief-game-svs"] = GameFamily("svs")
-FAMILIES["leontief-game-hard"] = FAMILIES["leontief-game-morris"]   # its first name, kept for stored runs
+# The built-in families. Each registers under its name through the entry-point group
+# "gebench.families" (pyproject.toml), as a plugin's would; `FAMILIES` is that registry
+# (`gebench.markets.families`), discovered on first use.
+FISHER_LINEAR = RandomFamily("fisher", "linear")
+FISHER_COBB_DOUGLAS = RandomFamily("fisher", "cobb-douglas")
+FISHER_CES = RandomFamily("fisher", "ces", 0.5)
+FISHER_LEONTIEF = RandomFamily("fisher", "leontief")
+EXCHANGE_LINEAR = RandomFamily("exchange", "linear")
+EXCHANGE_COBB_DOUGLAS = RandomFamily("exchange", "cobb-douglas")
+EXCHANGE_CES = RandomFamily("exchange", "ces", 0.5)
+EXCHANGE_LEONTIEF = RandomFamily("exchange", "leontief")
+CES_COMPLEMENTS = RandomFamily("exchange", "ces", default_rho=-2.0, max_rho=-1.0)
+PRODUCTION_ACTIVITY = ProductionFamily("exchange", "cobb-douglas", technology="activity")
+PRODUCTION_CES = ProductionFamily("exchange", "cobb-douglas", default_rho=0.5, technology="ces")
+LEONTIEF_GAME = GameFamily("random")
+LEONTIEF_GAME_MORRIS = GameFamily("morris")       # also registered as leontief-game-hard, its first name
+LEONTIEF_GAME_SVS = GameFamily("svs")
+
+FAMILIES = Families()
 
 
 def _family(family: str):
-    if family not in FAMILIES:
-        raise InputError(f"family: unknown {family!r}; known: {', '.join(sorted(FAMILIES))}")
-    return FAMILIES[family]
+    return get_family(family)
 
 
 def generate(family: str, agents: int, goods: int, seed: int = 0, density: float = 1.0,
              rho: float | None = None, sparse: bool = False) -> Economy:
-    """A random economy of a family sized by agents and goods (see `FAMILIES`); `sparse`
-    draws it as CSR matrices (another draw than the dense economy of the same seed)."""
+    """A random economy of a family sized by agents and goods, seeded and reproducible.
+
+    Parameters
+    ----------
+    family : str
+        A registered family sized by agents (see `FAMILIES`), not a game family.
+    agents, goods : int
+        Its number of agents and of goods.
+    seed : int, optional
+        The seed; mixed with the family's name by a stable hash (`stable_seed`).
+    density : float, optional
+        The share of goods each agent wants, in (0, 1]; every good is wanted by someone.
+    rho : float, optional
+        The CES exponent (CES families only; default the family's).
+    sparse : bool, optional
+        Draw it as CSR matrices (another draw than the dense economy of the same seed).
+
+    Returns
+    -------
+    Economy
+        The economy, named by `family`, with the parameters of its draw in `meta`.
+
+    Raises
+    ------
+    InputError
+        If the family is unknown, is sized by the game dimension d (use `build`), or a
+        parameter is out of its range.
+    """
     fam = _family(family)
-    if not isinstance(fam, RandomFamily):
+    if fam.is_game:
         raise InputError(f"family: {family} is sized by d, not by agents and goods; use build()")
     return fam(agents, goods, seed, density, rho, name=family, sparse=sparse)
 
@@ -283,5 +316,36 @@ def estimate_mb(family: str, agents: int, goods: int, density: float = 1.0, spar
 
 def build(family: str, size: int, seed: int = 0, goods_per_agent: float = 1.0, density: float = 1.0,
           rho: float | None = None, sparse: bool = False) -> Economy:
-    """An economy of any family from its one size parameter (agents, or d for game families)."""
+    """An economy of any family from its one size parameter.
+
+    Parameters
+    ----------
+    family : str
+        A registered family (see `FAMILIES`).
+    size : int
+        The number of agents, or the game dimension d for a game family (2d agents and goods).
+    seed : int, optional
+        The seed (ignored by the deterministic game families).
+    goods_per_agent : float, optional
+        Goods = round(goods_per_agent * agents), for families sized by agents.
+    density, rho, sparse : optional
+        As `generate` takes them; game families take none of them.
+
+    Returns
+    -------
+    Economy
+        The economy, named by `family`.
+
+    Raises
+    ------
+    InputError
+        If the family is unknown, or a parameter is out of range or does not apply to it.
+
+    References
+    ----------
+    .. [1] B. Codenotti, A. Saberi, K. Varadarajan and Y. Ye, "Leontief economies encode
+       nonzero sum two-player games", SODA 2006 (the game families' economies).
+    .. [2] R. Savani and B. von Stengel, "Hard-to-solve bimatrix games", Econometrica
+       74(2), 2006 (`leontief-game-svs`).
+    """
     return _family(family).build(size, seed, goods_per_agent, density, rho, name=family, sparse=sparse)

@@ -112,7 +112,24 @@ def _exact_numbers(values, m: int, where: str) -> list[tuple[float, Fraction | N
 
 
 def economy_from_dict(doc) -> Economy:
-    """Build an `Economy` from a parsed format-1 document."""
+    """Build an `Economy` from a parsed format-1 document (docs/format.md).
+
+    Parameters
+    ----------
+    doc : dict
+        The parsed JSON document.
+
+    Returns
+    -------
+    Economy
+        The economy it describes; `economy_to_dict` inverts this.
+
+    Raises
+    ------
+    EconomyError
+        If the document breaks the format-1 contract (an unknown field, a wrong format or
+        model, a malformed agent or producer); the message names the agent and field.
+    """
     if not isinstance(doc, dict):
         raise EconomyError("economy: expected a JSON object")
     unknown = sorted(set(doc) - _TOP_KEYS)
@@ -259,8 +276,24 @@ MAX_DENSE_WRITE = 10**8
 
 
 def economy_to_dict(economy: Economy) -> dict:
-    """The format-1 document of an economy; `economy_from_dict` inverts it exactly (a sparse
-    economy comes back dense: format 1 stores every agent's m coefficients)."""
+    """The format-1 document of an economy (docs/format.md).
+
+    Parameters
+    ----------
+    economy : Economy
+        Any economy; exact coefficients (`Economy.exact_a`) are written exactly.
+
+    Returns
+    -------
+    dict
+        The document, ready for `json.dumps`; `economy_from_dict` inverts it exactly (a
+        sparse economy comes back dense: format 1 stores every agent's m coefficients).
+
+    Raises
+    ------
+    InputError
+        If the economy is sparse and has more than `MAX_DENSE_WRITE` coefficients.
+    """
     if economy.sparse:
         if economy.n_agents * economy.n_goods > MAX_DENSE_WRITE:
             raise InputError(f"economy: {economy.n_agents} x {economy.n_goods} is too large to write: format 1 "
@@ -306,15 +339,67 @@ def read_text_file(path: str | os.PathLike) -> str:
 
 
 def loads(text: str) -> Economy:
+    """An economy from the text of a format-1 document.
+
+    Parameters
+    ----------
+    text : str
+        The JSON text.
+
+    Returns
+    -------
+    Economy
+        The economy it describes.
+
+    Raises
+    ------
+    InputError
+        If the text is not JSON (NaN, Infinity and duplicate keys are refused too), or
+        `EconomyError` if the document breaks the format-1 contract.
+    """
     return economy_from_dict(parse_json(text, "economy"))
 
 
 def dumps(economy: Economy) -> str:
+    """The text of an economy's format-1 document (`economy_to_dict`), indented.
+
+    Parameters
+    ----------
+    economy : Economy
+        Any economy.
+
+    Returns
+    -------
+    str
+        The JSON text, without a final newline.
+
+    Raises
+    ------
+    InputError
+        If the economy is too large to write (see `economy_to_dict`).
+    """
     return json.dumps(economy_to_dict(economy), indent=1)
 
 
 def load(path: str | os.PathLike) -> Economy:
-    """Read an economy file; every error names the file."""
+    """Read an economy file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A regular file holding a format-1 document, UTF-8.
+
+    Returns
+    -------
+    Economy
+        The economy it describes.
+
+    Raises
+    ------
+    InputError
+        If the file is not a regular file, cannot be read, or does not hold an economy
+        (`EconomyError`, as `loads` raises it); every message names the file.
+    """
     text = read_text_file(path)
     try:
         return loads(text)
@@ -334,9 +419,28 @@ def _numeric_array(value, where: str, depth: int):
 
 
 def load_point(path: str | os.PathLike) -> tuple[list, list, list | None]:
-    """(prices, allocation, levels or None) of a solver result file (the format's solver
-    result; `levels` only for an economy with producers), checked for shape and type:
-    numbers only, no booleans; every error names the file and field."""
+    """The point of a solver result file, checked for shape and type.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A solver result (docs/format.md): a JSON object with `prices`, `allocation` and,
+        for an economy with producers, `levels`.
+
+    Returns
+    -------
+    prices : list of float
+    allocation : list of list of float
+    levels : list of float or None
+        None when the result has no `levels`.
+
+    Raises
+    ------
+    InputError
+        If the file cannot be read, is not a result object, has no point (null prices or
+        allocation), or holds anything but numbers there (no booleans); every message
+        names the file and the field.
+    """
     path = Path(path)
     doc = parse_json(read_text_file(path), str(path))
     if not isinstance(doc, dict) or "prices" not in doc or "allocation" not in doc:
@@ -396,4 +500,20 @@ def _umask() -> int:
 
 
 def save(economy: Economy, path: str | os.PathLike) -> None:
+    """Write an economy file (`dumps` and a newline), atomically (`write_atomic`).
+
+    Parameters
+    ----------
+    economy : Economy
+        Any economy.
+    path : str or os.PathLike
+        A regular file, or nothing yet, in an existing folder.
+
+    Raises
+    ------
+    InputError
+        If the path is refused (a directory, a device, a FIFO, a symbolic link, a folder
+        that does not exist), the file cannot be written, or the economy is too large to
+        write.
+    """
     write_atomic(path, dumps(economy) + "\n")

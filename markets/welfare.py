@@ -87,11 +87,16 @@ class Welfare:
     gains_total: float | None = None
     infeasible: str = ""
 
-    def to_dict(self) -> dict:
-        """The measures by name; with `infeasible`, why they are all None."""
+    def to_dict(self, gains: bool = True) -> dict:
+        """The measures by name; with `infeasible`, why they are all None. `gains=False`
+        leaves out the gains shares (gains_mean, gains_worst, gains_total), for a report
+        measured without an equilibrium to hold them against."""
         doc = asdict(self)
         if not self.infeasible:
             del doc["infeasible"]
+        if not gains:
+            for key in ("gains_mean", "gains_worst", "gains_total"):
+                del doc[key]
         return doc
 
 
@@ -165,9 +170,27 @@ def summarise_gains(log_u, log_u_reference, log_u_equilibrium, incomes=None) -> 
 
 
 def infeasibility(economy: Economy, allocation, tol: float) -> str:
-    """Why `allocation` does not exist, in one line: it hands out more of a good than the
-    supply w_j, by more than `tol` w_j (the certificate's clearing tolerance); "" when it fits.
-    Utilities of goods that do not exist measure nothing, so such an allocation has no welfare."""
+    """Why `allocation` does not exist, in one line; "" when it fits.
+
+    An allocation does not exist when it hands out more of a good than the supply w_j, by
+    more than `tol` w_j (the certificate's clearing tolerance). Utilities of goods that do
+    not exist measure nothing, so such an allocation has no welfare.
+
+    Parameters
+    ----------
+    economy : Economy
+        The economy whose total supply bounds the allocation.
+    allocation : numpy.ndarray or scipy.sparse array
+        The n x m bundles, checked (as `gebench.markets.certificate.check_point` returns them).
+    tol : float
+        The share of each good's supply that may be over-used.
+
+    Returns
+    -------
+    str
+        "" when the allocation fits the supply; else one line naming the most over-used
+        good, how much of it is used and how much there is.
+    """
     used = np.asarray(allocation.sum(axis=0)).ravel()
     w = economy.total_supply
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -181,10 +204,39 @@ def infeasibility(economy: Economy, allocation, tol: float) -> str:
 
 def welfare(economy: Economy, allocation, equilibrium=None, prices=None, tol: float = PARETO_TOL,
             supply_tol: float = PARETO_TOL) -> Welfare:
-    """Every welfare measure of `allocation`; the gains shares against the allocation
-    `equilibrium` (an equilibrium certified for this economy, at `prices`) if one is given.
+    """Every welfare measure of `allocation`, and its gains shares against an equilibrium.
+
     An allocation that uses more than the supply (`infeasibility` at `supply_tol`) has none:
-    every measure None, and `infeasible` says why."""
+    every measure None, and `infeasible` says why.
+
+    Parameters
+    ----------
+    economy : Economy
+        An exchange economy or a Fisher market (without producers).
+    allocation : numpy.ndarray or scipy.sparse array
+        The n x m bundles, checked (as `gebench.markets.certificate.check_point` returns them).
+    equilibrium : numpy.ndarray or scipy.sparse array, optional
+        An allocation certified as an equilibrium of this economy; without it the gains
+        shares are None.
+    prices : array_like, optional
+        The equilibrium's prices, whose incomes weigh each agent's gains in `gains_total`
+        (`summarise_gains`).
+    tol : float, optional
+        The relative agreement of the Pareto gap's two bounds (`pareto_gap`).
+    supply_tol : float, optional
+        The share of a good's supply the allocation may over-use (`infeasibility`).
+
+    Returns
+    -------
+    Welfare
+        The individual rationality, the Pareto gap and its bound, the gains shares (None
+        without `equilibrium`), or every measure None with `infeasible` saying why.
+
+    References
+    ----------
+    .. [1] H. R. Varian, "Equity, envy, and efficiency", Journal of Economic Theory 9(1),
+       1974 (the support prices behind the Pareto gap's bound).
+    """
     why = infeasibility(economy, allocation, supply_tol)
     if why:
         return Welfare(None, None, None, infeasible=why)
@@ -200,9 +252,38 @@ def welfare(economy: Economy, allocation, equilibrium=None, prices=None, tol: fl
 
 
 def pareto_gap(economy: Economy, allocation, tol: float = PARETO_TOL) -> ParetoGap:
-    """The Pareto gap of `allocation` with its bound (see the module's docstring); NaN for
-    both in a sparse economy of more than `MAX_DENSE_ENTRIES` entries, or where a utility
-    cannot be computed."""
+    """The Pareto gap of `allocation` with its bound (see the module's docstring).
+
+    Leontief economies have a closed form, linear ones a linear program (scipy's HiGHS);
+    the others are solved by a damped proportional-response iteration on the prices,
+    which stops when the gap and its bound agree to `tol`.
+
+    Parameters
+    ----------
+    economy : Economy
+        An exchange economy or a Fisher market (without producers).
+    allocation : numpy.ndarray or scipy.sparse array
+        The n x m bundles, feasible.
+    tol : float, optional
+        The relative agreement at which the gap and its bound stop the iteration.
+
+    Returns
+    -------
+    ParetoGap
+        `gap`, achieved by the reallocation it holds, and `bound`, proved by the prices it
+        holds: the true gap lies between the two. Both NaN in a sparse economy of more than
+        `MAX_DENSE_ENTRIES` entries or where a utility cannot be computed; both inf when
+        nobody has positive utility.
+
+    References
+    ----------
+    .. [1] E. Eisenberg and D. Gale, "Consensus of subjective probabilities: the
+       pari-mutuel method", Annals of Mathematical Statistics 30(1), 1959.
+    .. [2] H. R. Varian, "Equity, envy, and efficiency", Journal of Economic Theory 9(1),
+       1974.
+    .. [3] F. Wu and L. Zhang, "Proportional response dynamics leads to market
+       equilibrium", STOC 2007.
+    """
     if economy.sparse:
         if economy.n_agents * economy.n_goods > MAX_DENSE_ENTRIES:
             return ParetoGap(math.nan, math.nan, None, None)

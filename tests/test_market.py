@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from gebench.cli import main
-from gebench.market import at_time, final, references, race, timeline
+from gebench.outcomes import at_time, final, references, race, timeline
 from gebench.runner import read_runs
 from gebench.suite import load_suite
 

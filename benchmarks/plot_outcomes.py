@@ -1,4 +1,4 @@
-"""Figures of what the market delivers (`gebench.market`), for a run of a welfare suite.
+"""Figures of what the market delivers (`gebench.outcomes`), for a run of a welfare suite.
 
 - `market-time-<ladder>.png`: for one economy (the first seed) per size, the share of the
   gains from trade the agents hold (total, and the worst agent's) and the Pareto gap
@@ -24,7 +24,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from .market import at_time, final, instance_of, references, timeline, welfare_records  # noqa: E402
+from .outcomes import at_time, final, instance_of, references, timeline, welfare_records  # noqa: E402
+from .figures import figure  # noqa: E402
 from .plot import save_figure, say  # noqa: E402
 from .records import size_of  # noqa: E402
 
@@ -40,7 +41,12 @@ def _safe(label: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in label)
 
 
-def plot_market(records: list[dict], out_dir: Path, budget: float | None) -> list[Path]:
+@figure("market")
+def _market_figure(records: list[dict], out_dir: Path, budget: float | None, title: str) -> list[Path]:
+    return plot_outcomes(records, out_dir, budget)
+
+
+def plot_outcomes(records: list[dict], out_dir: Path, budget: float | None) -> list[Path]:
     """Every market figure of a run that has something to draw; none when its records hold
     no welfare. `budget` (None when the run's meta.json does not say) marks the time axes."""
     recs = welfare_records(records)
