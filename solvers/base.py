@@ -66,57 +66,63 @@ class Outcome:
 class Solver(ABC):
     """Base class of every equilibrium solver: the whole contract of a plugin is here.
 
-    Declare (class attributes):
-      `name`       the registry name, one word (``my-dynamic``);
-      `models`     the subset of {"fisher", "exchange"} it handles;
-      `utilities`  the subset of {"linear", "cobb-douglas", "ces", "leontief"};
-      `exact`      True for a method with a guarantee, False for a heuristic;
-      `parameters` name -> default; ``name[key=value]`` on the command line sets them,
-                   and the instance holds the merged values in `self.params`; a value
-                   must have its default's type (see `gebench.solvers.kernels.params`);
-      `rules`      optional, name -> `gebench.solvers.kernels.params.Range` or `Choice`: the values a
-                   parameter allows, checked before anything runs;
-      `sparse`     True if `run` accepts sparse economies (`a`, and `endowment` in
-                   exchange, as `scipy.sparse.csr_array`), and then returns a CSR
-                   allocation for them; others are never handed one.
-      `trades`     True for a process whose allocation at every point is one the agents
-                   hold, reached by trade out of equilibrium (bilateral exchange,
-                   proportional response): exactly feasible, so that it delivers welfare
-                   along the way; False (the default) for a planner or an auctioneer,
-                   whose agents hold their endowments until it has finished.
-      `production` True if `run` handles exchange economies with producers
-                   (`economy.producers`); it then returns their `levels` in the
-                   `Outcome`. Others decline such economies.
-      `interruptible` False for a solver whose work runs in a loop it cannot stop at the
-                   deadline (a peer's compiled code): the harness's worker kill then
-                   enforces the budget, and a run that returns late reports `timeout`.
+    A subclass declares what it handles in class attributes and implements `run`; `solve`
+    (`gebench.solvers.judging`) calls `skip`, times `run`, and has the certificate judge
+    the point, so its status, not the solver's, is the one recorded.
+    `gebench.solvers.testing.check_solver` checks a class against this contract.
 
-    Implement:
-      `run(economy, tol, deadline, seed) -> Outcome` (timed). `economy` is a
-        read-only `gebench.markets.Economy`: numpy arrays `a` (agents x goods), `kinds`,
-        `rho`, and `endowment` (exchange) or `budget` and `total_supply` (Fisher).
-        `tol` is the target for the certificate's worst measure; `deadline` an
-        absolute `time.perf_counter()` time to check between steps of work (the
-        harness kills a run that overstays 1.5 x its budget + 2 s); `seed` seeds
-        any randomness, so one seed gives one answer. Return an `Outcome`: the
-        reason for stopping (`converged`, `max_iter`, `timeout`, `diverged`,
-        `no_equilibrium`, `failed`, `at_rest`), prices and allocation when there is a point,
-        `iterations`, and anything else worth keeping in `extra` (pivots, say).
-        An iterative solver also returns its anytime `trace` (`gebench.solvers.kernels.trace.Tracer`).
-        A run's progress is what it returns: the harness records one line per run.
-      `central_reads(economy, iterations) -> int`, optional: how many numbers the run
-        had to gather in one place (the default: the whole economy, as a planner reads it).
-      `skip(economy) -> str | None` (untimed), optional: call `super().skip` for the
-        declared models and families, then add limits of your own, with a reason.
-      `warm_up()` (untimed), optional: compile kernels with the dtypes of a real call.
-      `check_environment()` (a classmethod, untimed), optional: why the solver cannot work
-        on this machine at all (an optional package missing, a licence expired), or None.
-        `unavailable()` asks it once per process; the harness then declines the solver
-        with that reason everywhere and runs nothing for it.
+    Parameters
+    ----------
+    **params
+        Values for the declared `parameters` (``name[key=value]`` on the command line);
+        each must have its default's type and obey `rules`. The merged values are in
+        `self.params`.
 
-    `solve` calls `skip`, times `run`, and has the certificate judge the point:
-    its status, not the solver's, is the one recorded. `gebench.solvers.testing.check_solver`
-    checks a class against this contract.
+    Attributes
+    ----------
+    name : str
+        The registry name, one word (``my-dynamic``).
+    models : frozenset of str
+        The subset of {"fisher", "exchange"} it handles.
+    utilities : frozenset of str
+        The subset of {"linear", "cobb-douglas", "ces", "leontief"} it handles.
+    exact : bool
+        True for a method with a guarantee, False for a heuristic.
+    parameters : dict
+        Parameter name -> default (see `gebench.solvers.kernels.params`).
+    rules : dict, optional
+        Parameter name -> `Range` or `Choice` (`gebench.solvers.kernels.params`): the values
+        a parameter allows, checked before anything runs.
+    sparse : bool
+        True if `run` accepts sparse economies (`a`, and `endowment` in exchange, as
+        `scipy.sparse.csr_array`) and returns a CSR allocation for them; others are never
+        handed one.
+    trades : bool
+        True for a process whose allocation at every point is one the agents hold, reached
+        by trade out of equilibrium (bilateral exchange, proportional response): exactly
+        feasible, so that it delivers welfare along the way. False (the default) for a
+        planner or an auctioneer, whose agents hold their endowments until it has finished.
+    production : bool
+        True if `run` handles exchange economies with producers (`economy.producers`) and
+        returns their `levels` in the `Outcome`; others decline such economies.
+    interruptible : bool
+        False for a solver whose work runs in a loop it cannot stop at the deadline (a
+        peer's compiled code): the harness's worker kill enforces the budget, and a run
+        that returns late reports `timeout`.
+
+    Notes
+    -----
+    Besides `run`, a subclass may override `central_reads` (the numbers a run gathers in
+    one place; by default the whole economy, as a planner reads it), `skip` (call
+    ``super().skip`` for the declared models and families, then add limits of your own,
+    with a reason), `warm_up` (untimed: compile kernels with the dtypes of a real call) and
+    the classmethod `check_environment` (why the solver cannot work on this machine at all,
+    such as an optional package missing or a licence expired; `unavailable` asks it once
+    per process and the harness then declines the solver everywhere with that reason).
+
+    The split between untimed preparation and the timed `run` follows benchopt's solver
+    API (Moreau et al., "Benchopt: Reproducible, efficient and collaborative optimization
+    benchmarks", NeurIPS 2022).
     """
 
     name: ClassVar[str] = ""
@@ -171,7 +177,32 @@ class Solver(ABC):
 
     @abstractmethod
     def run(self, economy: Economy, tol: float, deadline: float, seed: int) -> Outcome:
-        """The timed work: see the class docstring."""
+        """The timed work: look for an equilibrium of `economy`.
+
+        Parameters
+        ----------
+        economy : gebench.markets.Economy
+            Read-only: numpy arrays `a` (agents x goods), `kinds`, `rho`, and `endowment`
+            (exchange) or `budget` and `total_supply` (Fisher); CSR matrices when the
+            economy is sparse and the solver declares `sparse`.
+        tol : float
+            The target for the certificate's worst measure.
+        deadline : float
+            An absolute `time.perf_counter()` time to check between steps of work; the
+            harness kills a run that overstays 1.5 x its budget + 2 s.
+        seed : int
+            Seeds any randomness, so that one seed gives one answer.
+
+        Returns
+        -------
+        Outcome
+            The reason for stopping (`converged`, `max_iter`, `timeout`, `diverged`,
+            `no_equilibrium`, `failed`, `at_rest`), prices and allocation when there is a
+            point, whole-number `iterations`, anything worth keeping in `extra` (pivots,
+            say) and, for an iterative solver, its anytime `trace`
+            (`gebench.solvers.kernels.trace.Tracer`). The certificate, not this status,
+            decides whether the run converged.
+        """
 
     def central_reads(self, economy: Economy, iterations: int) -> int:
         """The numbers this run gathered at one central point: a planner reads the whole

@@ -64,7 +64,8 @@ def finished(economy: Economy, tol: float, prices, allocation, iterations: int, 
     if certificate.within(tol):
         return Outcome("converged", prices, allocation, iterations, message=message, levels=levels)
     return Outcome("failed", prices, allocation, iterations, levels=levels,
-                   message=f"{message + ', ' if message else ''}the answer is not an equilibrium: {certificate.refusal(tol)}")
+                   message=f"{message + ', ' if message else ''}the answer is not an equilibrium: "
+                           f"{certificate.refusal(tol)}")
 
 
 def check_available(solver: Solver | type[Solver]) -> None:
@@ -87,11 +88,40 @@ def solve(solver: Solver, economy: Economy, tol: float = 1e-6, time_limit: float
           seed: int = 0) -> Result:
     """Run `solver` on `economy` and return its certified `Result`.
 
-    Raises `Unsupported` before starting if the solver declines the economy, and
-    `Unavailable` if it cannot work in this environment (`Solver.unavailable`).
-    Any exception inside `run` becomes a `failed` result, never an exception. Warnings raised
-    inside `run` (a singular factorisation, an overflow on a diverging path) are not printed:
-    a run prints only its own lines; the distinct ones are kept in `extra["warnings"]`.
+    Parameters
+    ----------
+    solver : Solver
+        A warmed-up solver instance.
+    economy : gebench.markets.Economy
+        The economy to solve.
+    tol : float
+        The certificate's tolerance: the run is `converged` exactly when the certificate
+        of its point is within `tol` (`gebench.markets.Certificate.within`).
+    time_limit : float
+        Seconds the solver may use; it receives the deadline ``start + time_limit``. This
+        limit is cooperative: a hard one needs a worker process (`gebench.isolation`).
+    seed : int
+        Passed to `Solver.run`.
+
+    Returns
+    -------
+    Result
+        The judged run: the certificate's status, the point, the seconds `run` took, and
+        the solver's `extra`, with the distinct warnings raised inside `run` (a singular
+        factorisation, an overflow on a diverging path) in ``extra["warnings"]``: a run
+        prints only its own lines.
+
+    Raises
+    ------
+    Unsupported
+        Before starting, if the solver declines the economy (`Solver.skip`).
+    Unavailable
+        If the solver cannot work in this environment (`Solver.unavailable`).
+
+    Notes
+    -----
+    Any exception inside `run` becomes a `failed` result, never an exception; so does an
+    outcome whose status is unknown or whose iteration count is not a whole number.
     """
     check_runnable(solver, economy)
     with warnings.catch_warnings(record=True) as caught:

@@ -4,12 +4,13 @@ economy, and the mixed strategies of the profiles a Gambit method returns."""
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import ClassVar
 
 import numpy as np
 
 from gebench.markets.games import GameForm
 
-from .game import exact_payoffs
+from .game import GamePeer, RegretTolerance, exact_payoffs
 
 
 def gambit_game(form: GameForm):
@@ -31,3 +32,19 @@ def strategies(game, profile, exact: bool) -> tuple[list, list]:
 def found(game, result, exact: bool) -> list:
     """Every equilibrium of a Gambit `NashComputationResult`, as (sigma, tau)."""
     return [strategies(game, profile, exact) for profile in result.equilibria]
+
+
+class GambitRegretPeer(RegretTolerance, GamePeer):
+    """A Gambit method that stops at a maximum regret: `solve(pygambit, game, regret)` calls
+    it on the game; `rational` says whether its profiles are exact."""
+
+    package = "pygambit"
+    rational: ClassVar[bool] = False
+
+    def solve(self, pygambit, game, regret: float):
+        raise NotImplementedError
+
+    def equilibria(self, form: GameForm, tol: float, seed: int):
+        import pygambit
+        game = gambit_game(form)
+        return found(game, self.solve(pygambit, game, self.regret(tol)), self.rational), 0, {}

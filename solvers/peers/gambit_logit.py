@@ -6,20 +6,13 @@ the maximum regret is at most `maxregret` times the payoffs' range; "tol" (the d
 asks for the run's certificate tolerance."""
 from __future__ import annotations
 
-from gebench.markets.games import GameForm
-
-from .game import GamePeer, RegretTolerance
-from .gambit_game import found, gambit_game
+from .gambit_game import GambitRegretPeer
 
 
-class GambitLogit(RegretTolerance, GamePeer):
+class GambitLogit(GambitRegretPeer):
     """Gambit's logit homotopy, in floats."""
 
     name = "gambit-logit"
-    package = "pygambit"
 
-    def equilibria(self, form: GameForm, tol: float, seed: int):
-        import pygambit
-        game = gambit_game(form)
-        regret = self.regret(tol)
-        return found(game, pygambit.nash.logit_solve(game, maxregret=regret), False), 0, {}
+    def solve(self, pygambit, game, regret: float):
+        return pygambit.nash.logit_solve(game, maxregret=regret)

@@ -7,22 +7,15 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from gebench.markets.games import GameForm
-
-from .game import GamePeer, RegretTolerance
-from .gambit_game import found, gambit_game
+from .gambit_game import GambitRegretPeer
 
 
-class GambitSimpdiv(RegretTolerance, GamePeer):
+class GambitSimpdiv(GambitRegretPeer):
     """Gambit's simplicial subdivision, in rationals."""
 
     name = "gambit-simpdiv"
-    package = "pygambit"
+    rational = True
 
-    def equilibria(self, form: GameForm, tol: float, seed: int):
-        import pygambit
-        game = gambit_game(form)
-        regret = self.regret(tol)
+    def solve(self, pygambit, game, regret: float):
         start = game.mixed_strategy_profile(rational=True)
-        result = pygambit.nash.simpdiv_solve(start, maxregret=Fraction(regret).limit_denominator(10**12))
-        return found(game, result, True), 0, {}
+        return pygambit.nash.simpdiv_solve(start, maxregret=Fraction(regret).limit_denominator(10**12))
