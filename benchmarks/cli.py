@@ -77,7 +77,8 @@ def _cmd_verify(args) -> int:
             raise InputError("--equilibrium: welfare is measured in exchange economies and Fisher markets, "
                              "not yet with producers")
     else:
-        reference, reference_prices = _equilibrium(economy, args.equilibrium, args.tol) if args.equilibrium else (None, None)
+        reference, reference_prices = (_equilibrium(economy, args.equilibrium, args.tol) if args.equilibrium
+                                       else (None, None))
         allocation = check_point(economy, prices, allocation)[1]
         measures = welfare(economy, allocation, reference, reference_prices,
                            supply_tol=args.tol).to_dict(gains=reference is not None)

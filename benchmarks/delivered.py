@@ -15,7 +15,14 @@ import numpy as np
 
 from gebench.markets import Economy, certify
 from gebench.markets.utilities import log_utility
-from gebench.markets.welfare import PARETO_TOL, individual_rationality, infeasibility, no_trade, pareto_gap, reference_log_utility
+from gebench.markets.welfare import (
+    PARETO_TOL,
+    individual_rationality,
+    infeasibility,
+    no_trade,
+    pareto_gap,
+    reference_log_utility,
+)
 from gebench.solvers import Result, Solver
 
 DIGITS = 6            # log utilities are stored to 1e-6: a relative precision of a millionth

@@ -24,8 +24,8 @@ from gebench.markets import InputError
 from gebench.solvers import Solver
 
 from .isolation import InProcessRunner, IsolatedRunner, WarmUpLimit, warm_up_failures
-from .suite import WARM_UP_BUDGET
 from .records import stopped
+from .suite import WARM_UP_BUDGET
 
 
 class LocalExecutor:

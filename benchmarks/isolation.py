@@ -29,10 +29,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from gebench.solvers import Solver, Unavailable, Unsupported, solve
-
 from gebench.markets import load
 from gebench.markets.io import json_safe
+from gebench.solvers import Solver, Unavailable, Unsupported, solve
 
 from .delivered import welfare_fields
 from .records import PRICES_KEPT_UP_TO, stopped

@@ -25,11 +25,16 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from .analysis import (  # noqa: E402
-    describe_fit, exponential_ladders, fit, performance_profile, scaling_series, size_of, worst_measure,
+    describe_fit,
+    exponential_ladders,
+    fit,
+    performance_profile,
+    scaling_series,
+    size_of,
+    worst_measure,
 )
 from .figures import figure  # noqa: E402
 from .records import NOT_RUN, WriteFailed  # noqa: E402
-
 
 WORST_DRAWN = 1e3     # a worst measure of 1e304 (prices collapsed to a corner) would break the axis
 
@@ -305,7 +310,8 @@ def plot_accuracy(records: list[dict], out_dir: Path) -> list[Path]:
                     if pts:
                         xs, ys = zip(*pts)
                         ax.plot(xs, ys, marker, color=colours[solver], mfc="none" if not converged else None,
-                                label=solver if converged or not any(r["status"] == "converged" for r in mine) else None)
+                                label=(solver if converged or not any(r["status"] == "converged" for r in mine)
+                                       else None))
             tols = {r["tolerance"] for r in runs if r["ladder"] == ladder}
             for tol in tols:
                 ax.axhline(tol, color="grey", ls=":", lw=1)

@@ -24,8 +24,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from .outcomes import at_time, final, instance_of, references, timeline, welfare_records  # noqa: E402
 from .figures import figure  # noqa: E402
+from .outcomes import at_time, final, instance_of, references, timeline, welfare_records  # noqa: E402
 from .plot import save_figure, say  # noqa: E402
 from .records import size_of  # noqa: E402
 

@@ -145,7 +145,8 @@ def market_table(run_dir: Path) -> str:
             ladder, str(size),
             f"{_share(first['trader_gains_total'])} ({first['trader_seconds']:.2g}), "
             f"{_share(first['trader_gains_worst'])}, {'unbounded' if gap is None else f'{gap:.2g}'}",
-            "; ".join(f"{row['planner']} {row['planner_seconds']:.2g} ({row['planner_converged']}/{row['planner_runs']}): "
+            "; ".join(f"{row['planner']} {row['planner_seconds']:.2g} "
+                      f"({row['planner_converged']}/{row['planner_runs']}): "
                       f"{_share(row['trader_total_by_then'])}" for row in here),
             "-" if other is None else f"{_share(other['trader_gains_total'])} ({other['trader_seconds']:.2g}), "
                                       f"{_share(other['trader_gains_worst'])}"]) + " |")

@@ -179,7 +179,8 @@ def parse_suite(text: str, where: str = "suite", default_name: str = "suite") ->
         if name_of_family not in FAMILIES:
             raise InputError(f"{at}: family: unknown {name_of_family!r}; known: {', '.join(sorted(FAMILIES))}")
         sizes = _require(fam, "sizes", list, at)
-        if not sizes or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in sizes) or sizes != sorted(set(sizes)):
+        if (not sizes or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in sizes)
+                or sizes != sorted(set(sizes))):
             raise InputError(f"{at}: sizes: expected increasing integers >= 1")
         extra = sorted(set(fam) - {"family", "sizes", "goods_per_agent", "density", "rho", "solvers", "sparse"})
         if extra:
@@ -188,7 +189,8 @@ def parse_suite(text: str, where: str = "suite", default_name: str = "suite") ->
             raise InputError(f"{at}: {name_of_family} has producers: welfare (welfare = true) is measured in "
                              "exchange economies and Fisher markets without producers")
         if FAMILIES[name_of_family].is_game and set(fam) & {"goods_per_agent", "density", "rho", "sparse"}:
-            raise InputError(f"{at}: {name_of_family} is a game family: goods_per_agent, density, rho and sparse do not apply")
+            raise InputError(f"{at}: {name_of_family} is a game family: goods_per_agent, density, rho and sparse "
+                             "do not apply")
         sparse = fam.get("sparse", False)
         if not isinstance(sparse, bool):
             raise InputError(f"{at}: sparse: expected true or false, got {sparse!r}")

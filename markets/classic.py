@@ -6,9 +6,8 @@ economy with producers, the producers' levels at each equilibrium.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import brentq
@@ -16,7 +15,6 @@ from scipy.optimize import brentq
 from .economy import Economy, make_economy
 from .production import Producer
 from .utilities import demand
-
 
 # Scarf's tastes: agent i wants goods i and i+1 in equal amounts
 _SCARF_TASTES = np.array([[1.0, 1.0, 0.0], [0.0, 1.0, 1.0], [1.0, 0.0, 1.0]])

@@ -140,7 +140,8 @@ class Economy:
         rho = np.where(kinds == CES, rho, np.nan)
         if self.model == "exchange":
             if self.endowment is None or self.budget is not None or self.supply is not None:
-                raise EconomyError("exchange economy: every agent needs an endowment; budget and supply are Fisher-only")
+                raise EconomyError("exchange economy: every agent needs an endowment; "
+                                   "budget and supply are Fisher-only")
             if sparse:
                 e = _frozen_csr(self.endowment, (n, m), "endowment")
                 with np.errstate(over="ignore"):      # an overflow is refused below, by name

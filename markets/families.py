@@ -53,6 +53,12 @@ def _discover() -> tuple[dict, dict[str, str], tuple[str, ...]]:
     return dict(sorted(families.items())), origins, tuple(errors)
 
 
+def rediscover() -> None:
+    """Read the entry points again on the next look-up: after a family's distribution was
+    installed (or its entry points changed) in this process."""
+    _discover.cache_clear()
+
+
 def available() -> dict:
     """Registered families by name."""
     return dict(_discover()[0])

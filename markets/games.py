@@ -13,10 +13,10 @@ p = diag(u) a p, a Perron vector of a column-stochastic block on the support.
 """
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from fractions import Fraction
 from math import lcm
-import weakref
 
 import numpy as np
 

@@ -199,7 +199,8 @@ def produced(producers: tuple[Producer, ...], m: int) -> np.ndarray:
     return made
 
 
-def production_plan(producers: tuple[Producer, ...], p: np.ndarray, levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def production_plan(producers: tuple[Producer, ...], p: np.ndarray,
+                    levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(gross outputs, inputs), each (m,), of all producers run at `levels` at prices p; an
     input is inf where a technology run at a positive level would use a free input without bound."""
     return plan_at(Technologies(producers, len(p)), p, levels)

@@ -152,7 +152,8 @@ def gains_share(log_u, log_u_reference, log_u_equilibrium) -> np.ndarray:
     return realised / available
 
 
-def summarise_gains(log_u, log_u_reference, log_u_equilibrium, incomes=None) -> tuple[float | None, float | None, float | None]:
+def summarise_gains(log_u, log_u_reference, log_u_equilibrium,
+                    incomes=None) -> tuple[float | None, float | None, float | None]:
     """(mean, worst, total) of the gains shares (see `Welfare`), or Nones if none is defined.
     `total` weighs each agent's gains by its equilibrium income b*_i (uniform weights without
     `incomes`): with degree-one utilities, b*_i (u_i - u_0i) / u*_i is the gain's money-metric
@@ -335,7 +336,8 @@ def _linear(economy, log_c, active):
     agents = agents[np.flatnonzero(active)]
     objective = np.zeros(k + 1)
     objective[k] = -1.0
-    res = linprog(objective, A_ub=sp.vstack([supply, agents]).tocsr(), b_ub=np.concatenate([np.ones(m), np.zeros(agents.shape[0])]),
+    res = linprog(objective, A_ub=sp.vstack([supply, agents]).tocsr(),
+                  b_ub=np.concatenate([np.ones(m), np.zeros(agents.shape[0])]),
                   bounds=[(0, None)] * (k + 1), method="highs")
     if res.status != 0:
         return math.nan, math.nan, None, None

@@ -90,7 +90,8 @@ def from_file(path: str, class_name: str) -> type[Solver]:
     taken = available().get(cls.name)
     if taken is not None:
         raise InputError(f"solver: {path}:{class_name} is named {cls.name!r}, which is taken by "
-                         f"{taken.__module__}.{taken.__qualname__} (from {origin(cls.name)}); give it a name of its own")
+                         f"{taken.__module__}.{taken.__qualname__} (from {origin(cls.name)}); "
+                         "give it a name of its own")
     cls._source_file = (str(where), class_name)
     cls.__reduce_ex__ = _reduce_by_path
     return cls

@@ -29,12 +29,12 @@ from collections.abc import Callable
 import numpy as np
 import scipy.sparse as sp
 
-from gebench.markets.classic import mathiesen_1987, shoven_whalley_1984
 from gebench.markets import UTILITY_NAMES, Economy, certify, make_economy
+from gebench.markets.classic import mathiesen_1987, shoven_whalley_1984
 from gebench.markets.closed_form import cobb_douglas_prices
-from gebench.markets.welfare import individual_rationality
 from gebench.markets.games import equilibrium_from_nash, game_of, leontief_from_game
 from gebench.markets.generators import build, generate
+from gebench.markets.welfare import individual_rationality
 
 from .base import STATUSES, Solver, Unsupported
 from .judging import check_available, solve
@@ -157,7 +157,8 @@ def check_declared_support(cls: type[Solver], params: dict) -> None:
         declared = economy.model in cls.models and economy.utility_kinds <= set(cls.utilities)
         reason = solver.skip(economy)
         if declared:
-            assert reason is None or (isinstance(reason, str) and reason), f"{economy.name}: skip must return None or a reason"
+            assert reason is None or (isinstance(reason, str) and reason), \
+                f"{economy.name}: skip must return None or a reason"
             continue
         assert isinstance(reason, str) and reason, f"{economy.name}: not declared, yet skip gave {reason!r}"
         try:
@@ -207,7 +208,8 @@ def check_equilibria(cls: type[Solver], params: dict) -> None:
         converged += 1
         error = np.max(np.abs(result.prices - truth))
         assert error <= PRICE_TOL, f"{economy.name}: prices {np.round(result.prices, 4)}, known {np.round(truth, 4)}"
-    assert converged or cls.trades, f"{solver.name} converged on none of the economies with a known equilibrium it accepts"
+    assert converged or cls.trades, \
+        f"{solver.name} converged on none of the economies with a known equilibrium it accepts"
 
 
 def check_trace(cls: type[Solver], params: dict) -> None:

@@ -5,7 +5,6 @@ from gebench.markets.generators import FAMILIES, generate
 from gebench.solvers import Unavailable, solve
 from gebench.solvers.testing import warmed
 
-
 RANDOM_FAMILIES = sorted(name for name, family in FAMILIES.items() if family.size_name == "agents")
 
 

@@ -5,7 +5,13 @@ import numpy as np
 import pytest
 
 from gebench.analysis import (
-    censored_median, describe_fit, fit, held_out_errors, performance_profile, scaling_series, wall_of,
+    censored_median,
+    describe_fit,
+    fit,
+    held_out_errors,
+    performance_profile,
+    scaling_series,
+    wall_of,
 )
 
 
@@ -52,8 +58,10 @@ def test_a_fit_has_a_bootstrap_interval_around_its_rate():
     law = fit(d, noisy, True)
     assert law.low < law.rate < law.high and law.low < 1.55 < law.high and law.high / law.low < 1.2
     assert law.at([30])[0] == pytest.approx(math.exp(law.intercept) * law.rate ** 30)
-    assert describe_fit(law, "d").startswith(f"x{law.rate:.3g} per d (CI x") and "held out d = 20" in describe_fit(law, "d")
-    assert "x2 every 14.2 agents (CI 14.2-14.2" in describe_fit(fit(np.array([10, 20, 40, 80, 160]), 1.05 ** np.array([10, 20, 40, 80, 160]), False), "agent")
+    assert (describe_fit(law, "d").startswith(f"x{law.rate:.3g} per d (CI x")
+            and "held out d = 20" in describe_fit(law, "d"))
+    sizes = np.array([10, 20, 40, 80, 160])
+    assert "x2 every 14.2 agents (CI 14.2-14.2" in describe_fit(fit(sizes, 1.05 ** sizes, False), "agent")
 
 
 def test_a_median_counts_unconverged_runs_as_censored():

@@ -9,8 +9,8 @@ from gebench.markets.generators import build
 from gebench.markets.utilities import log_utility
 from gebench.markets.welfare import individual_rationality, pareto_gap
 from gebench.solvers import create, solve
-from gebench.solvers.traders.bilateral import BilateralExchange, best_amount
 from gebench.solvers.testing import solver_checks
+from gebench.solvers.traders.bilateral import BilateralExchange, best_amount
 
 TOL = 1e-6
 

@@ -6,8 +6,8 @@ import pytest
 from gebench.markets import CES, LEONTIEF, LINEAR, InputError, make_economy
 from gebench.markets.generators import generate
 from gebench.solvers import create, solve
-from gebench.solvers.planners.eisenberg_gale import ACCURACY_PER_TOL, accuracy_for, build_program
 from gebench.solvers.interior.fisher_ipm import FisherInteriorPoint
+from gebench.solvers.planners.eisenberg_gale import ACCURACY_PER_TOL, accuracy_for, build_program
 from gebench.solvers.testing import warmed
 
 

@@ -12,7 +12,8 @@ from gebench.solvers import solve
 from gebench.solvers.interior.exchange_ipm import ExchangeProgram, LinearExchangeInteriorPoint
 from gebench.solvers.interior.program import HALVINGS, NewtonFailure, NoDescent, Program, centring
 from gebench.solvers.testing import solver_checks, warmed
-from tests.conftest import interior_point_converged as converged, warmed_or_skip
+from tests.conftest import interior_point_converged as converged
+from tests.conftest import warmed_or_skip
 
 TOL = 1e-8
 
@@ -86,8 +87,8 @@ def test_the_newton_direction_solves_the_linearised_path(sparse):
     rc_x, rc_u = np.empty_like(program.x), np.empty_like(program.u)
     centring(program.omega, t, program.x, program.z, np.zeros_like(program.x), np.zeros_like(program.x), rc_x)
     centring(program.omega_u, t, program.u, program.zu, np.zeros_like(program.u), np.zeros_like(program.u), rc_u)
-    dx, _, ds, dz, _, dp = program.direction(program.factor(), rc_x, rc_u, t * program.omega_s - program.s * program.p, t,
-                                             refine=False)
+    dx, _, ds, dz, _, dp = program.direction(program.factor(), rc_x, rc_u,
+                                             t * program.omega_s - program.s * program.p, t, refine=False)
     assert dp[program.fixed] == 0.0
     before = _path_residual(program, t)
     eps = 1e-6

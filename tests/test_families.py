@@ -14,7 +14,8 @@ from gebench.markets import InputError, families, loads
 from gebench.markets.generators import FAMILIES, GameFamily, RandomFamily, build, generate
 
 ROOT = Path(__file__).resolve().parents[1]
-BUILT_IN = {f"{model}-{utility}" for model in ("fisher", "exchange") for utility in ("linear", "cobb-douglas", "ces", "leontief")} | {
+BUILT_IN = {f"{model}-{utility}" for model in ("fisher", "exchange")
+            for utility in ("linear", "cobb-douglas", "ces", "leontief")} | {
     "ces-complements", "production-activity", "production-ces", "leontief-game", "leontief-game-morris",
     "leontief-game-svs", "leontief-game-hard"}
 
@@ -49,9 +50,9 @@ def registry(monkeypatch):
 
     def add(*eps):
         monkeypatch.setattr(families, "entry_points", lambda group: installed + list(eps))
-        families._discover.cache_clear()
+        families.rediscover()
     yield add
-    families._discover.cache_clear()
+    families.rediscover()
 
 
 def test_a_plugin_family_registers_and_a_broken_one_is_reported_not_raised(registry, tmp_path, monkeypatch):

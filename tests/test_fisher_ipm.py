@@ -13,7 +13,8 @@ from gebench.solvers import solve
 from gebench.solvers.interior.fisher_ipm import FisherInteriorPoint
 from gebench.solvers.interior.program import Program
 from gebench.solvers.testing import solver_checks, warmed
-from tests.conftest import interior_point_converged as converged, warmed_or_skip
+from tests.conftest import interior_point_converged as converged
+from tests.conftest import warmed_or_skip
 
 TOL = 1e-8
 

@@ -8,7 +8,15 @@ import numpy as np
 import pytest
 
 from gebench.markets import InputError, certify, dumps, loads, make_economy
-from gebench.markets.games import equilibrium_from_nash, game_of, hard_game, leontief_from_game, morris_labels, svs_game, svs_labels
+from gebench.markets.games import (
+    equilibrium_from_nash,
+    game_of,
+    hard_game,
+    leontief_from_game,
+    morris_labels,
+    svs_game,
+    svs_labels,
+)
 from gebench.markets.generators import build
 from gebench.solvers import create, solve
 from gebench.solvers.planners.lemke_howson import LemkeHowson, lemke_howson, settled

@@ -8,7 +8,8 @@ from .conftest import RANDOM_FAMILIES
 
 
 def test_same_seed_same_economy(any_family):
-    assert dumps(generate(any_family, 8, 6, seed=5, density=0.5)) == dumps(generate(any_family, 8, 6, seed=5, density=0.5))
+    assert (dumps(generate(any_family, 8, 6, seed=5, density=0.5))
+            == dumps(generate(any_family, 8, 6, seed=5, density=0.5)))
 
 
 def test_different_seeds_differ(any_family):

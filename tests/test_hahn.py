@@ -12,9 +12,9 @@ from gebench.markets.generators import build, generate
 from gebench.markets.units import in_units
 from gebench.markets.utilities import log_utility
 from gebench.solvers import Unsupported
-from gebench.solvers.traders.hahn import HahnProcess
 from gebench.solvers.judging import solve
 from gebench.solvers.testing import solver_checks, warmed
+from gebench.solvers.traders.hahn import HahnProcess
 
 TOL = 1e-8
 

@@ -19,7 +19,8 @@ QUICK = settings(max_examples=150, deadline=None, derandomize=True, suppress_hea
 numbers = st.one_of(st.integers(-3, 3), st.floats(allow_nan=True, allow_infinity=True),
                     st.floats(-1e3, 1e3), st.just(0))
 json_values = st.recursive(st.one_of(st.none(), st.booleans(), numbers, st.text(max_size=8)),
-                           lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+                           lambda inner: (st.lists(inner, max_size=4)
+                                          | st.dictionaries(st.text(max_size=8), inner, max_size=4)),
                            max_leaves=20)
 
 

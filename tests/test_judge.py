@@ -7,11 +7,11 @@ import pytest
 
 from gebench.cli import main
 from gebench.delivered import welfare_fields
-from gebench.outcomes import gains_of
 from gebench.markets import EconomyError, economy_from_dict, make_economy, save
 from gebench.markets.closed_form import cobb_douglas_equilibrium
 from gebench.markets.generators import generate
 from gebench.markets.welfare import welfare
+from gebench.outcomes import gains_of
 from gebench.solvers import Outcome, Result, Solver, create, solve
 
 

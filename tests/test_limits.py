@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from gebench.suite import parse_suite
 from gebench.markets import InputError, save
 from gebench.markets.generators import generate
+from gebench.suite import parse_suite
 
 ROOT = Path(__file__).resolve().parents[1]
 STARTS = 20.0       # seconds for the command and its worker to start (each imports numpy, scipy, numba), loaded

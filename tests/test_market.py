@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from gebench.cli import main
-from gebench.outcomes import at_time, final, references, race, timeline
+from gebench.outcomes import at_time, final, race, references, timeline
 from gebench.runner import read_runs
 from gebench.suite import load_suite
 
@@ -44,9 +44,11 @@ def test_every_run_of_a_welfare_suite_records_its_trace_welfare_and_central_read
     for r in records:
         trace = r["trace"]
         assert len({len(v) for v in trace.values()}) == 1, "trace columns of unequal length"
-        assert trace["seconds"] == sorted(trace["seconds"]) and trace["seconds"][-1] == pytest.approx(r["seconds"], abs=1e-5)
+        assert (trace["seconds"] == sorted(trace["seconds"])
+                and trace["seconds"][-1] == pytest.approx(r["seconds"], abs=1e-5))
         assert len(r["welfare"]["log_utility"]) == r["agents"]
-    reads = {r["solver"]: r["central_reads"] for r in records if r["ladder"] == "exchange-cobb-douglas" and r["size"] == 8}
+    reads = {r["solver"]: r["central_reads"] for r in records
+             if r["ladder"] == "exchange-cobb-douglas" and r["size"] == 8}
     assert reads["bilateral-exchange"] == 0
     assert reads["newton"] == 8 * 8 + 8 * 8            # the whole economy: coefficients and endowments
     tat = next(r for r in records if r["solver"] == "tatonnement" and r["size"] == 8)

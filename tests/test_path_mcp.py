@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 
 from gebench.cli import main
-from gebench.runner import make_plan
-from gebench.suite import parse_suite
 from gebench.markets import save
 from gebench.markets.closed_form import cobb_douglas_prices
 from gebench.markets.generators import build, generate
+from gebench.runner import make_plan
 from gebench.solvers import Unavailable, create, solve
 from gebench.solvers.planners import path_mcp
 from gebench.solvers.planners.path_mcp import PathMCP, licence_expiry
+from gebench.suite import parse_suite
 
 needs_gams = pytest.mark.skipif(PathMCP.unavailable() is not None, reason=str(PathMCP.unavailable()))
 

@@ -6,13 +6,12 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
+from gebench.isolation import execute
 from gebench.markets.games import game_of, leontief_from_game
 from gebench.markets.generators import build
+from gebench.records import PRICES_KEPT_UP_TO
 from gebench.solvers import create, solve
 from gebench.solvers.peers.game import GamePeer, best_responses_only, lemke_howson_point
-
-from gebench.isolation import execute
-from gebench.records import PRICES_KEPT_UP_TO
 from gebench.suite import load_suite
 from gebench.summary import SAME_EQUILIBRIUM, format_selections, selections
 

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 
 from gebench.cli import main
-from gebench.runner import read_runs
 from gebench.markets import demand, save
 from gebench.markets.generators import generate
+from gebench.runner import read_runs
 from gebench.solvers import Outcome, Unavailable, create
-from gebench.solvers.registry import available
 from gebench.solvers.auctioneers.tatonnement import Tatonnement
+from gebench.solvers.registry import available
 from gebench.solvers.testing import CHECKS, DEADLINE_MARGIN, TIME_LIMIT, check_solver, solver_checks
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -165,7 +165,8 @@ def test_a_named_output_good_reads_as_its_index():
     ({"type": "leontief", "output": "steel", "a": [0, 0, 1]}, "producer 0: output: 'steel' is not one of the goods"),
     ({"type": "leontief", "output": 0, "a": [1, 0, 1]}, r"producer 0: a\[0\]: the output good cannot also be an input"),
     ({"type": "leontief", "output": 0, "a": [0, -1, 1]}, r"producer 0: a\[1\]: must be a finite number >= 0"),
-    ({"type": "cobb-douglas", "output": 0, "a": [0, 0, 1], "scale": 0}, "producer 0: scale: must be a finite number > 0"),
+    ({"type": "cobb-douglas", "output": 0, "a": [0, 0, 1], "scale": 0},
+     "producer 0: scale: must be a finite number > 0"),
     ({"type": "cobb-douglas", "output": 0, "a": [0, 0, 1], "rho": 0.5}, "producer 0: rho: not a field"),
 ])
 def test_bad_producers_are_refused_naming_the_file_the_producer_and_the_field(tmp_path, producer, message):

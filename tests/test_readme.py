@@ -59,7 +59,8 @@ def test_the_format_document_names_every_field_a_run_record_has(tmp_path, capsys
     assert main(["run", str(suite), "--results", str(tmp_path), "--no-plot", "--in-process"]) == 0
     run_dir = Path(capsys.readouterr().out.strip().splitlines()[-1])
     from gebench.records import FIELDS, STATUSES
-    assert documented == set(FIELDS), f"fields the records module and the document disagree on: {documented ^ set(FIELDS)}"
+    assert documented == set(FIELDS), \
+        f"fields the records module and the document disagree on: {documented ^ set(FIELDS)}"
     fields = set(read_runs(run_dir)[0])
     assert fields <= documented, f"undocumented record fields: {sorted(fields - documented)}"
     assert all(f"`{status}`" in section for status in STATUSES)

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from gebench.cli import main
-from gebench.runner import RunLock, read_runs
 from gebench.markets import Certificate, InputError, save
 from gebench.markets.generators import generate
+from gebench.runner import RunLock, read_runs
 from gebench.solvers import Outcome, certified, create, judging
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,7 +85,8 @@ def test_a_file_solver_may_not_take_a_built_in_name(tmp_path, capsys):
                     "class Impostor(Tatonnement):\n    name = 'tatonnement'\n")
     save(generate("fisher-ces", 3, 3, seed=0, rho=0.5), tmp_path / "e.json")
     assert main(["solve", str(tmp_path / "e.json"), "--solver", f"{path}:Impostor"]) == 2
-    one_line_error(capsys, "Impostor", "'tatonnement'", "gebench.solvers.auctioneers.tatonnement.Tatonnement", "gebench")
+    one_line_error(capsys, "Impostor", "'tatonnement'", "gebench.solvers.auctioneers.tatonnement.Tatonnement",
+                   "gebench")
 
 
 # --- files ----------------------------------------------------------------------------------------

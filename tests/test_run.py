@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from gebench.cli import main
-from gebench.runner import META_FILE, read_runs, run_suite
-from gebench.suite import load_suite, parse_suite
 from gebench.markets import InputError
+from gebench.runner import META_FILE, read_runs, run_suite
 from gebench.solvers import Outcome, Solver
+from gebench.suite import load_suite, parse_suite
 
 SMALL = """
 name = "tiny"
@@ -213,7 +213,8 @@ def test_results_summarises_a_run_directory(capsys):
     assert main(["results", REFERENCE, "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     hard = next(r for r in rows if r["ladder"] == "leontief-game-morris" and r["solver"] == "lemke-howson-exact")
-    assert hard["largest"] == 20 and "held out d = 20" in hard["fit"] and hard["fits"]["iterations"]["kind"] == "exponential"
+    assert (hard["largest"] == 20 and "held out d = 20" in hard["fit"]
+            and hard["fits"]["iterations"]["kind"] == "exponential")
     assert hard["others"] == {"timeout": 1, "beyond_wall": 1}
 
 
@@ -228,7 +229,8 @@ def test_dry_run_lists_the_plan_and_runs_nothing(tmp_path, capsys, monkeypatch, 
     # the hard games, deterministic, run one seed for every solver but random-start tatonnement
     assert all(seed == 0 for ladder, _, seed, name in plan.runs
                if ladder == "leontief-game-morris" and name != "tatonnement-random")
-    assert f"{len(plan.runs)} runs;" in out and ("path-mcp" in {name for *_, name in plan.runs}) == (path_reason is None)
+    assert f"{len(plan.runs)} runs;" in out
+    assert ("path-mcp" in {name for *_, name in plan.runs}) == (path_reason is None)
     assert "declined by homotopy" in out and "estimate from" in out
     assert ("path-mcp is unavailable here and runs nothing: its licence expired" in out) == bool(path_reason)
     assert not any(tmp_path.iterdir())
@@ -355,7 +357,8 @@ def test_a_hanging_a_raising_a_crashing_and_a_hogging_solver_are_recorded_and_th
     assert got[("hangs", 3)]["seconds"] < 10 and got[("hangs", 6)]["status"] == "beyond_wall"
     for size in (3, 6):
         assert got[("raises", size)]["status"] == "failed" and "solver bug" in got[("raises", size)]["message"]
-        assert got[("crashes", size)]["status"] == "failed" and "SIGSEGV" in got[("crashes", size)]["message"], got[("crashes", size)]
+        assert got[("crashes", size)]["status"] == "failed" and "SIGSEGV" in got[("crashes", size)]["message"], \
+            got[("crashes", size)]
         assert got[("hogs", size)]["status"] == "out_of_memory"
     # each of the three kills (one hang, two crashes) costs the next run a fresh worker, timed apart
     restarted = [r for r in got.values() if "worker_start_seconds" in r]

@@ -164,9 +164,9 @@ def _assert_kernel_step_matches_the_reference(e, p0):
     """One step of the compiled tatonnement kernel (CES fast path, blocks, fallbacks) equals
     the step that the overflow-safe reference demand gives."""
     from gebench.markets import demand
+    from gebench.solvers.auctioneers.tatonnement import tatonnement_steps
     from gebench.solvers.kernels.ces_weights import ces_weights
     from gebench.solvers.kernels.incomes import income_inputs
-    from gebench.solvers.auctioneers.tatonnement import tatonnement_steps
     z = (demand(e, p0, e.incomes(p0)).sum(axis=0) - e.total_supply) / e.total_supply
     expected = p0 * (1 + 0.5 * np.minimum(z, 1.0))
     expected /= expected.sum()

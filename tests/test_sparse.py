@@ -4,17 +4,27 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from gebench.runner import read_runs, run_suite
-from gebench.suite import parse_suite
-from gebench.markets import Economy, EconomyError, InputError, certify, check_point, demand, dumps, loads
-from gebench.markets import log_indirect_utility, log_utility
+from gebench.markets import (
+    Economy,
+    EconomyError,
+    InputError,
+    certify,
+    check_point,
+    demand,
+    dumps,
+    loads,
+    log_indirect_utility,
+    log_utility,
+)
 from gebench.markets.generators import generate
 from gebench.markets.units import in_units, unit_supply
+from gebench.runner import read_runs, run_suite
 from gebench.solvers import create
 from gebench.solvers.base import Unsupported
 from gebench.solvers.judging import solve
 from gebench.solvers.registry import available
 from gebench.solvers.testing import known_economies
+from gebench.suite import parse_suite
 
 FAMILIES = ["fisher-linear", "fisher-cobb-douglas", "fisher-ces", "fisher-leontief",
             "exchange-linear", "exchange-cobb-douglas", "exchange-ces", "exchange-leontief", "ces-complements"]

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from gebench.cli import main
-from gebench.runner import read_runs
 from gebench.markets import save
 from gebench.markets.generators import generate
+from gebench.runner import read_runs
 from gebench.solvers import Solver, Unavailable, create, solve
 
 SOLVERS = '''
@@ -73,8 +73,9 @@ def test_solve_refuses_an_unavailable_solver_before_running_it(specs):
         solve(create(specs["NoLicence"]), generate("fisher-ces", 4, 4, seed=0, rho=0.5))
 
 
-@pytest.mark.parametrize("which, expected", [("NoLicence", "no-licence: unavailable: its licence expired"),
-                                             ("BadWarmUp", "bad-warm-up: warm-up failed: RuntimeError: the kernel cannot")])
+@pytest.mark.parametrize("which, expected", [
+    ("NoLicence", "no-licence: unavailable: its licence expired"),
+    ("BadWarmUp", "bad-warm-up: warm-up failed: RuntimeError: the kernel cannot")])
 def test_the_solve_command_exits_2_with_one_line(specs, which, expected, tmp_path, capsys):
     save(generate("fisher-ces", 4, 4, seed=0, rho=0.5), tmp_path / "e.json")
     assert main(["solve", str(tmp_path / "e.json"), "--solver", specs[which]]) == 2

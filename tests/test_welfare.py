@@ -9,9 +9,7 @@ from gebench.markets import certify, make_economy
 from gebench.markets.closed_form import cobb_douglas_equilibrium
 from gebench.markets.generators import build, generate
 from gebench.markets.utilities import log_utility
-from gebench.markets.welfare import (gains_share, individual_rationality, no_trade, pareto_gap, summarise_gains,
-                             welfare)
-
+from gebench.markets.welfare import gains_share, individual_rationality, no_trade, pareto_gap, summarise_gains, welfare
 from gebench.solvers import create, solve
 
 

@@ -23,7 +23,6 @@ from gebench.markets.units import unit_supply
 from gebench.solvers import solve
 from gebench.solvers.interior.exchange_ipm import ExchangeProgram
 from tests.conftest import warmed_or_skip
-from tests.test_exchange_ipm import ipm  # noqa: F401 (the warmed solver, as a fixture)
 
 N = 160
 TOL = 1e-8
@@ -47,9 +46,9 @@ def _record(benchmark, result):
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_linear_exchange_ipm_solve(benchmark, ipm, seed):
+def test_linear_exchange_ipm_solve(benchmark, exchange_ipm, seed):
     benchmark.group = f"exchange planner {N}"
-    result = benchmark.pedantic(solve, args=(ipm, market(seed), TOL, 600.0), rounds=5, iterations=1,
+    result = benchmark.pedantic(solve, args=(exchange_ipm, market(seed), TOL, 600.0), rounds=5, iterations=1,
                                 warmup_rounds=0)
     _record(benchmark, result)
     assert result.status == "converged", result.message

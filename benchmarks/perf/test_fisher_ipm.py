@@ -24,7 +24,6 @@ from gebench.markets.generators import generate
 from gebench.markets.units import unit_supply
 from gebench.solvers import solve
 from gebench.solvers.interior.program import Program
-from tests.test_fisher_ipm import eisenberg_gale, ipm  # noqa: F401 (the warmed solvers, as fixtures)
 
 N = 320
 TOL = 1e-8
@@ -44,10 +43,10 @@ def _record(benchmark, result):
 
 
 @pytest.mark.parametrize("name", sorted(MARKETS))
-def test_fisher_ipm_solve(benchmark, ipm, name):
+def test_fisher_ipm_solve(benchmark, fisher_ipm, name):
     benchmark.group = f"fisher planner {N}"
     economy = market(name)
-    result = benchmark.pedantic(solve, args=(ipm, economy, TOL, 600.0), rounds=5, iterations=1, warmup_rounds=0)
+    result = benchmark.pedantic(solve, args=(fisher_ipm, economy, TOL, 600.0), rounds=5, iterations=1, warmup_rounds=0)
     _record(benchmark, result)
     if benchmark.stats is not None:
         _medians[name] = benchmark.stats.stats.median
@@ -70,7 +69,7 @@ def test_eisenberg_gale_solve(benchmark, eisenberg_gale, name):
 
 
 @pytest.mark.parametrize("name", sorted(MARKETS))
-def test_fisher_ipm_newton_step(benchmark, ipm, name):
+def test_fisher_ipm_newton_step(benchmark, fisher_ipm, name):
     benchmark.group = "fisher ipm step"
     economy, _ = unit_supply(market(name))
     program = Program(economy)

@@ -15,8 +15,8 @@ import pytest
 
 from gebench.isolation import IsolatedRunner
 from gebench.records import RunDirectory, read_runs
-from gebench.suite import FamilyLadder
 from gebench.solvers import Outcome, Solver
+from gebench.suite import FamilyLadder
 
 
 class Instant(Solver):

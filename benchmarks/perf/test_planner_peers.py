@@ -7,11 +7,12 @@ judged by gebench's certificate at the same tolerance.
 
     pytest benchmarks/perf/test_planner_peers.py --benchmark-only --benchmark-json results/planner-peers.json
 
-Clarabel gets the accuracy `eisenberg-gale` asks of it (`accuracy_for`). The direct form (Eisenberg and Gale 1959; the conic forms of Chandrasekaran and Shah,
-"Relative entropy optimization and its applications", Math. Program. 2017): variables x_ij,
-v_i, t_i; maximise sum_i B_i t_i subject to sum_i x_ij <= s_j, x >= 0, and for linear
-utilities v_i <= sum_j a_ij x_ij with (t_i, 1, v_i) in the exponential cone (t_i <= log v_i);
-for CES with rho = 1/2, u_i = (sum_j a_ij sqrt(x_ij))^2, so with w_ij^2 <= x_ij (a rotated
+Clarabel gets the accuracy `eisenberg-gale` asks of it (`accuracy_for`). The direct form
+(Eisenberg and Gale 1959; the conic forms of Chandrasekaran and Shah, "Relative entropy
+optimization and its applications", Math. Program. 2017): variables x_ij, v_i, t_i; maximise
+sum_i B_i t_i subject to sum_i x_ij <= s_j, x >= 0, and for linear utilities
+v_i <= sum_j a_ij x_ij with (t_i, 1, v_i) in the exponential cone (t_i <= log v_i); for CES
+with rho = 1/2, u_i = (sum_j a_ij sqrt(x_ij))^2, so with w_ij^2 <= x_ij (a rotated
 second-order cone, ||(2 w_ij, x_ij - 1)|| <= x_ij + 1), v_i <= sum_j a_ij w_ij and
 t_i <= log v_i, the objective is sum_i 2 B_i t_i. The prices are the duals of the supply rows.
 
@@ -24,8 +25,8 @@ import scipy.sparse as sp
 from gebench.markets.generators import generate
 from gebench.markets.units import unit_supply
 from gebench.solvers import create, solve
-from gebench.solvers.planners.eisenberg_gale import accuracy_for
 from gebench.solvers.judging import finished
+from gebench.solvers.planners.eisenberg_gale import accuracy_for
 
 N = 320
 TOL = 1e-8
@@ -82,7 +83,8 @@ def clarabel_direct(economy, tol: float):
     A = sp.csc_matrix(sp.vstack(blocks))
     settings = clarabel.DefaultSettings()
     settings.verbose = False
-    settings.tol_gap_abs = settings.tol_gap_rel = settings.tol_feas = accuracy_for(economy, tol)   # as eisenberg-gale asks
+    # as eisenberg-gale asks
+    settings.tol_gap_abs = settings.tol_gap_rel = settings.tol_feas = accuracy_for(economy, tol)
     solver = clarabel.DefaultSolver(sp.csc_matrix((nvar, nvar)), q, A, np.concatenate(b), cones, settings)
     solution = solver.solve()
     x = np.asarray(solution.x)[:nx].reshape(n, m)

@@ -21,10 +21,10 @@ import pytest
 
 from gebench.markets.economy import stored_rows
 from gebench.markets.generators import generate
+from gebench.solvers.auctioneers.proportional_response import exponents, pr_steps_csr
+from gebench.solvers.auctioneers.tatonnement import tatonnement_steps_csr
 from gebench.solvers.kernels.ces_weights import ces_weights_csr
 from gebench.solvers.kernels.incomes import csr_income_inputs
-from gebench.solvers.auctioneers.proportional_response import pr_steps_csr, exponents
-from gebench.solvers.auctioneers.tatonnement import tatonnement_steps_csr
 
 from .test_steps import copy_of
 

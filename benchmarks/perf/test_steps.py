@@ -17,9 +17,9 @@ import pytest
 
 from gebench.markets import demand
 from gebench.markets.generators import generate
-from gebench.solvers.kernels.ces_weights import ces_weights
-from gebench.solvers.auctioneers.proportional_response import pr_steps, exponents
+from gebench.solvers.auctioneers.proportional_response import exponents, pr_steps
 from gebench.solvers.auctioneers.tatonnement import tatonnement_steps
+from gebench.solvers.kernels.ces_weights import ces_weights
 
 N = 2000
 

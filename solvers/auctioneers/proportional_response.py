@@ -27,7 +27,6 @@ from ..kernels.iteration import iterate
 from ..kernels.params import AT_LEAST_ONE
 from ..kernels.warm_up import warm_up_on_tiny
 
-
 _FAST = {"reassoc", "contract"}   # a dynamic without guarantee needs no bit-exact summation order
 
 

@@ -55,10 +55,9 @@ from ..kernels.ces_weights import ces_weights, ces_weights_csr
 from ..kernels.incomes import csr_income_inputs, csr_incomes, income, income_inputs
 from ..kernels.iteration import iterate
 from ..kernels.log_prices import move_prices, take_logs
-from ..kernels.params import AT_LEAST_ONE, Choice, FRACTION
+from ..kernels.params import AT_LEAST_ONE, FRACTION, Choice
 from ..kernels.trace import Tracer
 from ..kernels.warm_up import warm_up_on_tiny
-
 
 _FAST = {"reassoc", "contract"}   # tatonnement needs no bit-exact summation order
 _UNDERFLOW = 1e-250               # a CES row whose cost sum is below this falls back to `demand_row`
@@ -248,7 +247,8 @@ class Tatonnement(Solver):
 
     def skip(self, economy):
         if np.any(economy.kinds == LINEAR):
-            return "linear utilities have a demand correspondence, not a function (supports: cobb-douglas, ces, leontief)"
+            return ("linear utilities have a demand correspondence, not a function "
+                    "(supports: cobb-douglas, ces, leontief)")
         return super().skip(economy)
 
     def central_reads(self, economy, iterations):

@@ -53,9 +53,9 @@ from scipy.linalg.blas import dgemm, dgemv
 
 from gebench.markets import Economy, make_economy
 
+from ..planners.linear_exchange_cp import unwanted_good
 from .fisher_ipm import FisherInteriorPoint
 from .program import NewtonFailure, NoDescent, Program
-from ..planners.linear_exchange_cp import unwanted_good
 
 _ALLOCATED = 0.25         # the start allocates this fraction of the most wanted good,
 _DUALS = 0.5              # with bound duals at this fraction of the prices

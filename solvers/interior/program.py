@@ -27,7 +27,6 @@ from scipy.linalg.blas import dsyrk
 
 from gebench.markets import CES, LEONTIEF, LINEAR, Economy
 
-
 _WINDOW = 6               # the non-monotone line search compares with the worst of this many merits
 _GROWTH = 10.0            # ... but never more than this many times the current one
 _REFINE = 3               # rounds of iterative refinement of a Newton direction, at most,

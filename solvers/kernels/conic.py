@@ -5,8 +5,8 @@ import time
 import warnings
 
 import cvxpy as cp
-import scipy.sparse as sp
 import numpy as np
+import scipy.sparse as sp
 
 
 def selector(rows: np.ndarray, size: int) -> sp.csr_matrix:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from gebench.markets.games import GameForm
 
-from .game import GamePeer
 from .gambit_game import found, gambit_game
+from .game import GamePeer
 
 
 class GambitLCP(GamePeer):

@@ -145,6 +145,6 @@ class GamePeer(Solver):
     def warm_up(self) -> None:
         if self.unavailable():
             return
-        from gebench.markets.games import leontief_from_game     # the first call imports and compiles the peer
+        from gebench.markets.games import leontief_from_game  # the first call imports and compiles the peer
         R = np.array([[2.0, 1.0], [1.0, 2.0]])
         self.run(leontief_from_game(R, R[::-1]), 1e-6, time.perf_counter() + 60.0, 0)

@@ -10,8 +10,8 @@ import numpy as np
 
 from gebench.markets.games import GameForm, game_of
 
-from ..planners.lemke_howson import label_problem
 from ..kernels.params import AT_LEAST_ONE, Range
+from ..planners.lemke_howson import label_problem
 from .game import GamePeer
 
 

@@ -34,7 +34,6 @@ from ..judging import finished
 from ..kernels.conic import selector, solve_program
 from ..kernels.params import FRACTION, Choice, Either
 
-
 # Clarabel's accuracy per unit of the certificate's tolerance, from the largest ratio of
 # certificate to accuracy measured where Clarabel reports an optimum (random Fisher markets
 # of 10-160 agents, seeds 0-4, accuracies 1e-8 to 1e-12): 1.4e4 for linear and 4.5e4 for

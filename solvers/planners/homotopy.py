@@ -32,8 +32,8 @@ from ..kernels.excess_demand import allocation_at, cobb_douglas_start, excess_ke
 from ..kernels.incomes import income_inputs
 from ..kernels.log_prices import DeadlinePassed, forward_jacobian, prices_of
 from ..kernels.params import AT_LEAST_ONE
-from .production_newton import ProductionSystem, starting_point
 from ..kernels.warm_up import warm_up_on_tiny
+from .production_newton import ProductionSystem, starting_point
 
 
 class _Path:

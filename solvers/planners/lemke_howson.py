@@ -16,8 +16,9 @@ integer, divided by the previous pivot), as in von Stengel's lrs-style
 implementations, on FLINT integer matrices where python-flint is installed (the
 `exact` extra; faster than Python integers and than pygambit's rational `lcp_solve` on the
 same paths: `benchmarks/perf/test_exact_pivots.py` times the three, its stored run is
-results/exact-pivots.json) and on Python integers otherwise; records say which (`integers`). The economy form maps to the game by
-Codenotti, Saberi, Varadarajan and Ye (2006), see `gebench.markets.games`.
+results/exact-pivots.json) and on Python integers otherwise; records say which (`integers`).
+The economy form maps to the game by Codenotti, Saberi, Varadarajan and Ye (2006), see
+`gebench.markets.games`.
 """
 from __future__ import annotations
 
@@ -336,8 +337,9 @@ class LemkeHowson(Solver):
     the path again in exact integers; "float" or "exact" force one. The check is the
     certificate, except on a well-conditioned game (payoffs within a ratio of 1e4) whose
     float end is complementary to 1e-9 (`settled`): there the judge's certificate is the
-    only one, and a refusal is recorded as `failed` without an exact retry. `dropped` is the label the path starts by dropping, or "all": every
-    label's path, with each one's pivots recorded.
+    only one, and a refusal is recorded as `failed` without an exact retry. `dropped` is the
+    label the path starts by dropping, or "all": every label's path, with each one's pivots
+    recorded.
 
     The record is the reported path's own: `iterations` and `extra["pivots"]` count the
     pivots of the path whose end is the answer, `extra["arithmetic"]` names the arithmetic

@@ -20,10 +20,10 @@ and the model pairs each equation with a variable:
 No price is fixed as numeraire (its equilibrium price may be 0, as in Leontief
 economies): the prices are normalised to sum m instead, paired with a free
 slack lambda that every market's row gets, w_j + lambda >= sum_i x_ij. Walras'
-law, sum_j p_j (w_j - sum_i x_ij) = 0, then forces lambda = 0 at any solution. Linear utilities have a demand correspondence, not a
-function, and are declined. GAMSPy's free licence caps the model's size
-(rows and columns; 2n + m + 1 of each here), so larger economies are declined with
-that reason; `max_rows` sets the cap.
+law, sum_j p_j (w_j - sum_i x_ij) = 0, then forces lambda = 0 at any solution. Linear
+utilities have a demand correspondence, not a function, and are declined. GAMSPy's free
+licence caps the model's size (rows and columns; 2n + m + 1 of each here), so larger
+economies are declined with that reason; `max_rows` sets the cap.
 
 PATH runs only with a working GAMS licence, and the demo licence inside
 `gamspy_base` is time-limited (54.6.1's expired on 2026-11-26). Whether GAMS
@@ -36,6 +36,8 @@ from __future__ import annotations
 
 import datetime
 import logging
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -85,16 +87,13 @@ def licence_expiry(lines: list[str]) -> datetime.date | None:
 
 
 def read_licence() -> tuple[str, list[str]] | None:
-    """(path, lines) of the licence GAMSPy uses, or None where it cannot be read."""
+    """(path, lines) of the licence GAMSPy uses, or None where it cannot be read. The path
+    comes from GAMSPy's public command `gamspy show license` (its line after "License found
+    at:"); asked only once the probe has failed, to explain why."""
     try:
-        import gamspy_base
-        from gamspy import utils
-        # GAMSPy has no public function for the licence it uses: its documented interface is
-        # the command `gamspy show license`, whose output is formatted for people (wrapped,
-        # followed by an expiry line). That command reads the path with this private helper
-        # (gamspy/_cli/show.py); so do we, and a GAMSPy without it only shortens the
-        # explanation (the except below), never the check itself.
-        path = utils._get_license_path(gamspy_base.directory)
+        shown = subprocess.run([sys.executable, "-m", "gamspy", "show", "license"], capture_output=True,
+                               text=True, timeout=60).stdout.splitlines()
+        path = shown[[line.strip() for line in shown].index("License found at:") + 1].strip()
         return path, [line.strip() for line in Path(path).read_text(encoding="utf-8").splitlines()]
     except Exception:  # a missing or unreadable licence only makes the explanation shorter
         return None

@@ -35,7 +35,6 @@ from ..base import Outcome, Solver
 from ..kernels.log_prices import forward_jacobian
 from ..kernels.params import AT_LEAST_ONE, Choice
 
-
 _LOG_RANGE = 50.0      # prices within e^50 of the numeraire's: demands stay finite
 _LARGE = 1e6           # a residual that is not finite, or huge, counts as this
 

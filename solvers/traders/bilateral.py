@@ -49,13 +49,13 @@ _PRICE_RANGE = 60.0          # pi is sought within exp(+-60) of the group's rati
 
 
 @njit(cache=True)
-def _others(kind, a, x, j, l):
-    """For a Leontief agent, the utility its goods other than j and l allow: min x_k / a_k."""
+def _others(kind, a, x, j, numeraire):
+    """For a Leontief agent, the utility its goods other than j and `numeraire` allow: min x_k / a_k."""
     if kind != LEONTIEF:
         return _INF
     low = _INF
     for k in range(a.shape[0]):
-        if k != j and k != l and a[k] > 0.0:
+        if k != j and k != numeraire and a[k] > 0.0:
             v = x[k] / a[k]
             if v < low:
                 low = v
@@ -105,9 +105,10 @@ def best_amount(kind, aj, al, rho, xj, xl, rest, pi):
 
 
 @njit(cache=True)
-def _meet(kinds, a, rho, x, members, j, l, lo, hi, rest, before, after, new_j, old_j, old_l):
-    """One meeting of `members` on goods (j, l): trade at the group's clearing price if nobody
-    loses and someone gains; the arrays after `l` are work space, one entry per member.
+def _meet(kinds, a, rho, x, members, j, numeraire, lo, hi, rest, before, after, new_j, old_j, old_l):
+    """One meeting of `members` on goods (j, l), l the `numeraire` (j's price is pi units of it; tl,
+    used_l and old_l are its): trade at the group's clearing price if nobody loses and someone
+    gains; the arrays after `numeraire` are work space, one entry per member.
     Returns (the largest log-utility gain, the price), 0 and NaN when there is no trade."""
     k = members.shape[0]
     tj = 0.0
@@ -115,8 +116,8 @@ def _meet(kinds, a, rho, x, members, j, l, lo, hi, rest, before, after, new_j, o
     for g in range(k):
         i = members[g]
         tj += x[i, j]
-        tl += x[i, l]
-        rest[g] = _others(kinds[i], a[i], x[i], j, l)
+        tl += x[i, numeraire]
+        rest[g] = _others(kinds[i], a[i], x[i], j, numeraire)
         before[g] = log_utility_row(kinds[i], a[i], rho[i], x[i])
     if tj <= 0.0 or tl <= 0.0:
         return 0.0, math.nan
@@ -131,7 +132,8 @@ def _meet(kinds, a, rho, x, members, j, l, lo, hi, rest, before, after, new_j, o
         total_hi = 0.0
         for g in range(k):
             i = members[g]
-            lo[g], hi[g] = best_amount(kinds[i], a[i, j], a[i, l], rho[i], x[i, j], x[i, l], rest[g], pi)
+            lo[g], hi[g] = best_amount(kinds[i], a[i, j], a[i, numeraire], rho[i], x[i, j], x[i, numeraire],
+                                       rest[g], pi)
             total_lo += lo[g]
             total_hi += hi[g]
         if total_lo > tj * (1.0 + 1e-13):
@@ -163,17 +165,17 @@ def _meet(kinds, a, rho, x, members, j, l, lo, hi, rest, before, after, new_j, o
     for g in range(k):
         i = members[g]
         old_j[g] = x[i, j]
-        old_l[g] = x[i, l]
+        old_l[g] = x[i, numeraire]
         if g == k - 1:
             x[i, j] = tj - used_j             # goods are conserved exactly
-            x[i, l] = tl - used_l
+            x[i, numeraire] = tl - used_l
         else:
             x[i, j] = max(new_j[g], 0.0)
-            x[i, l] = max(pi * (old_j[g] - x[i, j]) + old_l[g], 0.0)
+            x[i, numeraire] = max(pi * (old_j[g] - x[i, j]) + old_l[g], 0.0)
             used_j += x[i, j]
-            used_l += x[i, l]
+            used_l += x[i, numeraire]
     gain = 0.0
-    ok = x[members[k - 1], j] >= 0.0 and x[members[k - 1], l] >= 0.0
+    ok = x[members[k - 1], j] >= 0.0 and x[members[k - 1], numeraire] >= 0.0
     for g in range(k):
         if not ok:
             break
@@ -186,7 +188,7 @@ def _meet(kinds, a, rho, x, members, j, l, lo, hi, rest, before, after, new_j, o
     if not ok or gain <= 1e-12:
         for g in range(k):
             x[members[g], j] = old_j[g]
-            x[members[g], l] = old_l[g]
+            x[members[g], numeraire] = old_l[g]
         return 0.0, math.nan
     return gain, pi
 
@@ -205,7 +207,7 @@ def _held(x, i, m):
 def rounds(kinds, a, rho, x, group, trials, n_rounds, seed_state, log_price_sum, price_count):
     """`n_rounds` rounds of meetings; returns the largest log-utility gain of any trade and the
     number of trades. Trade prices are added, in logs, to each good's running sum (j's price
-    relative to l's is pi)."""
+    relative to the numeraire's is pi)."""
     n, m = a.shape
     np.random.seed(seed_state)
     k = min(group, n)
@@ -223,19 +225,19 @@ def rounds(kinds, a, rho, x, group, trials, n_rounds, seed_state, log_price_sum,
             members = order[start:start + size]
             for _t in range(trials):
                 j = _held(x, members[np.random.randint(size)], m)
-                l = _held(x, members[np.random.randint(size)], m)
-                if j == l:
+                numeraire = _held(x, members[np.random.randint(size)], m)
+                if j == numeraire:
                     continue
-                gain, pi = _meet(kinds, a, rho, x, members, j, l, lo[:size], hi[:size], rest[:size],
+                gain, pi = _meet(kinds, a, rho, x, members, j, numeraire, lo[:size], hi[:size], rest[:size],
                                  before[:size], after[:size], new_j[:size], old_j[:size], old_l[:size])
                 if gain > 0.0:
                     trades += 1
                     if gain > largest:
                         largest = gain
                     log_price_sum[j] += 0.5 * math.log(pi)
-                    log_price_sum[l] -= 0.5 * math.log(pi)
+                    log_price_sum[numeraire] -= 0.5 * math.log(pi)
                     price_count[j] += 1
-                    price_count[l] += 1
+                    price_count[numeraire] += 1
     return largest, trades
 
 

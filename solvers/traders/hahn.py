@@ -52,8 +52,8 @@ from gebench.markets import LINEAR, Economy, certify
 from gebench.markets.utilities import demand_row
 
 from ..base import Outcome, Solver
-from ..kernels.params import AT_LEAST_ONE, FRACTION
 from ..kernels.log_prices import move_prices, take_logs
+from ..kernels.params import AT_LEAST_ONE, FRACTION
 from ..kernels.trace import Tracer
 from ..kernels.warm_up import warm_up_on_tiny
 
@@ -231,7 +231,8 @@ class HahnProcess(Solver):
         if economy.model == "fisher":
             return "fisher markets have no endowments to trade"
         if np.any(economy.kinds == LINEAR):
-            return "linear utilities have a demand correspondence, not a function (supports: cobb-douglas, ces, leontief)"
+            return ("linear utilities have a demand correspondence, not a function "
+                    "(supports: cobb-douglas, ces, leontief)")
         return super().skip(economy)
 
     def central_reads(self, economy, iterations):
