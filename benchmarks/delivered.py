@@ -17,10 +17,9 @@ from gebench.markets import Economy, certify
 from gebench.markets.utilities import log_utility
 from gebench.markets.welfare import (
     PARETO_TOL,
-    individual_rationality,
-    infeasibility,
+    TRACED_FIELDS,
+    allocation_measures,
     no_trade,
-    pareto_gap,
     reference_log_utility,
 )
 from gebench.solvers import Result, Solver
@@ -39,16 +38,6 @@ def delivers(solver: Solver, result: Result) -> bool:
     return result.allocation is not None and (solver.trades or result.status == "converged")
 
 
-def _measures(economy: Economy, allocation, tol: float) -> dict:
-    """The welfare measures of a held allocation; all None, with `feasible` False, for one that
-    uses more than the supply (`gebench.markets.welfare.infeasibility`)."""
-    if infeasibility(economy, allocation, tol):
-        return {"individual_rationality": None, "pareto_gap": None, "pareto_bound": None, "feasible": False}
-    gap = pareto_gap(economy, allocation)
-    return {"individual_rationality": individual_rationality(economy, allocation),
-            "pareto_gap": gap.gap, "pareto_bound": gap.bound, "feasible": True}
-
-
 def welfare_fields(economy: Economy, solver: Solver, result: Result, tol: float = PARETO_TOL) -> dict:
     """The record's `welfare` and `trace` fields for this run; an allocation that uses more
     than the supply by over `tol` (the run's tolerance) has no welfare (`feasible` False)."""
@@ -56,9 +45,9 @@ def welfare_fields(economy: Economy, solver: Solver, result: Result, tol: float 
     base_measures = None
     held_at_end = delivers(solver, result)
     final = result.allocation if held_at_end else base
-    final_measures = _measures(economy, final, tol)
-    columns = {"seconds": [], "iterations": [], "worst": [], "individual_rationality": [],
-               "pareto_gap": [], "feasible": [], "log_utility": []}
+    final_measures = allocation_measures(economy, final, tol)
+    kept = (*TRACED_FIELDS, "feasible")
+    columns = {key: [] for key in ("seconds", "iterations", "worst", *kept, "log_utility")}
     points = [(c.clock - result.started, c.iterations, c.prices, c.allocation, solver.trades)
               for c in result.trace]
     points.append((result.seconds, result.iterations, result.prices, result.allocation, held_at_end))
@@ -67,15 +56,15 @@ def welfare_fields(economy: Economy, solver: Solver, result: Result, tol: float 
         if prices is not None and allocation is not None:
             worst = certify(economy, prices, allocation).worst
         if held:
-            measures = final_measures if allocation is final else _measures(economy, allocation, tol)
+            measures = final_measures if allocation is final else allocation_measures(economy, allocation, tol)
             logs = _logs(log_utility(economy, allocation)) if measures["feasible"] else None
         else:
-            base_measures = base_measures or _measures(economy, base, tol)
+            base_measures = base_measures or allocation_measures(economy, base, tol)
             measures, logs = base_measures, None         # nothing traded yet: the no-trade bundle
         columns["seconds"].append(round(float(seconds), 6))
         columns["iterations"].append(int(iterations))
         columns["worst"].append(worst)
-        for key in ("individual_rationality", "pareto_gap", "feasible"):
+        for key in kept:
             columns[key].append(measures[key])
         columns["log_utility"].append(logs)
     incomes = None

@@ -18,7 +18,7 @@ from collections import defaultdict
 import numpy as np
 
 from gebench.markets.generators import FAMILIES
-from gebench.markets.welfare import summarise_gains
+from gebench.markets.welfare import MEASURE_FIELDS, NO_TRADE, TRACED_FIELDS, summarise_gains
 
 from .records import size_of
 
@@ -62,12 +62,13 @@ def gains_of(record: dict, log_utility, reference: dict | None, feasible: bool =
 
 
 def timeline(record: dict, reference: dict | None) -> list[dict]:
-    """The run's trace as points {seconds, worst, individual_rationality, pareto_gap, gains...}."""
+    """The run's trace as points {seconds, worst, the traced welfare measures
+    (`gebench.markets.welfare.TRACED_FIELDS`), gains...}."""
     trace = record["trace"]
     points = []
     for k, seconds in enumerate(trace["seconds"]):
         point = {"seconds": seconds, "worst": trace["worst"][k],
-                 "individual_rationality": trace["individual_rationality"][k], "pareto_gap": trace["pareto_gap"][k]}
+                 **{key: trace[key][k] if key in trace else None for key in TRACED_FIELDS}}
         feasible = trace.get("feasible", [True] * len(trace["seconds"]))[k]
         point.update(gains_of(record, trace["log_utility"][k], reference, feasible))
         points.append(point)
@@ -81,15 +82,14 @@ def at_time(points: list[dict], seconds: float) -> dict:
     if held:
         return held[-1]
     known = bool(points) and points[0]["gains_total"] is not None
-    return {"seconds": seconds, "worst": None, "individual_rationality": 0.0, "pareto_gap": None,
+    return {"seconds": seconds, "worst": None, **dict.fromkeys(TRACED_FIELDS), **NO_TRADE,
             **dict.fromkeys(GAINS, 0.0 if known else None)}
 
 
 def final(record: dict, reference: dict | None) -> dict:
     """The measures of what the run delivered at its end."""
     welfare = record["welfare"]
-    return {"individual_rationality": welfare["individual_rationality"], "pareto_gap": welfare["pareto_gap"],
-            "pareto_bound": welfare["pareto_bound"],
+    return {**{key: welfare.get(key) for key in MEASURE_FIELDS},
             **gains_of(record, welfare["log_utility"], reference, welfare.get("feasible", True))}
 
 

@@ -40,6 +40,7 @@ stops when U and L agree to the asked tolerance.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -240,16 +241,61 @@ def welfare(economy: Economy, allocation, equilibrium=None, prices=None, tol: fl
     """
     why = infeasibility(economy, allocation, supply_tol)
     if why:
-        return Welfare(None, None, None, infeasible=why)
-    log_u = log_utility(economy, allocation)
-    log_u0 = reference_log_utility(economy)
-    ir = 0.0 if economy.model == "fisher" else worst_loss(log_u, log_u0)
-    gap = pareto_gap(economy, allocation, tol)
+        return Welfare(**dict.fromkeys(MEASURE_FIELDS), infeasible=why)
+    measures = allocation_measures(economy, allocation, supply_tol, tol)
+    del measures["feasible"]
     gains = (None, None, None)
     if equilibrium is not None:
         incomes = None if prices is None else economy.incomes(np.asarray(prices, dtype=np.float64))
-        gains = summarise_gains(log_u, log_u0, log_utility(economy, equilibrium), incomes)
-    return Welfare(ir, gap.gap, gap.bound, *gains)
+        gains = summarise_gains(log_utility(economy, allocation), reference_log_utility(economy),
+                                log_utility(economy, equilibrium), incomes)
+    return Welfare(**measures, **dict(zip(("gains_mean", "gains_worst", "gains_total"), gains)))
+
+
+@dataclass(frozen=True)
+class AllocationMeasure:
+    """A welfare measure of an allocation alone, with no equilibrium: `compute(economy, x, tol)`
+    gives its `fields` (numbers, or None where unknown); the ones in `traced` are also kept
+    at every checkpoint of a market run's trace. `no_trade` holds the values it has at the
+    no-trade bundle where they are known without computing (none is lost against the
+    endowment). A new measure is one entry of `ALLOCATION_MEASURES` (and a field of
+    `Welfare` for `gebench verify`): the records, traces and outcomes take it from there."""
+
+    fields: tuple[str, ...]
+    traced: tuple[str, ...]
+    compute: Callable
+    no_trade: dict
+
+
+def _rationality_fields(economy: Economy, allocation, tol: float) -> dict:
+    return {"individual_rationality": individual_rationality(economy, allocation)}
+
+
+def _pareto_fields(economy: Economy, allocation, tol: float) -> dict:
+    gap = pareto_gap(economy, allocation, tol)
+    return {"pareto_gap": gap.gap, "pareto_bound": gap.bound}
+
+
+ALLOCATION_MEASURES = (
+    AllocationMeasure(("individual_rationality",), ("individual_rationality",), _rationality_fields,
+                      {"individual_rationality": 0.0}),
+    AllocationMeasure(("pareto_gap", "pareto_bound"), ("pareto_gap",), _pareto_fields, {}),
+)
+MEASURE_FIELDS = tuple(f for m in ALLOCATION_MEASURES for f in m.fields)
+TRACED_FIELDS = tuple(f for m in ALLOCATION_MEASURES for f in m.traced)
+NO_TRADE = {k: v for m in ALLOCATION_MEASURES for k, v in m.no_trade.items()}
+
+
+def allocation_measures(economy: Economy, allocation, supply_tol: float, tol: float = PARETO_TOL) -> dict:
+    """Every field of `ALLOCATION_MEASURES` for `allocation`, with `feasible`: all None, and
+    `feasible` False, for an allocation that uses more than the supply by over `supply_tol`
+    (`infeasibility`); `tol` is the Pareto gap's (`pareto_gap`)."""
+    if infeasibility(economy, allocation, supply_tol):
+        return {**dict.fromkeys(MEASURE_FIELDS), "feasible": False}
+    values = {}
+    for measure in ALLOCATION_MEASURES:
+        values.update(measure.compute(economy, allocation, tol))
+    return {**values, "feasible": True}
 
 
 def pareto_gap(economy: Economy, allocation, tol: float = PARETO_TOL) -> ParetoGap:

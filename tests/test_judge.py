@@ -126,3 +126,15 @@ def test_a_solvers_overflow_warnings_are_kept_not_printed(capfd):
     result = solve(Fixed(overflow), generate("exchange-cobb-douglas", 3, 3, seed=0), 1e-6, 10.0)
     assert capfd.readouterr().err == ""
     assert result.status == "diverged" and result.extra["warnings"] == ["RuntimeWarning: overflow encountered in exp"]
+
+
+def test_every_allocation_measure_reaches_the_record_the_trace_and_the_timeline(three_agents):
+    """A welfare measure is declared once (`ALLOCATION_MEASURES`): the record's welfare, its
+    trace and the outcomes' timeline carry whatever is declared there."""
+    from gebench.markets.welfare import MEASURE_FIELDS, TRACED_FIELDS
+    from gebench.outcomes import final, timeline
+    economy, p, x = three_agents
+    fields = welfare_fields(economy, create("bilateral-exchange"), Result("b", "at_rest", p, x, 3, 0.1, None), 1e-6)
+    assert set(MEASURE_FIELDS) <= set(fields["welfare"]) and set(TRACED_FIELDS) <= set(fields["trace"])
+    record = {**fields}
+    assert set(TRACED_FIELDS) <= set(timeline(record, None)[0]) and set(MEASURE_FIELDS) <= set(final(record, None))
