@@ -114,11 +114,7 @@ def check_tolerance(tol, where: str = "tolerance") -> float:
         If `tol` is not a number, or not finite and > 0: "<where>: must be a finite
         number > 0, got <tol>".
     """
-    if isinstance(tol, bool) or not isinstance(tol, (int, float, np.floating, np.integer)):
-        raise InputError(f"{where}: must be a finite number > 0, got {tol!r}")
-    if not (math.isfinite(tol) and tol > 0):
-        raise InputError(f"{where}: must be a finite number > 0, got {tol}")
-    return float(tol)
+    return _positive(tol, f"{where}: must be a finite number > 0")
 
 
 def check_seconds(seconds, where: str = "time limit") -> float:
@@ -143,11 +139,17 @@ def check_seconds(seconds, where: str = "time limit") -> float:
         If `seconds` is not a number, or not finite and > 0: "<where>: must be a finite
         number of seconds > 0, got <seconds>".
     """
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float, np.floating, np.integer)):
-        raise InputError(f"{where}: must be a finite number of seconds > 0, got {seconds!r}")
-    if not (math.isfinite(seconds) and seconds > 0):
-        raise InputError(f"{where}: must be a finite number of seconds > 0, got {seconds}")
-    return float(seconds)
+    return _positive(seconds, f"{where}: must be a finite number of seconds > 0")
+
+
+def _positive(value, rule: str) -> float:
+    """`value` as a float when it is a finite number > 0 (never a bool), else `InputError`
+    saying `rule` and what was given."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise InputError(f"{rule}, got {value!r}")
+    if not (math.isfinite(value) and value > 0):
+        raise InputError(f"{rule}, got {value}")
+    return float(value)
 
 
 def check_point(economy: Economy, prices, allocation):
