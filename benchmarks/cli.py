@@ -104,11 +104,8 @@ def _equilibrium(economy, path: str, tol: float):
 
 
 def _cmd_solvers(args) -> int:
-    from gebench.solvers.registry import available, load_errors, origin
-    rows = [{"name": name, "exact": cls.exact, "models": sorted(cls.models), "utilities": sorted(cls.utilities),
-             "parameters": cls.parameters, "package": origin(name), "available": cls.unavailable() is None,
-             "unavailable": cls.unavailable()} for name, cls in available().items()]
-    errors = list(load_errors())
+    from gebench.solvers.registry import describe, load_errors
+    rows, errors = describe(), list(load_errors())
     if args.json:
         print(to_json({"solvers": rows, "errors": errors}, indent=1))
         return 0

@@ -157,3 +157,12 @@ def _create(spec: str) -> Solver:
         path, _, class_name = name.rpartition(":")
         return from_file(path, class_name)(**params)
     return get(name)(**params)
+
+
+def describe() -> list[dict]:
+    """One row per registered solver, as `gebench solvers` lists it: its name, whether it is
+    exact, the models and utilities it takes, its parameters, the package it came from, and
+    whether it can run here (with the reason when it cannot)."""
+    return [{"name": name, "exact": cls.exact, "models": sorted(cls.models), "utilities": sorted(cls.utilities),
+             "parameters": cls.parameters, "package": origin(name), "available": cls.unavailable() is None,
+             "unavailable": cls.unavailable()} for name, cls in available().items()]
