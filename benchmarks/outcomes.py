@@ -18,11 +18,9 @@ from collections import defaultdict
 import numpy as np
 
 from gebench.markets.generators import FAMILIES
-from gebench.markets.welfare import MEASURE_FIELDS, NO_TRADE, TRACED_FIELDS, summarise_gains
+from gebench.markets.welfare import GAINS, MEASURE_FIELDS, NO_TRADE, TRACED_FIELDS, summarise_gains
 
 from .records import size_of
-
-GAINS = ("gains_mean", "gains_worst", "gains_total")
 
 
 def instance_of(record: dict) -> tuple:
@@ -66,11 +64,11 @@ def timeline(record: dict, reference: dict | None) -> list[dict]:
     (`gebench.markets.welfare.TRACED_FIELDS`), gains...}."""
     trace = record["trace"]
     points = []
+    feasible = trace.get("feasible", [True] * len(trace["seconds"]))    # older records: all feasible
     for k, seconds in enumerate(trace["seconds"]):
         point = {"seconds": seconds, "worst": trace["worst"][k],
                  **{key: trace[key][k] if key in trace else None for key in TRACED_FIELDS}}
-        feasible = trace.get("feasible", [True] * len(trace["seconds"]))[k]
-        point.update(gains_of(record, trace["log_utility"][k], reference, feasible))
+        point.update(gains_of(record, trace["log_utility"][k], reference, feasible[k]))
         points.append(point)
     return points
 

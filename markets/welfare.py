@@ -53,6 +53,7 @@ from .utilities import demand_row, log_indirect_row, log_indirect_utility, log_u
 PARETO_TOL = 1e-6           # relative agreement of the Pareto gap's two bounds
 PARETO_MAX_ITER = 5000      # steps of the price iteration for the smooth families
 MAX_DENSE_ENTRIES = 4_000_000   # a sparse economy larger than this has no Pareto gap computed
+GAINS = ("gains_mean", "gains_worst", "gains_total")     # the gains shares' summaries (`summarise_gains`)
 NO_GAINS = 1e-6            # an equilibrium gain below this share of u* is within rounding of none: no share
 
 
@@ -96,7 +97,7 @@ class Welfare:
         if not self.infeasible:
             del doc["infeasible"]
         if not gains:
-            for key in ("gains_mean", "gains_worst", "gains_total"):
+            for key in GAINS:
                 del doc[key]
         return doc
 
@@ -242,14 +243,13 @@ def welfare(economy: Economy, allocation, equilibrium=None, prices=None, tol: fl
     why = infeasibility(economy, allocation, supply_tol)
     if why:
         return Welfare(**dict.fromkeys(MEASURE_FIELDS), infeasible=why)
-    measures = allocation_measures(economy, allocation, supply_tol, tol)
-    del measures["feasible"]
+    measures = _measure_values(economy, allocation, tol)
     gains = (None, None, None)
     if equilibrium is not None:
         incomes = None if prices is None else economy.incomes(np.asarray(prices, dtype=np.float64))
         gains = summarise_gains(log_utility(economy, allocation), reference_log_utility(economy),
                                 log_utility(economy, equilibrium), incomes)
-    return Welfare(**measures, **dict(zip(("gains_mean", "gains_worst", "gains_total"), gains)))
+    return Welfare(**measures, **dict(zip(GAINS, gains)))
 
 
 @dataclass(frozen=True)
@@ -292,10 +292,15 @@ def allocation_measures(economy: Economy, allocation, supply_tol: float, tol: fl
     (`infeasibility`); `tol` is the Pareto gap's (`pareto_gap`)."""
     if infeasibility(economy, allocation, supply_tol):
         return {**dict.fromkeys(MEASURE_FIELDS), "feasible": False}
+    return {**_measure_values(economy, allocation, tol), "feasible": True}
+
+
+def _measure_values(economy: Economy, allocation, tol: float) -> dict:
+    """Every field of `ALLOCATION_MEASURES` for an allocation that fits the supply."""
     values = {}
     for measure in ALLOCATION_MEASURES:
         values.update(measure.compute(economy, allocation, tol))
-    return {**values, "feasible": True}
+    return values
 
 
 def pareto_gap(economy: Economy, allocation, tol: float = PARETO_TOL) -> ParetoGap:
