@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from importlib.metadata import entry_points
 
 from .errors import InputError
+from .plugins import discover
 
 GROUP = "gebench.families"
 SIZE_NAMES = ("agents", "d")
@@ -34,23 +35,16 @@ def _check(family, value: str) -> None:
                         "as family(agents, goods, seed, density, rho, name=..., sparse=...))")
 
 
+def _load(ep) -> tuple[str, object]:
+    family = ep.load()
+    _check(family, ep.value)
+    return ep.name, family
+
+
 @functools.cache
 def _discover() -> tuple[dict, dict[str, str], tuple[str, ...]]:
-    families, origins, errors = {}, {}, []
-    # gebench's own families first, so that a plugin can never take a built-in's name
-    for ep in sorted(entry_points(group=GROUP), key=lambda ep: (ep.dist is None or ep.dist.name != "gebench",)):
-        dist = ep.dist.name if ep.dist else "?"
-        try:
-            family = ep.load()
-            _check(family, ep.value)
-        except Exception as exc:  # a broken plugin must not take the others down
-            errors.append(f"{ep.name} (from {dist}): {type(exc).__name__}: {exc}")
-            continue
-        if ep.name in families:
-            errors.append(f"{ep.name} (from {dist}): refused, the name is already taken (from {origins[ep.name]})")
-            continue
-        families[ep.name], origins[ep.name] = family, dist
-    return dict(sorted(families.items())), origins, tuple(errors)
+    return discover(entry_points(group=GROUP), _load,
+                    lambda name, holder, origin: f"the name is already taken (from {origin})")
 
 
 def rediscover() -> None:

@@ -14,31 +14,27 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from gebench.markets import InputError
+from gebench.markets.plugins import discover
 
 from .base import Solver
 
 GROUP = "gebench.solvers"
 
 
+def _load(ep) -> tuple[str, type[Solver]]:
+    cls = ep.load()
+    if not (isinstance(cls, type) and issubclass(cls, Solver) and cls.name):
+        raise TypeError(f"{ep.value} is not a named Solver subclass")
+    return cls.name, cls
+
+
+def _taken(name: str, holder: type[Solver], origin: str) -> str:
+    return f"its name {name!r} is already taken by {holder.__module__}.{holder.__qualname__} (from {origin})"
+
+
 @functools.cache
 def _discover() -> tuple[dict[str, type[Solver]], dict[str, str], tuple[str, ...]]:
-    solvers, origins, errors = {}, {}, []
-    # gebench's own solvers first, so that a plugin can never take a built-in's name
-    for ep in sorted(entry_points(group=GROUP), key=lambda ep: (ep.dist is None or ep.dist.name != "gebench",)):
-        dist = ep.dist.name if ep.dist else "?"
-        try:
-            cls = ep.load()
-            if not (isinstance(cls, type) and issubclass(cls, Solver) and cls.name):
-                raise TypeError(f"{ep.value} is not a named Solver subclass")
-        except Exception as exc:  # a broken plugin must not take the others down
-            errors.append(f"{ep.name} (from {dist}): {type(exc).__name__}: {exc}")
-            continue
-        if cls.name in solvers:
-            errors.append(f"{ep.name} (from {dist}): refused, its name {cls.name!r} is already taken by "
-                          f"{solvers[cls.name].__module__}.{solvers[cls.name].__qualname__} (from {origins[cls.name]})")
-            continue
-        solvers[cls.name], origins[cls.name] = cls, dist
-    return dict(sorted(solvers.items())), origins, tuple(errors)
+    return discover(entry_points(group=GROUP), _load, _taken)
 
 
 def available() -> dict[str, type[Solver]]:
