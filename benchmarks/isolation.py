@@ -123,6 +123,8 @@ def execute(solvers: dict[str, Solver], ladder: FamilyLadder, size: int, seed: i
     if result.status == "failed" and result.message.startswith("MemoryError"):
         record["status"] = "out_of_memory"
     record["setup_seconds"] = setup
+    if "game_resolution" in economy.meta:
+        record["game_resolution"] = economy.meta["game_resolution"]
     record["central_reads"] = solvers[name].central_reads(economy, result.iterations)
     if ladder.welfare:
         record.update(json_safe(welfare_fields(economy, solvers[name], result, tol)))

@@ -46,6 +46,7 @@ FIELDS = {
     "extra": "what the solver reports besides",
     "prices": f"the run's prices, in economies of at most {PRICES_KEPT_UP_TO} goods",
     "setup_seconds": "building the economy, timed apart",
+    "game_resolution": "in a game economy: the game's resolution (gebench.markets.games.game_resolution)",
     "worker_start_seconds": "spawning and warming a fresh worker for this run", "host": "the machine it ran on",
     "central_reads": "the numbers the run gathered at one central point (Solver.central_reads)",
     "levels": "in an economy with producers, the producers' levels at the run's point",

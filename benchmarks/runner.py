@@ -343,15 +343,15 @@ def _ladders(suite: Suite, plan: Plan, pool, out: RunDirectory, done: dict, hand
                         if done[key]["status"] == "timeout":
                             walled.setdefault(name, size)
                         continue
-                    record = records.start(out.name, ladder, size, seed, plan.solvers[name], suite.tolerance,
-                                           suite.time_budget)
+                    record = records.start(out.name, ladder, size, seed, plan.solvers[name],
+                                           suite.tolerance_of(ladder), suite.time_budget)
                     if name in walled and size > walled[name]:
                         record.update(records.stopped("beyond_wall", f"hit the time budget at {ladder.size_name} = "
                                                                  f"{walled[name]}"))
                         handle.append(record)
                         bar.update()
                     else:
-                        pending[threads.submit(pool.run, ladder, size, seed, name, suite.tolerance,
+                        pending[threads.submit(pool.run, ladder, size, seed, name, suite.tolerance_of(ladder),
                                                suite.time_budget)] = record
             bar.set_postfix_str(f"{ladder.label} {ladder.size_name}={size}", refresh=False)
             for future in as_completed(pending):

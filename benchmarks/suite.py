@@ -20,7 +20,8 @@ WARM_UP_BUDGET = 600.0     # seconds per solver's warm-up: long enough for Numba
 class FamilyLadder:
     """One family swept over growing sizes: agents for random markets (goods =
     round(goods_per_agent * agents)), the game dimension d for game families.
-    `solvers` overrides the suite's list for this ladder."""
+    `solvers` overrides the suite's list for this ladder, `tolerance` the suite's tolerance
+    (so that one suite can hold a family at several accuracies)."""
 
     family: str
     sizes: tuple[int, ...]
@@ -30,6 +31,7 @@ class FamilyLadder:
     solvers: tuple[str, ...] | None = None
     sparse: bool = False                  # economies drawn and held as CSR matrices
     welfare: bool = False                 # runs record welfare and an anytime trace (the suite's `welfare`)
+    tolerance: float | None = None        # None: the suite's
 
     @property
     def size_name(self) -> str:
@@ -59,6 +61,7 @@ class FamilyLadder:
         extra = [f"rho={self.rho:g}"] if self.rho is not None else []
         extra += [f"density={self.density:g}"] if self.density != 1.0 else []
         extra += ["sparse"] if self.sparse else []
+        extra += [f"tol={self.tolerance:g}"] if self.tolerance is not None else []
         return f"{self.family}[{','.join(extra)}]" if extra else self.family
 
 
@@ -74,6 +77,10 @@ class Suite:
     warm_up_budget: float = WARM_UP_BUDGET  # seconds per solver's warm-up in a worker
     description: str = ""
     source: str = field(default="", repr=False)
+
+    def tolerance_of(self, ladder: FamilyLadder) -> float:
+        """The certificate's tolerance for the runs of `ladder`: its own, else the suite's."""
+        return self.tolerance if ladder.tolerance is None else ladder.tolerance
 
 
 _KIND_NAMES = {str: "a string", list: "a list", int: "an integer", float: "a number", bool: "true or false"}
@@ -182,7 +189,8 @@ def parse_suite(text: str, where: str = "suite", default_name: str = "suite") ->
         if (not sizes or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in sizes)
                 or sizes != sorted(set(sizes))):
             raise InputError(f"{at}: sizes: expected increasing integers >= 1")
-        extra = sorted(set(fam) - {"family", "sizes", "goods_per_agent", "density", "rho", "solvers", "sparse"})
+        extra = sorted(set(fam) - {"family", "sizes", "goods_per_agent", "density", "rho", "solvers", "sparse",
+                                   "tolerance"})
         if extra:
             raise InputError(f"{at}: {field_name(extra[0])}: unknown field")
         if welfare and isinstance(FAMILIES[name_of_family], ProductionFamily):
@@ -201,12 +209,13 @@ def parse_suite(text: str, where: str = "suite", default_name: str = "suite") ->
         density = _finite_positive(fam, "density", at, 1.0)
         if density > 1:
             raise InputError(f"{at}: density: the share of goods each agent wants, in (0, 1], got {density!r}")
+        own_tol = _finite_positive(fam, "tolerance", at) if "tolerance" in fam else None
         rho = _typed(fam, "rho", (int, float), at)
         if rho is not None and not math.isfinite(rho):
             raise InputError(f"{at}: rho: must be a finite number, got {rho!r}")
         ladders.append(FamilyLadder(name_of_family, tuple(sizes), goods_per_agent, density,
                                     None if rho is None else float(rho), None if own is None else tuple(own), sparse,
-                                    welfare))
+                                    welfare, own_tol))
     if not ladders:
         raise InputError(f"{where}: family: at least one [[family]] table is needed")
     machine = machine_memory_mb()

@@ -13,6 +13,8 @@ p = diag(u) a p, a Perron vector of a column-stochastic block on the support.
 """
 from __future__ import annotations
 
+import functools
+import math
 import weakref
 from dataclasses import dataclass
 from fractions import Fraction
@@ -38,6 +40,13 @@ class GameForm:
     def shape(self) -> tuple[int, int]:
         return self.R.shape
 
+    @functools.cached_property
+    def resolution(self) -> float:
+        """The game's `game_resolution`, from the exact payoffs where the economy has them."""
+        if self.exact_a is not None:
+            return game_resolution(self.exact_R, self.exact_C)
+        return game_resolution(self.R, self.C)
+
     @property
     def exact_C(self) -> list | None:
         m = self.R.shape[0]
@@ -54,36 +63,194 @@ def _is_exact(M) -> bool:
         isinstance(v, (int, Fraction)) and not isinstance(v, bool) for row in M for v in row)
 
 
+def _exact_payoffs(M, who: str) -> list[list[Fraction]]:
+    """A payoff matrix as exact Fractions (a float converts exactly); `InputError` naming `who`
+    when it is not a finite matrix."""
+    rows = M.tolist() if isinstance(M, np.ndarray) else M
+    try:
+        exact = [[v if isinstance(v, Fraction) else Fraction(v) for v in row] for row in rows]
+    except (TypeError, ValueError, OverflowError):
+        raise InputError(f"game: {who} must be a matrix of finite numbers") from None
+    if not exact or not exact[0] or any(len(row) != len(exact[0]) for row in exact):
+        raise InputError(f"game: {who} must be a nonempty matrix with rows of one length")
+    return exact
+
+
+def _unit_spread(M: list[list[Fraction]], along_columns: bool) -> list[list[Fraction]]:
+    """M with the smallest entry of each column (`along_columns`) or row subtracted, then
+    divided by the largest remaining entry, plus 1: every entry in [1, 2], the largest
+    column (row) spread exactly 1. A matrix with no spread becomes all ones."""
+    if along_columns:
+        lows = [min(col) for col in zip(*M)]
+        shifted = [[v - low for v, low in zip(row, lows)] for row in M]
+    else:
+        shifted = [[v - min(row) for v in row] for row in M]
+    top = max(max(row) for row in shifted)
+    scale = top if top > 0 else Fraction(1)
+    return [[1 + v / scale for v in row] for row in shifted]
+
+
+def canonical_game(R, C) -> tuple[list[list[Fraction]], list[list[Fraction]]]:
+    """The canonical form of the game (R, C), exactly: one representative of all the games
+    with the same best responses.
+
+    A constant added to a column of the row player's payoffs R (or to a row of the column
+    player's C), or either player's payoffs times a positive factor, changes no best
+    response, so no Nash equilibrium and no Lemke-Howson path (Savani and von Stengel,
+    "Hard-to-solve bimatrix games", Econometrica 2006, section 2). The canonical form
+    removes both: each column of R is shifted to start at 0 and R scaled so that its largest
+    column spread is 1, each row of C likewise, and 1 is added so that every payoff lies in
+    [1, 2], as the Leontief encoding needs. A player's regret in the canonical game is its
+    regret relative to its largest spread of payoffs against one strategy of the other
+    player, which is at most its payoff range: the scale on which `nash_regret` and
+    `game_resolution` are stated.
+
+    Parameters
+    ----------
+    R, C : array_like
+        The row and the column player's payoffs, m x n, any finite numbers (floats convert
+        exactly, Python integers and Fractions stay exact).
+
+    Returns
+    -------
+    (list of lists of Fraction, list of lists of Fraction)
+        The canonical R and C.
+    """
+    R, C = _exact_payoffs(R, "R"), _exact_payoffs(C, "C")
+    if (len(R), len(R[0])) != (len(C), len(C[0])):
+        raise InputError(f"game: R and C must be matrices of one shape, got {len(R)} x {len(R[0])} "
+                         f"and {len(C)} x {len(C[0])}")
+    return _unit_spread(R, along_columns=True), _unit_spread(C, along_columns=False)
+
+
 def leontief_from_game(R, C, name: str | None = None, meta: dict | None = None) -> Economy:
-    """The Leontief exchange economy of the game (R, C); payoffs must be positive. Payoffs
-    given as lists of Python integers or Fractions are kept exactly (`Economy.exact_a`),
-    whatever their size; the float coefficients are their correctly rounded values."""
+    """The Leontief exchange economy of the game (R, C), through its canonical form.
+
+    Every game is first mapped to `canonical_game`, so games with the same best responses
+    (a constant added to a column of R or a row of C, a player's payoffs scaled) give one
+    economy, and the certificate's tolerance means the same in every one of them: at
+    tolerance eps it bounds each player's regret by 30 eps of its payoff spread
+    (docs/format.md, "Games"). Payoffs given as lists of Python integers or Fractions are
+    kept exactly (`Economy.exact_a`), whatever their size; the float coefficients are the
+    correctly rounded canonical values. The economy's meta records the game's
+    `game_resolution` and its number of pure equilibria."""
     exact = _is_exact(R) and _is_exact(C)
-    if exact:
-        exact_R = [[Fraction(v) for v in row] for row in R]
-        exact_C = [[Fraction(v) for v in row] for row in C]
-        try:
-            R = np.array([[float(v) for v in row] for row in exact_R])
-            C = np.array([[float(v) for v in row] for row in exact_C])
-        except OverflowError:
-            raise InputError("game: payoffs beyond the range of a double (about 1.8e308)") from None
-    R, C = np.asarray(R, dtype=np.float64), np.asarray(C, dtype=np.float64)
-    if R.ndim != 2 or R.shape != C.shape:
-        raise InputError(f"game: R and C must be matrices of one shape, got {R.shape} and {C.shape}")
-    if not (np.all(np.isfinite(R)) and np.all(np.isfinite(C)) and R.min() > 0 and C.min() > 0):
-        raise InputError("game: payoffs must be finite and > 0 (add a constant: equilibria do not change)")
-    m, n = R.shape
+    canon_R, canon_C = canonical_game(R, C)
+    m, n = len(canon_R), len(canon_R[0])
+    R = np.array([[float(v) for v in row] for row in canon_R])
+    C = np.array([[float(v) for v in row] for row in canon_C])
     a = np.zeros((m + n, m + n))
     a[:m, m:] = C
     a[m:, :m] = R.T
     exact_a = None
     if exact:
         zero = Fraction(0)
-        exact_a = ([[zero] * m + exact_C[i] for i in range(m)]
-                   + [[exact_R[i][k] for i in range(m)] + [zero] * n for k in range(n)])
+        exact_a = ([[zero] * m + canon_C[i] for i in range(m)]
+                   + [[canon_R[i][k] for i in range(m)] + [zero] * n for k in range(n)])
+    resolution, pure = _pure_profiles(canon_R, canon_C)
+    meta = dict(meta or {}, game=[m, n], game_resolution=None if math.isinf(resolution) else float(resolution),
+                pure_equilibria=pure)
     kinds = np.full(m + n, LEONTIEF)
     return Economy("exchange", kinds, a, np.full(m + n, np.nan), endowment=np.eye(m + n),
-                   name=name, meta=dict(meta or {}, game=[m, n]), exact_a=exact_a)
+                   name=name, meta=meta, exact_a=exact_a)
+
+
+def _pure_profiles(R: list[list[Fraction]], C: list[list[Fraction]]) -> tuple[Fraction | float, int]:
+    """(the smallest largest regret of a pure profile that is not an equilibrium, or inf when
+    every profile is one; the number of pure equilibria) of a canonical game."""
+    best_R = [max(col) for col in zip(*R)]
+    best_C = [max(row) for row in C]
+    smallest, pure = math.inf, 0
+    for i, (row_R, row_C) in enumerate(zip(R, C)):
+        for k, (r, c) in enumerate(zip(row_R, row_C)):
+            regret = max(best_R[k] - r, best_C[i] - c)
+            if regret == 0:
+                pure += 1
+            elif regret < smallest:
+                smallest = regret
+    return smallest, pure
+
+
+def game_resolution(R, C) -> float:
+    """The accuracy below which a game is resolved: the smallest regret, relative to the payoff
+    spreads of `canonical_game`, of a pure profile that is not a Nash equilibrium.
+
+    At any tolerance eps at or above it, some pure profile (row i, column k) is an eps-Nash
+    equilibrium: checking the m n pure profiles, in O(m n) time once each column's and row's
+    best payoff is known, returns one, so the game can say nothing about hardness at that
+    accuracy. Below it no pure profile passes and an eps-equilibrium must mix. Every game
+    has a 1/2-Nash equilibrium found in linear time (Daskalakis, Mehta and Papadimitriou, "A
+    note on approximate Nash equilibria", WINE 2006), and an eps-Nash equilibrium with
+    supports of O(log n / eps^2) strategies (Lipton, Markakis and Mehta, "Playing large games
+    using simple strategies", EC 2003): hardness is a statement about accuracies that shrink
+    with the size (Chen, Deng and Teng, "Settling the complexity of computing two-player Nash
+    equilibria", JACM 2009, eps = 1/poly(n)), and a family whose resolution shrinks faster
+    than its tolerance becomes easy at that tolerance.
+
+    Returns
+    -------
+    float
+        In (0, 1]; inf when every pure profile is an equilibrium (both players indifferent).
+    """
+    smallest, _ = _pure_profiles(*canonical_game(R, C))
+    return float(smallest)
+
+
+def nash_regret(R, C, x, y) -> tuple:
+    """Each player's regret at the mixed profile (x, y) in the canonical form of (R, C):
+    max_i (R y)_i - x R y for the row player and max_k (x C)_k - x C y for the column
+    player, relative to the payoff spreads of `canonical_game` (so in [0, 1]).
+
+    Computed exactly: floats convert to Fractions without rounding, so the regret of a float
+    profile is its true regret. x and y need not be normalised but must be nonnegative with
+    a positive sum.
+
+    Returns
+    -------
+    (Fraction, Fraction)
+        The row and the column player's regret.
+    """
+    canon_R, canon_C = canonical_game(R, C)
+    x, y = _distribution(x, "x"), _distribution(y, "y")
+    if len(x) != len(canon_R) or len(y) != len(canon_R[0]):
+        raise InputError(f"game: x and y must have {len(canon_R)} and {len(canon_R[0])} entries")
+    Ry = [sum(r * v for r, v in zip(row, y)) for row in canon_R]
+    xC = [sum(x[i] * canon_C[i][k] for i in range(len(x))) for k in range(len(y))]
+    xRy = sum(u * v for u, v in zip(x, Ry))
+    xCy = sum(u * v for u, v in zip(xC, y))
+    return max(Ry) - xRy, max(xC) - xCy
+
+
+def _distribution(v, who: str) -> list[Fraction]:
+    exact = [u if isinstance(u, Fraction) else Fraction(u) for u in np.asarray(v, dtype=object).ravel().tolist()]
+    total = sum(exact)
+    if any(u < 0 for u in exact) or total <= 0:
+        raise InputError(f"game: {who} must be nonnegative with a positive sum")
+    return [u / total for u in exact]
+
+
+def strategies_of(economy: Economy, allocation) -> tuple[np.ndarray, np.ndarray]:
+    """The mixed profile (x, y) an allocation of a game economy plays: each agent's Leontief
+    utility level min_j X_ij / a_ij, normalised on each side. At an equilibrium these are the
+    Nash equilibrium the economy encodes (Codenotti et al. 2006); at a point the certificate
+    passes at tolerance eps, `nash_regret` of (x, y) is at most 30 eps (docs/format.md,
+    "Games").
+
+    Raises
+    ------
+    InputError
+        If the economy is not a game economy, or a side's utilities are all 0 (no strategy).
+    """
+    form = game_of(economy)
+    m = form.shape[0]
+    X = allocation.toarray() if hasattr(allocation, "toarray") else np.asarray(allocation, dtype=float)
+    a = economy.a
+    with np.errstate(divide="ignore", invalid="ignore"):
+        levels = np.where(a > 0, X / np.where(a > 0, a, 1.0), np.inf).min(axis=1)
+    x, y = levels[:m], levels[m:]
+    if not (np.all(np.isfinite(levels)) and levels.min() >= 0 and x.sum() > 0 and y.sum() > 0):
+        raise InputError("allocation: a side of the game has no utility, so it plays no strategy")
+    return x / x.sum(), y / y.sum()
 
 
 _FORMS: "weakref.WeakKeyDictionary[Economy, GameForm]" = weakref.WeakKeyDictionary()

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from gebench.markets import make_economy
 from gebench.markets.generators import FAMILIES, generate
 from gebench.solvers import Unavailable, solve
 from gebench.solvers.testing import warmed
@@ -44,3 +45,18 @@ def interior_point_converged(solver, economy, tol=1e-8):
     assert result.certificate.worst <= tol
     assert result.extra["newton_steps"] == result.iterations > 0
     return result
+
+
+def _game_economy_as_given(R, C):
+    m, n = len(R), len(R[0])
+    a = np.zeros((m + n, m + n))
+    a[:m, m:] = np.array(C, dtype=float)
+    a[m:, :m] = np.array(R, dtype=float).T
+    return make_economy("exchange", "leontief", a, endowment=np.eye(m + n))
+
+
+@pytest.fixture
+def raw_game_economy():
+    """The Leontief economy of a game with its payoffs as given, not in canonical form (as an
+    economy file may hold one): large payoffs whose float paths rounding can break."""
+    return _game_economy_as_given

@@ -9,6 +9,7 @@ import pytest
 
 from gebench.markets import InputError, certify, dumps, loads, make_economy
 from gebench.markets.games import (
+    canonical_game,
     equilibrium_from_nash,
     game_of,
     hard_game,
@@ -32,7 +33,12 @@ def test_economy_of_a_game_maps_back_to_the_same_game():
     economy = leontief_from_game(R, C)
     assert economy.n_agents == economy.n_goods == 7
     form = game_of(economy)
-    assert np.array_equal(form.R, R) and np.array_equal(form.C, C)
+    canon_R, canon_C = canonical_game(R, C)
+    assert np.array_equal(form.R, np.array(canon_R, dtype=float))
+    assert np.array_equal(form.C, np.array(canon_C, dtype=float))
+    again_R, again_C = canonical_game(form.R, form.C)                  # the canonical form is its own
+    assert np.array_equal(np.array(again_R, dtype=float), form.R)
+    assert np.array_equal(np.array(again_C, dtype=float), form.C)
 
 
 def test_goods_in_other_units_are_the_same_game():
@@ -40,7 +46,7 @@ def test_goods_in_other_units_are_the_same_game():
     units = np.array([2.0, 0.5, 4.0, 1.0])
     scaled = make_economy("exchange", "leontief", economy.a * units, endowment=np.diag(units))
     form = game_of(scaled)
-    assert np.allclose(form.R, PENNIES_R) and np.allclose(form.C, PENNIES_C)
+    assert np.allclose(form.R, [[2, 1], [1, 2]]) and np.allclose(form.C, [[1, 2], [2, 1]])
 
 
 @pytest.mark.parametrize("economy, words", [
@@ -59,8 +65,8 @@ def test_economies_that_are_not_games_are_refused_by_name(economy, words):
 
 def test_a_nash_equilibrium_maps_to_a_certified_market_equilibrium():
     economy = leontief_from_game(PENNIES_R, PENNIES_C)
-    # x = y = (1/4, 1/4): R y = (1, 1) and C^T x = (1, 1), tight everywhere
-    prices, allocation = equilibrium_from_nash(economy, game_of(economy), [0.25, 0.25], [0.25, 0.25])
+    # canonically R = [[2, 1], [1, 2]]: x = y = (1/3, 1/3) makes R y = (1, 1) and C^T x = (1, 1)
+    prices, allocation = equilibrium_from_nash(economy, game_of(economy), [1 / 3, 1 / 3], [1 / 3, 1 / 3])
     assert certify(economy, prices, allocation).within(1e-12)
     assert np.allclose(prices, 0.25)
 
@@ -114,11 +120,11 @@ def test_every_lemke_howson_path_on_hard_games_grows_exponentially():
 
 
 def test_float_pivoting_breaks_down_on_hard_games_and_exact_arithmetic_takes_over():
-    R, C = hard_game(10)
-    _, _, float_pivots, _ = lemke_howson(R, C, 0, "float")
-    _, _, exact_pivots, _ = lemke_howson(R, C, 0, "exact")
-    assert float_pivots != exact_pivots           # rounding leaves the true path
-    economy = build("leontief-game-hard", 10)
+    form = game_of(build("leontief-game-morris", 12))
+    _, _, float_pivots, status = lemke_howson(form.R, form.C, 0, "float")
+    _, _, exact_pivots, _ = lemke_howson(form.exact_R, form.exact_C, 0, "exact")
+    assert status == "cycled" and float_pivots != exact_pivots == 476     # rounding leaves the true path
+    economy = build("leontief-game-hard", 12)
     floating = solve(create("lemke-howson[arithmetic=float]"), economy, tol=1e-9)
     assert floating.status != "converged"         # its end point is not an equilibrium
     auto = solve(create("lemke-howson"), economy, tol=1e-9)
@@ -127,15 +133,18 @@ def test_float_pivoting_breaks_down_on_hard_games_and_exact_arithmetic_takes_ove
     assert auto.extra["abandoned_float_pivots"] == float_pivots
 
 
-def test_hard_games_past_2_to_the_53_are_built_exactly_and_solved_exactly():
+def test_hard_games_beyond_a_double_are_built_exactly_and_solved_exactly():
     R, C = hard_game(16)
     assert max(map(max, R)) > 2**53 and all(isinstance(v, int) for row in R for v in row)
+    canon_R, _ = canonical_game(R, C)
     economy = build("leontief-game-hard", 16)
     assert economy.exact_a is not None and float(economy.exact_a[16][0]) == economy.a[16, 0]
-    assert economy.exact_a[16][0] == R[0][0]                       # R^T sits in the lower-left block
-    back = loads(dumps(economy))                                   # the file holds the integers exactly
+    assert economy.exact_a[16][0] == canon_R[0][0]                 # R^T sits in the lower-left block
+    assert any(Fraction(float(v)) != v for row in economy.exact_a for v in row)   # no double holds them
+    back = loads(dumps(economy))                                   # the file holds the fractions exactly
     assert back.exact_a == economy.exact_a and np.array_equal(back.a, economy.a)
-    assert any(int(v) > 2**53 for row in json.loads(dumps(economy))["agents"] for v in row["utility"]["a"])
+    assert any(isinstance(v, str) and "/" in v for row in json.loads(dumps(economy))["agents"]
+               for v in row["utility"]["a"])
     result = solve(create("lemke-howson"), economy, tol=1e-9)
     assert result.status == "converged" and result.extra["arithmetic"] == "exact"
     assert result.certificate.worst < 1e-12
@@ -240,18 +249,18 @@ def test_the_svs_labels_relabel_player_2s_polytope_by_pairs():
         svs_game(7)
 
 
-def test_svs_economies_are_built_exactly_and_solved_exactly_past_2_to_the_53():
+def test_svs_economies_are_built_exactly_and_solved_exactly_beyond_a_double():
     economy = build("leontief-game-svs", 16)
-    assert economy.exact_a is not None and max(max(row) for row in economy.exact_a) > 2**53
+    assert economy.exact_a is not None and any(Fraction(float(v)) != v for row in economy.exact_a for v in row)
     # the shortest of the 32 paths, dropping label 8 (the longest, label 1, takes F(26) - 1 = 121392)
     result = solve(create("lemke-howson[arithmetic=exact,dropped=7]"), economy, tol=1e-9)
     assert result.status == "converged" and result.certificate.worst < 1e-12
     assert result.iterations == 752
 
 
-def test_a_float_path_that_rounding_ends_on_a_ray_is_followed_again_exactly():
-    economy = build("leontief-game-morris", 12)
+def test_a_float_path_that_rounding_ends_on_a_ray_is_followed_again_exactly(raw_game_economy):
     R, C = hard_game(12)
+    economy = raw_game_economy(R, C)
     assert lemke_howson(R, C, 6, "float")[3] == "failed"           # rounding leaves the path for a ray
     result = solve(create("lemke-howson[dropped=6]"), economy, tol=1e-9)
     assert result.status == "converged" and result.extra["arithmetic"] == "exact"
@@ -262,13 +271,13 @@ def test_a_float_path_that_rounding_ends_on_a_ray_is_followed_again_exactly():
 
 
 def test_a_float_path_that_rounding_puts_on_a_cycle_is_caught_and_followed_exactly():
-    R, C = svs_game(8)
-    x, y, pivots, status = lemke_howson(R, C, 0, "float")
+    form = game_of(build("leontief-game-svs", 10))
+    x, y, pivots, status = lemke_howson(form.R, form.C, 0, "float")
     assert status == "cycled" and pivots < 10**5           # Brent's method stops it within a few chunks
-    result = solve(create("lemke-howson"), build("leontief-game-svs", 8), tol=1e-9, time_limit=20)
+    result = solve(create("lemke-howson"), build("leontief-game-svs", 10), tol=1e-9, time_limit=20)
     assert result.status == "converged" and result.extra["arithmetic"] == "exact"
-    assert result.iterations == SVS_PATHS[8][0] and result.extra["abandoned_float_pivots"] == pivots
-    floating = solve(create("lemke-howson[arithmetic=float]"), build("leontief-game-svs", 8), tol=1e-9)
+    assert result.iterations == _fibonacci(17) - 1 and result.extra["abandoned_float_pivots"] == pivots
+    floating = solve(create("lemke-howson[arithmetic=float]"), build("leontief-game-svs", 10), tol=1e-9)
     assert floating.status == "failed" and "cycled" in floating.message
 
 
@@ -287,18 +296,21 @@ def test_auto_mode_leaves_a_well_conditioned_games_certificate_to_the_judge(monk
         result = solve(LemkeHowson(), build("leontief-game", 12, seed), 1e-9, 10.0, 0)
         assert result.status == "converged" and result.extra["arithmetic"] == "float"
     assert calls == []                         # the judge's certificate was the only one
-    # payoffs spanning 2^20 and more: the float end is checked before the judge, and refused
-    # ends are followed again exactly
+    # a hard game, resolved to 8e-4 of its spread: the float path cycles, and the exact
+    # path's end is checked before the judge
     result = solve(LemkeHowson(), build("leontief-game-hard", 12, 0), 1e-9, 30.0, 0)
     assert result.status == "converged" and len(calls) >= 1 and result.extra["arithmetic"] == "exact"
 
 
 def test_a_complementary_point_is_told_from_one_that_is_not():
     form = game_of(leontief_from_game(PENNIES_R, PENNIES_C))
-    x = y = np.array([0.25, 0.25])              # R y = C^T x = 1 on both strategies
+    x = y = np.array([1 / 3, 1 / 3])            # canonically R = [[2, 1], [1, 2]]: R y = C^T x = 1
     assert settled(form, x, y)
-    assert not settled(form, np.array([0.25, 0.0]), y)       # y plays column 0, yet (C^T x)_0 = 1/4
-    assert not settled(form, x, np.array([0.3, 0.25]))       # R y > 1: not in the polytope
+    assert not settled(form, np.array([1 / 3, 0.0]), y)      # y plays column 0, yet (C^T x)_0 = 1/3
+    assert not settled(form, x, np.array([0.4, 1 / 3]))      # R y > 1: not in the polytope
+    # a game whose pure profiles differ by less than 1e-4 of its spread is never settled unasked
+    fine = game_of(leontief_from_game([[1, 0], [1 - 1e-5, 1]], PENNIES_C))
+    assert fine.resolution < 1e-4 and not settled(fine, x, y)
 
 
 def test_dropped_all_stops_at_a_path_whose_end_is_not_an_equilibrium(monkeypatch):

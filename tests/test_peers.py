@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from gebench.isolation import execute
-from gebench.markets.games import game_of, leontief_from_game
+from gebench.markets.games import game_of, hard_game, leontief_from_game
 from gebench.markets.generators import build
 from gebench.records import PRICES_KEPT_UP_TO
 from gebench.solvers import create, solve
@@ -89,9 +89,11 @@ def test_quantecons_lemke_howson_ends_where_the_exact_path_does_on_the_hard_game
     assert np.allclose(theirs.prices, exact.prices, atol=1e-9)
 
 
-def test_quantecons_lemke_howson_wrong_end_on_a_hard_game_is_refused():
-    # measured: from d = 12 its float path ends after a few pivots at a point no equilibrium
-    result = solve(_peer("quantecon-lemke-howson"), build("leontief-game-hard", 12, 0), 1e-6, 10.0, 0)
+def test_quantecons_lemke_howson_wrong_end_on_a_hard_game_is_refused(raw_game_economy):
+    # measured: on Morris's d = 12 game with its integer payoffs (to 2^41), not in canonical
+    # form, its float path ends after a few pivots at a point no equilibrium
+    economy = raw_game_economy(*hard_game(12))
+    result = solve(_peer("quantecon-lemke-howson"), economy, 1e-6, 10.0, 0)
     assert result.status == "failed" and "certificate" in result.message
 
 

@@ -168,12 +168,13 @@ def _float_path(R, C, k, deadline, max_pivots):
     return (np.maximum(x, 0), np.maximum(y, 0)), pivots, "done"
 
 
-def _integers(M) -> list[list[int]]:
-    """M times the least common denominator of its fractions: the same game, in integers.
-    Python integers and Fractions are taken exactly, floats as the binary fractions they are."""
+def _integers(M) -> tuple[list[list[int]], int]:
+    """(M times the least common denominator s of its fractions, s): the same game, in
+    integers. Python integers and Fractions are taken exactly, floats as the binary fractions
+    they are."""
     fr = [[Fraction(v) if isinstance(v, (int, Fraction)) else Fraction(float(v)) for v in row] for row in M]
     scale = lcm_of_denominators(v for row in fr for v in row)
-    return [[int(v * scale) for v in row] for row in fr]
+    return [[int(v * scale) for v in row] for row in fr], scale
 
 
 def _flint():
@@ -190,7 +191,7 @@ def _exact_path(R, C, k, deadline, max_pivots):
     pivot is four matrix operations in C; Python integers otherwise. Both follow the same
     path, pivot for pivot."""
     m, n = len(R), len(R[0])
-    Ri, Ci = _integers(R), _integers(C)
+    (Ri, scale_R), (Ci, scale_C) = _integers(R), _integers(C)
     # rows: [labels 0..m-1 | labels m..m+n-1 | rhs]
     TP = [[Ci[i][j] for i in range(m)] + [int(r == j) for r in range(n)] + [1] for j in range(n)]
     TQ = [[int(r == i) for r in range(m)] + Ri[i] + [1] for i in range(m)]
@@ -225,13 +226,13 @@ def _exact_path(R, C, k, deadline, max_pivots):
     rows = T.tolist() if flint is not None else T
     for r, label in enumerate(basis):
         if label < m:
-            x[label] = Fraction(int(rows[r][-1]), int(det))
+            x[label] = Fraction(int(rows[r][-1]) * scale_C, int(det))
     T, basis, det, _ = tabs[1]
     rows = T.tolist() if flint is not None else T
     for r, label in enumerate(basis):
         if label >= m:
-            y[label - m] = Fraction(int(rows[r][-1]), int(det))
-    return (x, y), pivots, "done"
+            y[label - m] = Fraction(int(rows[r][-1]) * scale_R, int(det))
+    return (x, y), pivots, "done"     # in the game's own units: (s R) y <= 1 is R (s y) <= 1
 
 
 def _lexicographic_ratio_test(get, rows: int, rhs: int, enter: int, lo: int, hi: int) -> int:
@@ -310,19 +311,21 @@ def label_problem(form: GameForm, dropped: int) -> str | None:
     return None if 0 <= dropped < labels else f"dropped: label {dropped} is not one of the game's {labels} labels"
 
 
-WELL_CONDITIONED = 1e4     # payoffs within this ratio: a float path's end maps to prices that certify
+WELL_RESOLVED = 1e-4      # a game's resolution at which a float path's end maps to prices that certify
 COMPLEMENTARY = 1e-9       # the residual of a path's end accepted as complementary
 
 
 def settled(form: GameForm, x, y) -> bool:
-    """Whether a float path's end needs no certificate before the judge's: the game's payoffs
-    lie within a ratio of `WELL_CONDITIONED` (random games, 1 to 1000), and (x, y) is
-    complementary to `COMPLEMENTARY`: feasible, and each side's constraint tight wherever the
-    other plays. Where this fails (the hard games' payoffs reach 2^60), "auto" asks the
-    certificate, and follows the exact path if it refuses."""
-    R, C = form.R, form.C
-    if max(R.max(), C.max()) > WELL_CONDITIONED * min(R.min(), C.min()):
+    """Whether a float path's end needs no certificate before the judge's: the game's
+    resolution (`gebench.markets.games.game_resolution`: how finely its pure profiles are told
+    apart, relative to its payoff spreads) is at least `WELL_RESOLVED` (random games with
+    payoffs 1 to 1000: about 1e-3), and (x, y) is complementary to `COMPLEMENTARY`:
+    feasible, and each side's constraint tight wherever the other plays. Where this fails
+    (the hard games' resolution falls below 1e-4 from d = 14), "auto" asks the certificate,
+    and follows the exact path if it refuses."""
+    if not form.resolution >= WELL_RESOLVED:
         return False
+    R, C = form.R, form.C
     x, y = np.asarray(x, float), np.asarray(y, float)
     Ry, Cx = R @ y, C.T @ x
     feasible = x.min() >= 0 and y.min() >= 0 and Ry.max() <= 1 + COMPLEMENTARY and Cx.max() <= 1 + COMPLEMENTARY
