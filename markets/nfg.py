@@ -38,10 +38,11 @@ _SYMBOL = re.compile(r"[^ \t\n\r\v\f]+")
 # What Gambit's lexer takes as one number token: a sign or a digit, then digits, then a
 # fraction part with an exponent, a denominator or an exponent; or a point and digits.
 _NUMBER_TOKEN = re.compile(r"[-+]?[0-9]*(?:\.[0-9]*(?:[eE][-+]?[0-9]*)?|/[0-9]*|[eE][-+]?[0-9]*)?")
+_INTEGER = re.compile(r"[-+]?[0-9]+")
 _DECIMAL = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE](?P<exp>[-+]?[0-9]+))?")
 _RATIONAL = re.compile(r"[-+]?[0-9]+/(?P<den>[0-9]+)")
 # 10 ** exponent is computed exactly: a bound keeps "1e999999999" from taking the memory.
-_MAX_EXPONENT = 10_000
+_MAX_EXPONENT = 4000
 
 NUMBER, TEXT, SYMBOL, LBRACE, RBRACE, COMMA, EOF = "number", "text", "symbol", "{", "}", ",", "end of file"
 
@@ -134,10 +135,10 @@ class _Lexer:
     def expect(self, kind: str, what: str) -> _Token:
         """The current token if it is of this kind; else a message saying `what` was expected."""
         if self.token.kind != kind:
-            self.fail(f"expected {what}, found {describe(self.token)}")
+            self.fail(f"expected {what}, found {_describe(self.token)}")
         return self.token
 
-    def number(self, what: str) -> Fraction:
+    def number(self, what: str) -> int | Fraction:
         """The current token's exact value; it must be a number."""
         token = self.expect(NUMBER, what)
         try:
@@ -174,7 +175,7 @@ def _unquote(text: str, pos: int) -> tuple[str, int | None]:
     return "".join(out), None
 
 
-def describe(token: _Token) -> str:
+def _describe(token: _Token) -> str:
     """A token as a message names it, on one line."""
     if token.kind == EOF:
         return "the end of the file"
@@ -191,15 +192,19 @@ def _short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-def parse_number(text: str) -> Fraction:
+def parse_number(text: str) -> int | Fraction:
     """The exact value of a number as Gambit writes one: an integer (``-3``), a decimal
-    (``1.5``, ``.5``, ``2.``, ``1e-3``, ``1.5E2``) or a rational (``3/2``).
+    (``1.5``, ``.5``, ``2.``, ``1e-3``, ``1.5E2``) or a rational (``3/2``); an int where the
+    value is a whole number, else a Fraction.
 
     Raises
     ------
     ValueError
-        If `text` is none of these, has a zero denominator or an exponent beyond 10000.
+        If `text` is none of these, has a zero denominator, an exponent beyond 4000, or more
+        digits than Python converts (``sys.get_int_max_str_digits()``).
     """
+    if _INTEGER.fullmatch(text):
+        return int(text)
     decimal = _DECIMAL.fullmatch(text)
     rational = _RATIONAL.fullmatch(text)
     if decimal is None and rational is None:
@@ -208,10 +213,7 @@ def parse_number(text: str) -> Fraction:
         raise ValueError(f"{_short(text)}: the denominator is 0")
     if decimal is not None and decimal["exp"] is not None and abs(int(decimal["exp"])) > _MAX_EXPONENT:
         raise ValueError(f"{_short(text)}: the exponent is beyond +-{_MAX_EXPONENT}")
-    return Fraction(text)
-
-
-def _exact(value: Fraction) -> int | Fraction:
+    value = Fraction(text)
     return value.numerator if value.denominator == 1 else value
 
 
@@ -247,12 +249,12 @@ def read_nfg(text: str, where: str = "nfg") -> NfgGame:
     """
     lex = _Lexer(text, where)
     if lex.advance().kind != SYMBOL or lex.token.text != "NFG":
-        lex.fail(f"not a Gambit strategic game (.nfg): expected 'NFG' first, found {describe(lex.token)}")
+        lex.fail(f"not a Gambit strategic game (.nfg): expected 'NFG' first, found {_describe(lex.token)}")
     lex.advance()
     if lex.token.kind != NUMBER or lex.token.text != "1":
-        lex.fail(f"expected the version 1 after 'NFG', found {describe(lex.token)}")
+        lex.fail(f"expected the version 1 after 'NFG', found {_describe(lex.token)}")
     if lex.advance().kind != SYMBOL or lex.token.text not in ("R", "D"):
-        lex.fail(f"expected the data type R (or D) after 'NFG 1', found {describe(lex.token)}")
+        lex.fail(f"expected the data type R (or D) after 'NFG 1', found {_describe(lex.token)}")
     lex.advance()
     title = lex.expect(TEXT, "the game's title (a quoted string)").text
 
@@ -277,10 +279,10 @@ def read_nfg(text: str, where: str = "nfg") -> NfgGame:
     elif lex.token.kind == NUMBER:
         R, C = _read_payoff_body(lex, m, n)
     else:
-        lex.fail(f"expected the payoffs (numbers) or the list of outcomes ('{{'), found {describe(lex.token)}")
+        lex.fail(f"expected the payoffs (numbers) or the list of outcomes ('{{'), found {_describe(lex.token)}")
     if lex.token.kind != EOF:
         lex.fail(f"expected the end of the file after the {m} x {n} = {m * n} strategy profiles, "
-                 f"found {describe(lex.token)}")
+                 f"found {_describe(lex.token)}")
     if names is None:
         names = [[str(k) for k in range(1, size + 1)] for size in sizes]
     return NfgGame(R, C, title, tuple(players), tuple(tuple(row) for row in names), comment)
@@ -326,7 +328,7 @@ def _read_payoff_body(lex: _Lexer, m: int, n: int) -> tuple[list, list]:
     while len(flat) < total:
         if lex.token.kind == EOF:
             lex.fail(f"the file ends after {len(flat)} of the {total} payoffs of a {m} x {n} game (truncated?)")
-        flat.append(_exact(lex.number("a payoff")))
+        flat.append(lex.number("a payoff"))
         lex.advance()
     R = [[flat[2 * (i + m * j)] for j in range(n)] for i in range(m)]
     C = [[flat[2 * (i + m * j) + 1] for j in range(n)] for i in range(m)]
@@ -345,7 +347,7 @@ def _read_outcome_body(lex: _Lexer, m: int, n: int) -> tuple[list, list]:
         lex.advance()
         payoffs = []
         for player in (1, 2):
-            payoffs.append(_exact(lex.number(f"outcome {number}'s payoff to player {player}")))
+            payoffs.append(lex.number(f"outcome {number}'s payoff to player {player}"))
             if lex.advance().kind == COMMA:
                 lex.advance()
         lex.expect(RBRACE, f"'}}' closing outcome {number} (one payoff per player)")
@@ -440,10 +442,13 @@ def _number_text(value, where: str) -> str:
     (without '+' in the exponent, which Gambit's number reader refuses)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise InputError(f"{where}: expected a number, got {value!r}")
-    if isinstance(value, numbers.Integral):
-        return str(int(value))
-    if isinstance(value, numbers.Rational):
-        return f"{value.numerator}/{value.denominator}" if value.denominator != 1 else str(value.numerator)
+    try:
+        if isinstance(value, numbers.Integral):
+            return str(int(value))
+        if isinstance(value, numbers.Rational):
+            return f"{value.numerator}/{value.denominator}" if value.denominator != 1 else str(value.numerator)
+    except ValueError:      # more digits than sys.get_int_max_str_digits()
+        raise InputError(f"{where}: too many digits to write") from None
     value = float(value)
     if not isfinite(value):
         raise InputError(f"{where}: payoffs must be finite, got {value}")
