@@ -244,8 +244,10 @@ def read_nfg(text: str, where: str = "nfg") -> NfgGame:
     -----
     Gambit's reader (src/games/file.cc) also takes the data type ``D`` for ``R``, the
     optional comment string after the strategies, a strategy-count prologue before an
-    outcome body, and commas after an outcome's payoffs; so does this one. A leading ``+``
-    and an exponent's ``+`` are taken too (Gambit's lexer reads them as part of a number).
+    outcome body, and commas after an outcome's payoffs; so does this one. It also takes a
+    leading ``+`` and an exponent's ``+``, which Gambit's lexer reads as part of a number but
+    its number conversion refuses (`write_nfg` writes neither). Names are kept as written:
+    Gambit 17 renames empty and repeated ones on reading, Gambit 16 does not.
     """
     lex = _Lexer(text, where)
     if lex.advance().kind != SYMBOL or lex.token.text != "NFG":
