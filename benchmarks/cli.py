@@ -7,9 +7,10 @@ import signal
 import sys
 from pathlib import Path
 
-from gebench.markets import InputError, certify, dumps, load
+from gebench.markets import InputError, certify, dumps, load, load_nfg, write_nfg
 from gebench.markets.certificate import check_point, check_seconds, check_tolerance
 from gebench.markets.classic import CLASSICS
+from gebench.markets.games import game_of, leontief_from_game
 from gebench.markets.generators import FAMILIES, build, generate
 from gebench.markets.io import check_output_path, load_point, to_json, write_atomic
 from gebench.markets.welfare import welfare
@@ -18,28 +19,73 @@ from .suite import check_fits
 
 
 def _cmd_generate(args) -> int:
+    """Write a family's economy, a classic one, or the economy of a two-player game in a
+    Gambit .nfg file; with ``--format nfg``, the game itself as a .nfg file."""
     if args.output not in (None, "-"):
         check_output_path(args.output)
-    if args.family in CLASSICS:
-        economy = CLASSICS[args.family]().economy
-    elif FAMILIES[args.family].is_game:
-        if args.size is None:
-            raise InputError(f"--size: {args.family} is sized by the game dimension d; give --size D")
-        check_fits(args.family, 2 * args.size, 2 * args.size, 1.0, "--size")
-        economy = build(args.family, args.size, args.seed)
+    if args.family.lower().endswith(".nfg"):
+        text = _generate_from_nfg(args)
     else:
-        if args.agents is None or args.goods is None:
-            raise InputError(f"--agents, --goods: {args.family} needs both")
-        if args.agents < 1 or args.goods < 1:
-            raise InputError(f"--agents, --goods: must be >= 1, got {args.agents} and {args.goods}")
-        check_fits(args.family, args.agents, args.goods, args.density, "--agents, --goods")
-        economy = generate(args.family, args.agents, args.goods, args.seed, args.density, args.rho)
-    text = dumps(economy) + "\n"
+        economy = _generate_economy(args)
+        text = dumps(economy) + "\n" if args.format == "economy" else _game_as_nfg(economy, args)
     if args.output in (None, "-"):
         sys.stdout.write(text)
     else:
         write_atomic(args.output, text)
     return 0
+
+
+def _generate_economy(args):
+    """The economy that `generate` names: a classic one, or a family's of the given size."""
+    if args.family in CLASSICS:
+        return CLASSICS[args.family]().economy
+    if args.family not in FAMILIES:
+        raise InputError(f"FAMILY: unknown {args.family!r}; expected a family ({', '.join(sorted(FAMILIES))}), "
+                         f"a classic economy ({', '.join(sorted(CLASSICS))}) or a path ending .nfg")
+    if FAMILIES[args.family].is_game:
+        if args.size is None:
+            raise InputError(f"--size: {args.family} is sized by the game dimension d; give --size D")
+        check_fits(args.family, 2 * args.size, 2 * args.size, 1.0, "--size")
+        return build(args.family, args.size, args.seed)
+    if args.agents is None or args.goods is None:
+        raise InputError(f"--agents, --goods: {args.family} needs both")
+    if args.agents < 1 or args.goods < 1:
+        raise InputError(f"--agents, --goods: must be >= 1, got {args.agents} and {args.goods}")
+    check_fits(args.family, args.agents, args.goods, args.density, "--agents, --goods")
+    return generate(args.family, args.agents, args.goods, args.seed, args.density, args.rho)
+
+
+def _generate_from_nfg(args) -> str:
+    """The economy of the game in the .nfg file `args.family` (named by its title, else by the
+    file's stem; its meta names the file), or with ``--format nfg`` the game rewritten."""
+    path = Path(args.family)
+    if not path.is_file():
+        raise InputError(f"{path}: no such .nfg file" if not path.exists() else f"{path}: not a regular file")
+    game = load_nfg(path)
+    if args.format == "nfg":
+        return write_nfg(game.R, game.C, game.title, game.strategies, game.players)
+    m, n = game.shape
+    check_fits(str(path), m + n, m + n, 1.0, "FAMILY")
+    try:
+        economy = leontief_from_game(game.R, game.C, name=game.title or path.stem, meta={"source": str(path)})
+    except InputError as exc:
+        raise InputError(f"{path}: {exc}") from None
+    return dumps(economy) + "\n"
+
+
+def _game_as_nfg(economy, args) -> str:
+    """The .nfg text of the game a game family's economy encodes, exact where the economy is."""
+    if args.family in CLASSICS or not FAMILIES[args.family].is_game:
+        raise InputError(f"--format nfg: {args.family} is not a game; .nfg files hold the games of the "
+                         f"game families ({', '.join(sorted(n for n in FAMILIES if FAMILIES[n].is_game))}) "
+                         f"and of .nfg files")
+    form = game_of(economy)
+    R = form.exact_R if form.exact_R is not None else form.R
+    C = form.exact_C if form.exact_C is not None else form.C
+    title = f"{args.family}, d = {args.size}"
+    if not FAMILIES[args.family].deterministic:
+        title += f", seed {args.seed}"
+    return write_nfg(R, C, title=title)
 
 
 def _cmd_solve(args) -> int:
@@ -228,16 +274,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gebench", description="General-equilibrium complexity benchmark")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("generate", help="write a family's economy, or a classic one (format 1)",
+    p = sub.add_parser("generate", help="write a family's economy, a classic one, or a .nfg game's (format 1)",
                        epilog=_families_epilog(), formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("family", choices=sorted(FAMILIES) + sorted(CLASSICS), metavar="FAMILY",
-                   help="a registered family (below) or a classic economy: " + ", ".join(sorted(CLASSICS)))
+    p.add_argument("family", metavar="FAMILY",
+                   help="a registered family (below), a classic economy (" + ", ".join(sorted(CLASSICS)) + "), "
+                        "or GAME.nfg: a two-player game in Gambit's .nfg format, written as its Leontief economy")
     p.add_argument("--agents", type=int, help="random families: number of agents")
     p.add_argument("--goods", type=int, help="random families: number of goods")
     p.add_argument("--size", type=int, help="game families: the game dimension d (2d agents and goods)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--density", type=float, default=1.0, help="share of goods each agent wants (0, 1]")
     p.add_argument("--rho", type=float, default=None, help="CES exponent (CES families only)")
+    p.add_argument("--format", choices=("economy", "nfg"), default="economy",
+                   help="economy: a format-1 economy file (default); nfg: the game itself as a Gambit .nfg file "
+                        "(game families and .nfg files only)")
     p.add_argument("-o", "--output", default=None, help="output file (default: stdout)")
     p.set_defaults(func=_cmd_generate)
 

@@ -1,13 +1,16 @@
-"""Economies: the model, format-1 files, utility families, the certificate, generators."""
+"""Economies: the model, format-1 files, utility families, the certificate, generators; games
+in Gambit's .nfg files."""
 from .certificate import MEASURES, Certificate, certify, check_point
 from .economy import CES, COBB_DOUGLAS, LEONTIEF, LINEAR, UTILITY_NAMES, Economy, make_economy
 from .errors import EconomyError, InputError
 from .io import dumps, economy_from_dict, economy_to_dict, load, loads, save
+from .nfg import NfgGame, load_nfg, read_nfg, write_nfg
 from .utilities import demand, log_indirect_utility, log_utility
 
 __all__ = [
     "CES", "COBB_DOUGLAS", "LEONTIEF", "LINEAR", "MEASURES", "UTILITY_NAMES",
-    "Certificate", "Economy", "EconomyError", "InputError",
+    "Certificate", "Economy", "EconomyError", "InputError", "NfgGame",
     "certify", "check_point", "demand", "dumps", "economy_from_dict", "economy_to_dict",
-    "load", "loads", "log_indirect_utility", "log_utility", "make_economy", "save",
+    "load", "load_nfg", "loads", "log_indirect_utility", "log_utility", "make_economy", "read_nfg", "save",
+    "write_nfg",
 ]
