@@ -243,20 +243,38 @@ def _cmd_plot(args) -> int:
 
 
 def _cmd_results(args) -> int:
-    from .records import read_runs
-    from .summary import format_selections, format_table, selections, summarise
-    records = read_runs(Path(args.run_dir))
-    if not records:
-        raise InputError(f"{args.run_dir}: no runs.jsonl records to summarise")
-    rows = summarise(records)
-    if args.json:
-        print(to_json(rows, indent=1))
-        return 0
-    print(format_table(rows))
-    chosen = selections(records)
-    if chosen:
-        print("\nWhich equilibrium each method found (its index in the enumeration of every extreme one):")
-        print(format_selections(chosen))
+    """Summarise a run directory (`--format table` or `json`), or export its records as a tidy
+    table (`csv`, `parquet`: `gebench.export`), to stdout or atomically to `-o FILE`."""
+    to_file = args.output not in (None, "-")
+    if args.format == "parquet" and not to_file:
+        raise InputError("--format parquet: a Parquet file is binary; give -o FILE")
+    if to_file:
+        check_output_path(args.output)
+    if args.format in ("csv", "parquet"):
+        from .export import read_table, require_pyarrow, to_csv, to_parquet
+        if args.format == "parquet":
+            require_pyarrow()
+        table = read_table(args.run_dir)
+        out = to_csv(table) if args.format == "csv" else to_parquet(table)
+    else:
+        from .records import read_runs
+        from .summary import format_selections, format_table, selections, summarise
+        records = read_runs(Path(args.run_dir))
+        if not records:
+            raise InputError(f"{args.run_dir}: no runs.jsonl records to summarise")
+        rows = summarise(records)
+        if args.format == "json":
+            out = to_json(rows, indent=1) + "\n"
+        else:
+            out = format_table(rows) + "\n"
+            chosen = selections(records)
+            if chosen:
+                out += ("\nWhich equilibrium each method found (its index in the enumeration of every extreme one):\n"
+                        + format_selections(chosen) + "\n")
+    if to_file:
+        write_atomic(args.output, out)
+    else:
+        sys.stdout.write(out)
     return 0
 
 
@@ -345,10 +363,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --dry-run: a run directory whose seconds estimate the plan's")
     p.set_defaults(func=_cmd_run)
 
-    p = sub.add_parser("results", help="summarise a run directory: per family and solver, how far it got")
+    p = sub.add_parser("results", help="summarise a run directory: per family and solver, how far it got; "
+                                       "or export its records as a tidy table")
     p.add_argument("run_dir")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=_cmd_results)
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--format", choices=("table", "json", "csv", "parquet"),
+                     help="table: the summary (default); json: the summary as JSON; csv, parquet: one row per "
+                          "record, nested fields as certificate.waste, extra.pivots, ... (docs/format.md, "
+                          "\"Exporting a run\"); parquet needs -o and pyarrow (pip install 'gebench[parquet]')")
+    how.add_argument("--json", dest="format", action="store_const", const="json", help="the same as --format json")
+    p.add_argument("-o", "--output", default=None, help="output file, written whole or not at all (default: stdout)")
+    p.set_defaults(func=_cmd_results, format="table")
 
     p = sub.add_parser("plot", help="draw a run's plots, or overlay several runs' scaling curves")
     p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR",

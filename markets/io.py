@@ -469,10 +469,11 @@ def check_output_path(path: str | os.PathLike) -> Path:
     return path
 
 
-def write_atomic(path: str | os.PathLike, text: str) -> None:
+def write_atomic(path: str | os.PathLike, text: str | bytes) -> None:
     """Write a regular file via a temporary file in its folder and a rename, so that a failure
     never leaves half a file; a file that was there keeps its mode, a new one gets the
-    umask's. See `check_output_path` for what is refused."""
+    umask's. `text` is written as UTF-8, or as it is when it is bytes (a Parquet file). See
+    `check_output_path` for what is refused."""
     path = check_output_path(path)
     mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask()
     try:
@@ -480,7 +481,7 @@ def write_atomic(path: str | os.PathLike, text: str) -> None:
     except OSError as exc:
         raise InputError(f"{path}: cannot write there: {exc.strerror}") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        with (os.fdopen(fd, "wb") if isinstance(text, bytes) else os.fdopen(fd, "w", encoding="utf-8")) as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
