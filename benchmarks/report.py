@@ -27,7 +27,7 @@ import numpy as np
 from gebench.markets import InputError
 from gebench.markets.io import write_atomic
 
-from .analysis import MIN_FIT_SIZES, is_game_ladder
+from .analysis import MARGINAL, MIN_FIT_SIZES, is_game_ladder
 from .outcomes import final, instance_of, race, references, trades, welfare_records
 from .records import NOT_RUN, RunDirectory, size_of
 from .summary import found_text, largest_text, selections, summarise
@@ -200,12 +200,12 @@ def _count(k: int, noun: str, plural: str | None = None) -> str:
 
 
 def _stops(counts: dict[str, int], budgets: set) -> str:
-    """"3 ran out of the time budget (5 s), 2 failed": each non-converged status with its count."""
+    """"3 ran out of the 5 s time budget, 2 failed": each non-converged status with its count."""
     parts = []
     for status, k in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
         phrase = STOPS.get(status, f"ended {status}")
         if status == "timeout" and len(budgets) == 1:
-            phrase += f" ({next(iter(budgets)):g} s)"
+            phrase = f"ran out of the {next(iter(budgets)):g} s time budget"
         parts.append(f"{k} {phrase}")
     return ", ".join(parts)
 
@@ -262,11 +262,11 @@ def solver_sentence(row: dict, runs: list[dict]) -> str:
         solved = sum(r["status"] == "converged" for r in made)
         text = f"{name} solved no size on every seed ({solved} of {_count(len(made), 'run')} converged)"
     else:
-        text = f"{name} solved every seed up to {size_text(row['largest'], game)}"
+        text = f"{name}: largest size solved on every seed {size_text(row['largest'], game)}"
         if row["seconds"] is not None:
             text += f" (median {row['seconds']:.3g} s there)"
         if row["marginal"]:
-            text += ", a marginal wall (a run took over 80% of its budget)"
+            text += f", a marginal wall (a run took over {MARGINAL:.0%} of its budget)"
     short = next((n for n in tried if any(r["status"] != "converged" for r in by_size[n])), None)
     if short is not None:
         here = by_size[short]
@@ -275,18 +275,18 @@ def solver_sentence(row: dict, runs: list[dict]) -> str:
             if r["status"] != "converged":
                 counts[r["status"]] += 1
         solved = len(here) - sum(counts.values())
-        text += (f"; at {size_text(short, game)}, of {_count(len(here), 'run')}, {_stops(counts, budgets)}"
-                 + (f" and {solved} converged" if solved else ""))
+        text += (f"; it first fell short at {size_text(short, game)} (of {_count(len(here), 'run')}, "
+                 f"{_stops(counts, budgets)}" + (f" and {solved} converged)" if solved else ")"))
     elsewhere = defaultdict(list)
     for r in made:
         if r["status"] != "converged" and size_of(r) != short:
             elsewhere[r["status"]].append(size_of(r))
     if elsewhere:
-        text += "; beyond that, " + ", ".join(
+        text += "; at larger sizes, " + ", ".join(
             f"{len(sizes)} {STOPS.get(status, f'ended {status}')} (at {sizes_text(sizes, game)})"
             for status, sizes in sorted(elsewhere.items()))
     if made and short is None:
-        text += f"; every run it made converged (the largest size it ran, {size_text(tried[-1], game)})"
+        text += "; every run it made converged"
     for status, what in (("beyond_wall", "not made beyond its wall"), ("declined", "declined")):
         skipped = [size_of(r) for r in runs if r["status"] == status]
         if skipped:
