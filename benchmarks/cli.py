@@ -1,4 +1,4 @@
-"""The `gebench` command line: generate, solve, verify, solvers, run, results, plot."""
+"""The `gebench` command line: generate, solve, verify, solvers, run, results, plot, report."""
 from __future__ import annotations
 
 import argparse
@@ -169,6 +169,7 @@ def _cmd_solvers(args) -> int:
 def _cmd_run(args) -> int:
     from .figures import draw_all
     from .records import NOT_RUN, RunDirectory, read_runs
+    from .report import write_report
     from .runner import run_suite, worker_cap
     from .suite import load_suite, read_suite
     if args.resume:
@@ -207,6 +208,8 @@ def _cmd_run(args) -> int:
         records = read_runs(out)
         if not args.no_plot and any(r["status"] not in NOT_RUN for r in records):
             draw_all(records, out, suite.time_budget, f"suite {suite.name}")
+        if records:
+            write_report(out)              # after the figures, which it embeds
         return out
 
     if args.profile:
@@ -239,6 +242,13 @@ def _cmd_plot(args) -> int:
     meta = read_meta(first)
     for path in draw_all(runs[first.name], first, meta.get("time_budget"), f"suite {meta.get('suite', '?')}"):
         print(path)
+    return 0
+
+
+def _cmd_report(args) -> int:
+    """Write RUN_DIR/report.html again from its records, meta.json, suite.toml and figures."""
+    from .report import write_report
+    print(write_report(args.run_dir))
     return 0
 
 
@@ -379,6 +389,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR",
                    help="one run directory (all plots), or 2-4 to overlay (written into the first)")
     p.set_defaults(func=_cmd_plot)
+
+    p = sub.add_parser("report", help="write a run directory's report.html: one self-contained page of its "
+                                      "findings, summary tables, figures, suite and environment")
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.set_defaults(func=_cmd_report)
     return parser
 
 

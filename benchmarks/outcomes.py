@@ -38,6 +38,15 @@ def _logs(values) -> np.ndarray:
     return np.array([-math.inf if v is None else v for v in values], dtype=np.float64)
 
 
+def trades(record: dict) -> bool:
+    """Whether the run delivered goods to its agents before its end: a trading process
+    (`Solver.trades`) stores its agents' log utilities at the checkpoints before the last,
+    a planner or an auctioneer none (its agents hold the no-trade bundle until it finishes).
+    A trace with its final point only, or with no feasible point before it, says False."""
+    trace = record.get("trace") or {}
+    return any(v is not None for v in trace.get("log_utility", [])[:-1])
+
+
 def references(records: list[dict]) -> dict[tuple, dict]:
     """instance -> the record whose certified allocation the gains shares are measured against."""
     chosen = {}

@@ -107,18 +107,25 @@ def selections(records: list[dict]) -> list[dict]:
     return rows
 
 
-def format_selections(rows: list[dict]) -> str:
-    """`selections` as text: one line per instance, each method with the index it found."""
-    def cell(solver, row):
+def found_text(row: dict, sep: str = "  ") -> str:
+    """What each method found on one instance of `selections`: "solver=index" (none: not one of
+    the enumerated equilibria), with the indices of the ones it lists, `sep` between methods;
+    "-" when no other method kept its prices."""
+    def cell(solver):
         index = row["selected"][solver]
         text = f"{solver}={'none' if index is None else index}"
         if solver in row["listed"]:
             text += " (lists " + ",".join("none" if i is None else str(i) for i in row["listed"][solver]) + ")"
         return text
+    return sep.join(cell(s) for s in sorted(row["selected"])) or "-"
+
+
+def format_selections(rows: list[dict]) -> str:
+    """`selections` as text: one line per instance, each method with the index it found."""
     lines = []
     for row in rows:
         size = f"d={row['size']}" if row["size_name"] == "d" else f"{row['size']} agents"
-        found = "  ".join(cell(s, row) for s in sorted(row["selected"])) or "-"
+        found = found_text(row)
         lines.append(f"{row['ladder']}  {size}  seed {row['seed']}: {row['equilibria']} equilibria "
                      f"({row['enumerated_by']}); {found}")
     return "\n".join(lines)
