@@ -12,7 +12,11 @@ only. Runs the sweep did not make (`beyond_wall`, `declined`) were not attempted
 nowhere.
 
 Fits. A growth fit reads the largest max(4, half) sizes with a (finite) median, and needs
-at least 4 of them; its factor comes with a pairs-bootstrap interval. Power law against
+at least 4 of them; its factor comes with a 95% t-interval on the slope of the log-linear
+least-squares fit (Student's t with n - 2 degrees of freedom; Draper and Smith, "Applied
+Regression Analysis", 1998, ch. 1), valid for as few as 4 sizes under independent normal
+errors in the logs, where a pairs bootstrap over 4 points is degenerate (a quarter of its
+resamples hold 2 distinct sizes or fewer). Power law against
 exponential is chosen on a held-out criterion: each model is fitted without the largest
 size and judged by how well it predicts that size (Hastie, Tibshirani and Friedman, "The
 Elements of Statistical Learning", 2009, ch. 7: a fit's own residual favours the more
@@ -27,6 +31,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 import numpy as np
+from scipy import stats
 
 from gebench.markets.certificate import RESOLUTION
 
@@ -116,7 +121,7 @@ def _line(x, y) -> tuple[float, float]:
 class Fit:
     """A fitted growth law over `sizes`: "exponential" (value = e^intercept rate^size, `rate`
     the factor per unit of size) or "power" (value = e^intercept size^rate), with a 95%
-    pairs-bootstrap interval for `rate`, and the held-out errors (|log| of the predicted over
+    t-interval for `rate` (`slope_interval`), and the held-out errors (|log| of the predicted over
     the observed value at the largest size, each model fitted without it) that chose it."""
 
     kind: str
@@ -159,7 +164,7 @@ def _held_out(x: np.ndarray, v: np.ndarray) -> dict[str, float]:
     return errors
 
 
-def fit(sizes, values, exponential_default: bool, level: float = 0.95, draws: int = 2000) -> Fit | None:
+def fit(sizes, values, exponential_default: bool, level: float = 0.95) -> Fit | None:
     """The growth law of (sizes, values) (`Fit`), None below 4 sizes. The model with the
     smaller held-out error wins; a tie (within `TIE`, so that rounding in the logs of a flat
     series cannot flip the model between machines) keeps the family's default (exponential
@@ -171,24 +176,26 @@ def fit(sizes, values, exponential_default: bool, level: float = 0.95, draws: in
     default, other = ("exponential", "power") if exponential_default else ("power", "exponential")
     kind = other if errors[other] < errors[default] - TIE else default
     X, y = _design(kind, x), np.log(v)
-    rng = np.random.default_rng(0)       # seeded: a plot is reproducible
-    slopes = _bootstrap_slopes(X, y, rng.integers(0, len(x), (draws, len(x))))
-    low, high = np.quantile(slopes, [(1 - level) / 2, (1 + level) / 2])
     slope, intercept = _line(X, y)
+    low, high = slope_interval(X, y, level)
     to_rate = np.exp if kind == "exponential" else float
     return Fit(kind, float(to_rate(slope)), float(to_rate(low)), float(to_rate(high)), intercept,
                tuple(float(s) for s in x), errors)
 
 
-def _bootstrap_slopes(X: np.ndarray, y: np.ndarray, picks: np.ndarray) -> np.ndarray:
-    """The least-squares slope of y on X in each resample (a row of `picks`, indices into the
-    points), all at once in closed form, cov(X, y) / var(X); resamples whose X takes one value
-    (no slope) are left out."""
-    Xs, ys = X[picks], y[picks]
-    dx = Xs - Xs.mean(axis=1, keepdims=True)
-    var = (dx * dx).sum(axis=1)
-    spread = Xs.max(axis=1) > Xs.min(axis=1)
-    return (dx * (ys - ys.mean(axis=1, keepdims=True))).sum(axis=1)[spread] / var[spread]
+def slope_interval(X, y, level: float = 0.95) -> tuple[float, float]:
+    """The `level` t-interval of the least-squares slope of y on X: slope +- t(n - 2) s /
+    sqrt(sum (X - mean X)^2), s the residuals' standard error. Exact for independent normal
+    errors at any n >= 3, which is why it, and not a bootstrap, goes with fits of 4 sizes."""
+    X, y = np.asarray(X, float), np.asarray(y, float)
+    n = len(X)
+    dx = X - X.mean()
+    sxx = float(dx @ dx)
+    slope = float(dx @ (y - y.mean())) / sxx
+    residuals = y - y.mean() - slope * dx
+    s = math.sqrt(float(residuals @ residuals) / (n - 2))
+    half = float(stats.t.ppf((1 + level) / 2, n - 2)) * s / math.sqrt(sxx)
+    return slope - half, slope + half
 
 
 def describe_fit(f: Fit | None, unit: str) -> str:

@@ -30,8 +30,9 @@ def figure(name: str) -> Callable[[Figure], Figure]:
 
 
 def registered() -> dict[str, Figure]:
-    """Every figure by name, the built-in ones (`gebench.plot`, `gebench.plot_outcomes`) loaded."""
-    from . import plot, plot_outcomes  # noqa: F401  (their decorators register the built-in figures)
+    """Every figure by name, the built-in ones (`gebench.plot`, `gebench.plot_outcomes`,
+    `gebench.plot_surface`) loaded."""
+    from . import plot, plot_outcomes, plot_surface  # noqa: F401  (their decorators register the figures)
     return dict(FIGURES)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import sys
+import zlib
 from pathlib import Path
 
 import matplotlib
@@ -37,6 +38,25 @@ from .figures import figure  # noqa: E402
 from .records import NOT_RUN, WriteFailed  # noqa: E402
 
 WORST_DRAWN = 1e3     # a worst measure of 1e304 (prices collapsed to a corner) would break the axis
+
+# One colour per solver in every figure of every run: gebench's own and the peers by name,
+# in a fixed order over matplotlib's 20 tab20 colours, and any other name by a stable hash.
+KNOWN_SOLVERS = (
+    "lemke-howson", "lemke-howson-exact", "lemke-howson-all-paths", "scarf", "newton", "tatonnement",
+    "tatonnement-random", "homotopy", "path-mcp", "proportional-response", "bilateral-exchange", "hahn-process",
+    "fisher-ipm", "eisenberg-gale", "linear-exchange-ipm", "linear-exchange-cp", "production-newton",
+    "gambit-lcp", "gambit-lcp-float", "gambit-simpdiv", "gambit-gnm", "gambit-logit", "gambit-enummixed",
+    "quantecon-lemke-howson", "quantecon-mclennan-tourky",
+)
+
+
+def colour_of(solver: str):
+    """The solver's colour, the same in every figure: a fixed one for the solvers gebench
+    ships (`KNOWN_SOLVERS`), a stable hash of the name for any other."""
+    palette = plt.cm.tab20.colors + plt.cm.Dark2.colors
+    if solver in KNOWN_SOLVERS:
+        return palette[KNOWN_SOLVERS.index(solver) % len(palette)]
+    return palette[zlib.crc32(solver.encode()) % len(palette)]
 
 
 def _broken(data: dict) -> tuple[list, list]:
@@ -174,12 +194,12 @@ def plot_scaling(records: list[dict], out_dir: Path, budget: float | None = None
                   "hollow triangle = stopped unconverged" if seconds else
                   "median over seeds, unconverged runs censored; x = out of budget, at the count reached; "
                   "hollow triangle = stopped unconverged"), fontsize=9)
-    return _finish(fig, _scale_panels(stem, panels, records), out_dir, stem)
+    return finish(fig, _scale_panels(stem, panels, records), out_dir, stem)
 
 
 def plot_hard(records: list[dict], out_dir: Path, budget: float | None = None) -> list[Path]:
     """hard.png/svg: pivots and seconds against d for the game families, log scale, with the
-    fitted growth factor per d and its bootstrap interval, the fit carried past the last size
+    fitted growth factor per d and its t-interval, the fit carried past the last size
     run, and every run drawn: converged, out of budget, stopped unconverged; [] when the run
     has no game family, or nothing of one to draw."""
     ladders = sorted(exponential_ladders(records))
@@ -223,7 +243,7 @@ def plot_hard(records: list[dict], out_dir: Path, budget: float | None = None) -
     fig.suptitle("o median over seeds (none where most runs did not converge; the line breaks there)\n"
                  "x out of budget (at the budget, or at the count reached), hollow triangle stopped unconverged; "
                  "dotted: the fit carried past the data", fontsize=8)
-    return _finish(fig, _scale_panels("hard", panels, records), out_dir, "hard")
+    return finish(fig, _scale_panels("hard", panels, records), out_dir, "hard")
 
 
 @figure("scaling")
@@ -241,7 +261,7 @@ def _hard_figure(records: list[dict], out_dir: Path, budget: float | None, title
     return plot_hard(records, out_dir, budget)
 
 
-def _finish(fig, drawable: bool, out_dir: Path, stem: str) -> list[Path]:
+def finish(fig, drawable: bool, out_dir: Path, stem: str) -> list[Path]:
     """Lay out and save the figure when a panel of it has something to draw; else close it
     unwritten (what could not be drawn has been said on stderr)."""
     if not drawable:
@@ -323,7 +343,7 @@ def plot_accuracy(records: list[dict], out_dir: Path) -> list[Path]:
             _legend(ax, fontsize=7, loc="upper left")
         fig.suptitle("market heuristics: o converged, x stopped (max_iter, timeout, ...); dotted: tolerance; "
                      f"measures above {WORST_DRAWN:g} drawn at {WORST_DRAWN:g}", fontsize=9)
-        written += _finish(fig, _scale_panels(stem, panels, runs), out_dir, stem)
+        written += finish(fig, _scale_panels(stem, panels, runs), out_dir, stem)
     return written
 
 
@@ -382,4 +402,4 @@ def plot_overlay(runs: dict[str, list[dict]], out_dir: Path, stem: str) -> list[
         ax.grid(True, which="both", alpha=0.25)
         _legend(ax, fontsize=6, loc="upper left")
     fig.suptitle("  vs  ".join(f"{name} ({style})" for name, style in zip(runs, styles)), fontsize=9)
-    return _finish(fig, _scale_panels("overlay", panels, everything), out_dir, stem)
+    return finish(fig, _scale_panels("overlay", panels, everything), out_dir, stem)

@@ -12,7 +12,9 @@ LADDER SOLVER` lists one solver's pivots and seconds at every size of a game lad
 dropped label, and `market RUN_DIR` what bilateral exchange had delivered by the time each
 exact method finished, in a welfare suite's run, and `peers RUN_DIR LADDER` every solver's
 seconds and verdicts at each size of a game ladder, gebench's methods beside the peers
-(`gebench.solvers.peers`). Run
+(`gebench.solvers.peers`); `surface RUN_DIR FAMILY` the largest d each method solved at each
+accuracy, with where the game's resolution passes each tolerance, and `surface-growth
+RUN_DIR FAMILY` the growth fitted at each accuracy (`gebench.surface`). Run
 
     python -m gebench.readme --write      # regenerate every table in README.md
     python -m gebench.readme --check      # exit 1 if a table differs from its runs
@@ -31,6 +33,7 @@ from pathlib import Path
 from .outcomes import race
 from .records import NOT_RUN, read_runs, size_of
 from .summary import largest_text, summarise
+from .surface import EXACT, accuracies, growth, resolved_up_to, surface
 
 SHOWN = {"beyond_wall": "not run past its wall", "declined": "declined at this size"}
 BLOCK = re.compile(r"(<!-- generated: (?P<spec>[^>]*?) -->\n)(?P<body>.*?)(<!-- end generated -->)", re.S)
@@ -189,6 +192,55 @@ def peers_table(run_dir: Path, ladder: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _accuracy(tol) -> str:
+    return EXACT if tol == EXACT else f"{tol:g}"
+
+
+def _cell(cell) -> str:
+    if cell is None:
+        return ""
+    largest = "none" if cell.wall.largest is None else str(cell.wall.largest)
+    marginal = " (marginal)" if cell.wall.marginal else ""
+    stop = f", {cell.stop} at {cell.stop_size}" if cell.stop else ""
+    return largest + marginal + stop
+
+
+def surface_table(run_dir: Path, family: str) -> str:
+    """The size-by-accuracy map of one game family: per method, the largest d solved within
+    the budget at each accuracy and how its next size ended; a last row says from which d a
+    pure profile passes each tolerance (the game's resolution is below it)."""
+    records = read_runs(run_dir)
+    columns = accuracies(records, family)
+    table = surface(records, family)
+    order = sorted(table, key=lambda s: (EXACT in table[s], s))
+    lines = ["| method | " + " | ".join(_accuracy(t) for t in columns) + " |",
+             "| --- | " + " | ".join("---" for _ in columns) + " |"]
+    lines += ["| " + solver + " | " + " | ".join(_cell(table[solver].get(t)) for t in columns) + " |"
+              for solver in order]
+    passes = resolved_up_to(records, family)
+    lines.append("| *a pure profile passes from* | " + " | ".join(
+        "" if t == EXACT else ("d = " + str(passes[t]) if passes[t] is not None else "no size run")
+        for t in columns) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def surface_growth_table(run_dir: Path, family: str) -> str:
+    """The growth of seconds over d fitted at each accuracy of one game family, where a method
+    converged at 4 sizes or more (`gebench.surface.growth`)."""
+    records = read_runs(run_dir)
+    columns = accuracies(records, family)
+    fits = growth(records, family)
+    lines = ["| method | " + " | ".join(_accuracy(t) for t in columns) + " |",
+             "| --- | " + " | ".join("---" for _ in columns) + " |"]
+    for solver in sorted(fits, key=lambda s: (EXACT in fits[s], s)):
+        cells = []
+        for t in columns:
+            law = fits[solver].get(t)
+            cells.append("" if law is None else f"x{law.rate:.2f} per d (x{law.low:.2f} to x{law.high:.2f})")
+        lines.append("| " + solver + " | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def render(spec: str, root: Path) -> str:
     kind, *args = spec.split()
     if kind == "table" and len(args) == 1:
@@ -201,8 +253,13 @@ def render(spec: str, root: Path) -> str:
         return market_table(root / args[0])
     if kind == "peers" and len(args) == 2:
         return peers_table(root / args[0], args[1])
+    if kind == "surface" and len(args) == 2:
+        return surface_table(root / args[0], args[1])
+    if kind == "surface-growth" and len(args) == 2:
+        return surface_growth_table(root / args[0], args[1])
     raise ValueError(f"unknown generated block {spec!r}: expected 'table RUN_DIR', 'path RUN_DIR LADDER SOLVER', "
-                     "'every-path RUN_DIR LADDER SOLVER', 'market RUN_DIR' or 'peers RUN_DIR LADDER'")
+                     "'every-path RUN_DIR LADDER SOLVER', 'market RUN_DIR', 'peers RUN_DIR LADDER', "
+                     "'surface RUN_DIR FAMILY' or 'surface-growth RUN_DIR FAMILY'")
 
 
 def regenerate(text: str, root: Path) -> str:

@@ -3,6 +3,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from gebench.analysis import (
     censored_median,
@@ -12,6 +13,7 @@ from gebench.analysis import (
     performance_profile,
     scaling_series,
     wall_of,
+    slope_interval,
 )
 
 
@@ -52,7 +54,23 @@ def test_a_flat_series_keeps_the_familys_default_model_whatever_the_rounding():
     assert describe_fit(fit(n, np.full(5, 8.0), False), "agent").startswith("~n^0.00 (CI 0.00-0.00")
 
 
-def test_a_fit_has_a_bootstrap_interval_around_its_rate():
+def test_the_slope_interval_of_four_sizes_covers_the_true_slope_95_percent_of_the_time():
+    # a pairs bootstrap over 4 points is degenerate (its bounds come from resamples of 2
+    # distinct sizes); the t-interval keeps its level at any n >= 3
+    rng = np.random.default_rng(5)
+    X = np.array([14.0, 16.0, 18.0, 20.0])
+    hits = 0
+    for _ in range(4000):
+        y = 0.8 * X + rng.normal(0, 0.3, X.size)
+        low, high = slope_interval(X, y)
+        hits += low < 0.8 < high
+    assert 0.94 < hits / 4000 < 0.96
+    fitted = stats.linregress(X, y)
+    half = stats.t.ppf(0.975, 2) * fitted.stderr
+    assert slope_interval(X, y) == pytest.approx((fitted.slope - half, fitted.slope + half))
+
+
+def test_a_fit_has_a_t_interval_around_its_rate():
     d = np.arange(2, 22, 2)
     noisy = 2.0 * 1.55 ** d * np.exp(np.random.default_rng(1).normal(0, 0.1, d.size))
     law = fit(d, noisy, True)

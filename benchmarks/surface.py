@@ -1,0 +1,116 @@
+"""The wall as a surface: how far each game method gets at each accuracy.
+
+A suite that runs one game family at several tolerances (a `tolerance` per [[family]], as
+the `surface` suite does) gives, per family and method, the largest d solved within the
+budget at each tolerance: a size-by-accuracy map. A method the suite runs at one tolerance
+only, where the family has several, is an exact method: its answers do not depend on the
+tolerance, and it fills the "exact" column. Each game record carries its game's
+resolution (`gebench.markets.games.game_resolution`): at a tolerance at or above it, a pure
+profile is an approximate equilibrium, so where the resolution falls below a tolerance the
+family stops measuring hardness at that accuracy; `resolved_up_to` says from which d.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from .analysis import MIN_FIT_SIZES, Fit, Wall, fit, scaling_series, wall_of
+from .records import NOT_RUN, size_of
+
+EXACT = "exact"
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One method at one accuracy: its `Wall`, and how its first unsolved size ended (`stop`:
+    "timeout", "failed", "max_iter", ... or "" when it solved every size it was given) at
+    `stop_size`."""
+
+    wall: Wall
+    stop: str
+    stop_size: int | None
+
+
+def _accuracy_ladders(records: list[dict]) -> dict[str, dict[float, str]]:
+    """{family: {tolerance: ladder}} for the game families run at more than one tolerance."""
+    ladders = defaultdict(dict)
+    for r in records:
+        if r.get("size_name") == "d":
+            ladders[r["family"]][r["tolerance"]] = r["ladder"]
+    return {family: by_tol for family, by_tol in ladders.items() if len(by_tol) > 1}
+
+
+def surface_families(records: list[dict]) -> list[str]:
+    """The game families the records hold at more than one tolerance, in the records' order."""
+    found = _accuracy_ladders(records)
+    return list(dict.fromkeys(r["family"] for r in records if r["family"] in found))
+
+
+def accuracies(records: list[dict], family: str) -> list[float | str]:
+    """The family's tolerances, coarse to fine, then `EXACT`."""
+    return sorted(_accuracy_ladders(records)[family], reverse=True) + [EXACT]
+
+
+def _first_stop(runs: list[dict], wall: Wall) -> tuple[str, int | None]:
+    attempted = [r for r in runs if r["status"] not in NOT_RUN]
+    beyond = sorted((size_of(r), r["status"]) for r in attempted
+                    if (wall.largest is None or size_of(r) > wall.largest) and r["status"] != "converged")
+    return (beyond[0][1], beyond[0][0]) if beyond else ("", None)
+
+
+def surface(records: list[dict], family: str) -> dict[str, dict[float | str, Cell]]:
+    """{method: {accuracy: Cell}} of one family: a method run at every tolerance has a cell per
+    tolerance, an exact method (run at one) the `EXACT` cell only."""
+    by_tol = _accuracy_ladders(records)[family]
+    runs = defaultdict(lambda: defaultdict(list))
+    for r in records:
+        if r["family"] == family and r.get("size_name") == "d":
+            runs[r["solver"]][r["tolerance"]].append(r)
+    table = {}
+    for solver, by_solver_tol in runs.items():
+        exact = len(by_solver_tol) == 1 and len(by_tol) > 1
+        table[solver] = {}
+        for tol, rs in sorted(by_solver_tol.items(), reverse=True):
+            wall = wall_of(rs)
+            table[solver][EXACT if exact else tol] = Cell(wall, *_first_stop(rs, wall))
+    return table
+
+
+def resolved_up_to(records: list[dict], family: str) -> dict[float, int | None]:
+    """{tolerance: the smallest d whose game resolution is below it on some seed} (None: on
+    none of the sizes run): from that d a pure profile passes at that tolerance."""
+    resolution = defaultdict(lambda: 1.0)
+    for r in records:
+        if r["family"] == family and r.get("game_resolution") is not None:
+            d = size_of(r)
+            resolution[d] = min(resolution[d], r["game_resolution"])
+    tolerances = sorted(_accuracy_ladders(records)[family], reverse=True)
+    return {tol: next((d for d in sorted(resolution) if resolution[d] < tol), None) for tol in tolerances}
+
+
+def resolutions(records: list[dict], family: str) -> dict[int, float]:
+    """{d: the smallest game resolution over the seeds run at d}."""
+    found = {}
+    for r in records:
+        if r["family"] == family and r.get("game_resolution") is not None:
+            d = size_of(r)
+            found[d] = min(found.get(d, 1.0), r["game_resolution"])
+    return dict(sorted(found.items()))
+
+
+def growth(records: list[dict], family: str, value: str = "seconds") -> dict[str, dict[float | str, Fit]]:
+    """{method: {accuracy: Fit}} of `value` ("seconds" or "iterations") over d, where the
+    method converged at 4 sizes or more at that accuracy (exponential by default, as for
+    every game ladder); cells with fewer sizes have no fit."""
+    by_tol = _accuracy_ladders(records)[family]
+    cells = surface(records, family)
+    series = scaling_series([r for r in records if r["family"] == family and r.get("size_name") == "d"], value)
+    fits = defaultdict(dict)
+    for tol, ladder in by_tol.items():
+        for solver, data in series.get(ladder, {}).items():
+            if len(data["converged"]) < MIN_FIT_SIZES:
+                continue
+            law = fit(*zip(*data["converged"]), True)
+            if law is not None:
+                fits[solver][EXACT if EXACT in cells[solver] else tol] = law
+    return dict(fits)
