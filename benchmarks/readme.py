@@ -1,4 +1,5 @@
-"""The README's result tables, generated from stored run directories, never typed by hand.
+"""The result tables of README.md and docs/, generated from stored run directories, never typed
+by hand.
 
 A table sits between two marker lines naming what it shows:
 
@@ -14,12 +15,18 @@ exact method finished, in a welfare suite's run, and `peers RUN_DIR LADDER` ever
 seconds and verdicts at each size of a game ladder, gebench's methods beside the peers
 (`gebench.solvers.peers`); `surface RUN_DIR FAMILY` the largest d each method solved at each
 accuracy, with where the game's resolution passes each tolerance, and `surface-growth
-RUN_DIR FAMILY` the growth fitted at each accuracy (`gebench.surface`). Run
+RUN_DIR FAMILY` the growth fitted at each accuracy (`gebench.surface`); `solvers` is the table
+of gebench's own solvers as their classes declare them (`gebench.solvers.registry`).
 
-    python -m gebench.readme --write      # regenerate every table in README.md
+A RUN_DIR is relative to the repository's root, the folder holding pyproject.toml above the
+file (or the file's own folder where there is none), so README.md and docs/results/*.md name
+the same run the same way. Run, from the repository,
+
+    python -m gebench.readme --write      # regenerate every table in README.md and docs/**/*.md
     python -m gebench.readme --check      # exit 1 if a table differs from its runs
+    python -m gebench.readme --check README.md docs/results     # only these files and folders
 
-(from the repository's root); tests/test_readme.py runs the check.
+tests/test_readme.py runs the check.
 """
 from __future__ import annotations
 
@@ -27,7 +34,8 @@ import argparse
 import re
 import sys
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from .outcomes import race
@@ -37,6 +45,33 @@ from .surface import EXACT, accuracies, growth, resolved_up_to, surface
 
 SHOWN = {"beyond_wall": "not run past its wall", "declined": "declined at this size"}
 BLOCK = re.compile(r"(<!-- generated: (?P<spec>[^>]*?) -->\n)(?P<body>.*?)(<!-- end generated -->)", re.S)
+
+
+_READ: dict[Path, list[dict]] | None = None      # run directory -> its records, while `reading_once`
+
+
+@contextmanager
+def reading_once() -> Iterator[None]:
+    """Within this block each run directory is read once, however many tables name it (the
+    tables only read the records)."""
+    global _READ
+    outer = _READ
+    if outer is None:
+        _READ = {}
+    try:
+        yield
+    finally:
+        _READ = outer
+
+
+def _runs(run_dir: Path) -> list[dict]:
+    """The records of a run directory (once per directory within `reading_once`)."""
+    if _READ is None:
+        return read_runs(run_dir)
+    key = Path(run_dir).resolve()
+    if key not in _READ:
+        _READ[key] = read_runs(run_dir)
+    return list(_READ[key])
 
 
 def _sizes(sizes: list[int], game: bool) -> str:
@@ -57,7 +92,7 @@ def _stops(runs: list[dict], game: bool) -> str:
 
 def results_table(run_dir: Path) -> str:
     """The summary of a run directory as a markdown table."""
-    records = read_runs(run_dir)
+    records = _runs(run_dir)
     rows = summarise(records)
     by = defaultdict(list)
     for r in records:
@@ -80,7 +115,7 @@ def results_table(run_dir: Path) -> str:
 def _first_runs(run_dir: Path, ladder: str, solver: str) -> list[dict]:
     """One solver's attempted runs on a ladder, the first seed's at each size, by size."""
     first = {}
-    for r in sorted(read_runs(run_dir), key=lambda r: (size_of(r), r["seed"])):
+    for r in sorted(_runs(run_dir), key=lambda r: (size_of(r), r["seed"])):
         if r["ladder"] == ladder and r["solver"] == solver and r["status"] not in NOT_RUN:
             first.setdefault(size_of(r), r)
     if not first:
@@ -131,7 +166,7 @@ def market_table(run_dir: Path) -> str:
     """Per economy size: what bilateral exchange delivered at its end and by the time each
     exact method finished (or stopped), and what the Hahn process delivered at its end;
     medians over the seeds (`gebench.outcomes.race`)."""
-    records = read_runs(run_dir)
+    records = _runs(run_dir)
     hahn = {(row["ladder"], row["size"]): row for row in race(records, "hahn-process")}
     rows = defaultdict(list)
     for row in race(records):
@@ -178,7 +213,7 @@ def peers_table(run_dir: Path, ladder: str) -> str:
     """Every solver on a game ladder, by size: median seconds where all its runs there
     converged, else its verdicts; gebench's own methods first, then the peers."""
     by = defaultdict(list)
-    for r in read_runs(run_dir):
+    for r in _runs(run_dir):
         if r["ladder"] == ladder:
             by[(r["solver"], size_of(r))].append(r)
     if not by:
@@ -209,7 +244,7 @@ def surface_table(run_dir: Path, family: str) -> str:
     """The size-by-accuracy map of one game family: per method, the largest d solved within
     the budget at each accuracy and how its next size ended; a last row says from which d a
     pure profile passes each tolerance (the game's resolution is below it)."""
-    records = read_runs(run_dir)
+    records = _runs(run_dir)
     columns = accuracies(records, family)
     table = surface(records, family)
     order = sorted(table, key=lambda s: (EXACT in table[s], s))
@@ -227,7 +262,7 @@ def surface_table(run_dir: Path, family: str) -> str:
 def surface_growth_table(run_dir: Path, family: str) -> str:
     """The growth of seconds over d fitted at each accuracy of one game family, where a method
     converged at 4 sizes or more (`gebench.surface.growth`)."""
-    records = read_runs(run_dir)
+    records = _runs(run_dir)
     columns = accuracies(records, family)
     fits = growth(records, family)
     lines = ["| method | " + " | ".join(_accuracy(t) for t in columns) + " |",
@@ -241,8 +276,48 @@ def surface_growth_table(run_dir: Path, family: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _default(value) -> str:
+    if isinstance(value, float) and value and not 1e-4 <= abs(value) < 1e6:
+        return f"{value:.0e}".replace("e+", "e")
+    return repr(value)
+
+
+def _summary(cls) -> str:
+    """The first sentence of a class's docstring, on one line."""
+    paragraph = " ".join((cls.__doc__ or "").strip().split("\n\n", 1)[0].split())
+    return re.split(r"(?<=\.)\s+(?=[A-Z`(])", paragraph, maxsplit=1)[0].replace("|", "\\|")
+
+
+def _source(cls) -> str:
+    """Where a built-in solver's module lives in the repository: gebench.solvers.x.y is solvers/x/y.py."""
+    return cls.__module__.removeprefix("gebench.").replace(".", "/") + ".py"
+
+
+def solvers_table() -> str:
+    """gebench's own solvers as their classes declare them (`gebench.solvers.base.Solver`):
+    name, exact or heuristic, models and utilities, producers, sparse economies, trading,
+    whether it stops itself at its deadline, parameters with their defaults, and the first
+    sentence of its docstring with its module's file. Plugins installed beside gebench are left out."""
+    from gebench.solvers.registry import available, origin
+    solvers = sorted((name, cls) for name, cls in available().items() if origin(name) == "gebench")
+    lines = ["| solver | kind | models | utilities | producers | sparse | trades | stops at its deadline "
+             "| parameters (defaults) | what it is | module |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for name, cls in solvers:
+        lines.append("| " + " | ".join([
+            f"`{name}`", "exact" if cls.exact else "heuristic", ", ".join(sorted(cls.models)),
+            ", ".join(sorted(cls.utilities)), "yes" if cls.production else "", "yes" if cls.sparse else "",
+            "yes" if cls.trades else "", "yes" if cls.interruptible else "no: the harness's kill",
+            ", ".join(f"`{key}={_default(value)}`" for key, value in cls.parameters.items()) or "-",
+            _summary(cls), f"`{_source(cls)}`"]) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def render(spec: str, root: Path) -> str:
+    """The body of the generated block `spec`, its run directories relative to `root`."""
     kind, *args = spec.split()
+    if kind == "solvers" and not args:
+        return solvers_table()
     if kind == "table" and len(args) == 1:
         return results_table(root / args[0])
     if kind == "path" and len(args) == 3:
@@ -259,7 +334,7 @@ def render(spec: str, root: Path) -> str:
         return surface_growth_table(root / args[0], args[1])
     raise ValueError(f"unknown generated block {spec!r}: expected 'table RUN_DIR', 'path RUN_DIR LADDER SOLVER', "
                      "'every-path RUN_DIR LADDER SOLVER', 'market RUN_DIR', 'peers RUN_DIR LADDER', "
-                     "'surface RUN_DIR FAMILY' or 'surface-growth RUN_DIR FAMILY'")
+                     "'surface RUN_DIR FAMILY', 'surface-growth RUN_DIR FAMILY' or 'solvers'")
 
 
 def regenerate(text: str, root: Path) -> str:
@@ -272,22 +347,66 @@ def stale_blocks(text: str, root: Path) -> list[str]:
     return [m.group("spec") for m in BLOCK.finditer(text) if m.group("body") != render(m.group("spec"), root)]
 
 
+def repository_root(path: Path) -> Path:
+    """The folder holding pyproject.toml at or above `path`'s folder, against which a
+    generated block's run directories are read; `path`'s folder where there is none."""
+    here = Path(path).resolve().parent
+    return next((folder for folder in (here, *here.parents) if (folder / "pyproject.toml").is_file()), here)
+
+
+def documents(paths: Sequence[Path | str] = ()) -> list[Path]:
+    """The markdown files to regenerate or check: each file named, every ``*.md`` under each
+    folder named; by default README.md and docs/ of the repository holding the current
+    folder."""
+    if not paths:
+        root = repository_root(Path.cwd() / "README.md")
+        paths = [root / "README.md", root / "docs"]
+    found = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found += sorted(path.rglob("*.md"))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise FileNotFoundError(f"{path}: no such file or folder")
+    return list(dict.fromkeys(found))
+
+
+def stale_documents(paths: Sequence[Path | str] = ()) -> list[tuple[Path, str]]:
+    """(file, spec) for each generated block of `documents(paths)` whose body differs from
+    what its runs give; each run directory is read once."""
+    stale = []
+    with reading_once():
+        for path in documents(paths):
+            stale += [(path, spec) for spec in stale_blocks(path.read_text(), repository_root(path))]
+    return stale
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gebench.readme", description=__doc__.splitlines()[0])
-    parser.add_argument("readme", nargs="?", default="README.md")
+    parser.add_argument("paths", nargs="*", metavar="PATH",
+                        help="markdown files, or folders whose *.md files to take (default: README.md and docs/)")
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--write", action="store_true", help="rewrite the generated tables in place")
     mode.add_argument("--check", action="store_true", help="exit 1 if a generated table is stale")
     args = parser.parse_args(argv)
-    path = Path(args.readme)
-    text = path.read_text()
+    try:
+        paths = documents(args.paths)
+    except FileNotFoundError as exc:
+        print(f"python -m gebench.readme: {exc}", file=sys.stderr)
+        return 2
     if args.check:
-        stale = stale_blocks(text, path.parent)
-        for spec in stale:
+        stale = stale_documents(paths)
+        for path, spec in stale:
             print(f"{path}: the table '{spec}' differs from its runs; run python -m gebench.readme --write",
                   file=sys.stderr)
         return 1 if stale else 0
-    path.write_text(regenerate(text, path.parent))
+    with reading_once():
+        for path in paths:
+            text = path.read_text()
+            written = regenerate(text, repository_root(path))
+            if written != text:
+                path.write_text(written)
     return 0
 
 
