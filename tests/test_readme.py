@@ -1,26 +1,42 @@
-"""The README's example solver is real: it passes the conformance kit."""
+"""The README and docs/ are real: their example solvers pass the conformance kit, and every
+table generated from the stored runs (`gebench.readme`) is what those runs give."""
 import re
 from pathlib import Path
+
+import pytest
 
 from gebench.solvers.registry import from_file
 from gebench.solvers.testing import check_solver
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+DOCUMENTS = [README, *sorted((ROOT / "docs").rglob("*.md"))]
 
 
-def test_the_add_a_solver_example_passes_the_kit(tmp_path):
-    section = README.read_text().split("## Add a solver", 1)[1]
+def _example(path: Path, heading: str) -> tuple[str, str]:
+    """The first ```python block after `heading` in `path`, and the Solver class it defines."""
+    section = path.read_text().split(heading, 1)[1]
     code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
-    path = tmp_path / "my_solver.py"
-    path.write_text(code)
-    check_solver(from_file(str(path), "Damped"))
+    return code, re.search(r"^class (\w+)\(Solver\)", code, re.M).group(1)
 
 
-def test_the_readme_tables_are_what_the_stored_runs_give():
-    from gebench.readme import BLOCK, stale_blocks
-    text = README.read_text()
-    assert len(BLOCK.findall(text)) >= 3
-    assert stale_blocks(text, README.parent) == []
+@pytest.mark.parametrize("path, heading", [(README, "## Add a solver"),
+                                           (ROOT / "docs" / "howto" / "add-a-solver.md", "## A solver")],
+                         ids=["README", "howto"])
+def test_the_add_a_solver_examples_pass_the_kit(tmp_path, path, heading):
+    code, name = _example(path, heading)
+    solver = tmp_path / "my_solver.py"
+    solver.write_text(code)
+    check_solver(from_file(str(solver), name))
+
+
+def test_the_generated_tables_are_what_the_stored_runs_give(monkeypatch):
+    from gebench.readme import BLOCK, documents, stale_documents
+    monkeypatch.chdir(ROOT / "docs")
+    assert documents() == DOCUMENTS           # what python -m gebench.readme --check reads by default
+    generated = [path for path in DOCUMENTS if BLOCK.search(path.read_text())]
+    assert sum(len(BLOCK.findall(path.read_text())) for path in generated) >= 3
+    assert stale_documents(generated) == []
 
 
 def test_a_table_that_differs_from_its_runs_is_found_and_rewritten(tmp_path):
@@ -29,7 +45,7 @@ def test_a_table_that_differs_from_its_runs_is_found_and_rewritten(tmp_path):
 
     from gebench.readme import main, regenerate
     run = tmp_path / "results" / "run"
-    shutil.copytree(README.parent / "results" / "reference-hard", run)
+    shutil.copytree(ROOT / "results" / "reference-hard", run)
     text = ("intro\n<!-- generated: path results/run leontief-game-morris lemke-howson-exact -->\nold\n"
             "<!-- end generated -->\n")
     readme = tmp_path / "README.md"
@@ -38,6 +54,14 @@ def test_a_table_that_differs_from_its_runs_is_found_and_rewritten(tmp_path):
     assert main([str(readme), "--write"]) == 0 and main([str(readme), "--check"]) == 0
     written = readme.read_text()
     assert written.startswith("intro\n") and "| pivots | 4 | 12 |" in written
+    # a page under docs/ names its runs from the repository's root (the folder with pyproject.toml)
+    (tmp_path / "pyproject.toml").write_text("")
+    page = tmp_path / "docs" / "results" / "page.md"
+    page.parent.mkdir(parents=True)
+    page.write_text(text)
+    assert main([str(tmp_path / "docs"), "--check"]) == 1
+    assert main(["--write", str(readme), str(tmp_path / "docs")]) == 0 and page.read_text() == written
+    assert main([str(tmp_path / "missing.md"), "--check"]) == 2
     records = [json.loads(line) for line in (run / "runs.jsonl").read_text().splitlines()]
     first = next(r for r in records if r["solver"] == "lemke-howson-exact" and r["size"] == 2)
     first["iterations"] += 1
@@ -49,7 +73,7 @@ def test_a_table_that_differs_from_its_runs_is_found_and_rewritten(tmp_path):
 def test_the_format_document_names_every_field_a_run_record_has(tmp_path, capsys):
     from gebench.cli import main
     from gebench.records import read_runs
-    doc = (README.parent / "docs" / "format.md").read_text()
+    doc = (ROOT / "docs" / "format.md").read_text()
     section = doc.split("A record has the fields:", 1)[1].split("Records are keyed", 1)[0]
     documented = set(re.findall(r"`([a-z_]+)`", "\n".join(line.split("|")[1] for line in section.splitlines()
                                                           if line.startswith("| `"))))
