@@ -8,7 +8,7 @@ import pytest
 from gebench import figures
 from gebench.cli import main
 
-BUILT_IN = ["scaling", "iterations", "hard", "accuracy", "profile", "market"]
+BUILT_IN = ["scaling", "iterations", "hard", "accuracy", "profile", "market", "surface"]
 
 
 def _record(size, seed=0, seconds=0.1):
@@ -40,7 +40,9 @@ def _tally(records, out_dir, budget, title):
 
 
 def test_the_built_in_figures_are_registered_in_their_drawing_order():
-    assert list(figures.registered())[:len(BUILT_IN)] == BUILT_IN
+    drawn = list(figures.registered())
+    assert set(BUILT_IN) <= set(drawn)
+    assert drawn[:5] == BUILT_IN[:5]           # gebench.plot's, in its order, before any other module's
 
 
 def test_a_registered_figure_is_drawn_by_draw_all(only_new, tmp_path):
