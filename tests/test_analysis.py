@@ -12,8 +12,8 @@ from gebench.analysis import (
     held_out_errors,
     performance_profile,
     scaling_series,
-    wall_of,
     slope_interval,
+    wall_of,
 )
 
 
