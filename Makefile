@@ -1,10 +1,11 @@
 # Two targets do everything: `make bench` runs the default suite, `make test` the tests.
-# Each creates .venv and installs gebench into it on first use.
+# Each creates .venv and installs gebench into it on first use; `make bench-peers` adds the
+# peers (pygambit, QuantEcon) and runs them beside gebench's game methods.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: bench test perf clean
+.PHONY: bench bench-peers test test-fast perf clean
 
 $(BIN)/gebench: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,18 +13,25 @@ $(BIN)/gebench: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,dask,gams,exact]'
 	touch $@
 
-# the peers (pygambit, QuantEcon) run beside gebench's own methods in the suites; pygambit
-# compiles from source, a few minutes once, so the tests do not wait for it
+# the peers (pygambit, QuantEcon): pygambit compiles from source where no wheel fits, a few
+# minutes once, so neither the default suite nor the tests wait for it
 $(VENV)/.peers: $(BIN)/gebench
 	$(BIN)/python -m pip install --quiet -e '.[peers]' || \
 		echo "make: the peers extra did not install (pygambit compiles from source); the peers are declined"
 	touch $@
 
-bench: $(BIN)/gebench $(VENV)/.peers
+bench: $(BIN)/gebench
 	$(BIN)/gebench run quick --workers 2 --results results
+
+bench-peers: $(VENV)/.peers
+	$(BIN)/gebench run peers --workers 2 --results results
 
 test: $(BIN)/gebench
 	$(BIN)/python -m pytest -q --benchmark-disable --durations=15
+
+# a contributor's loop: every test not marked slow, in under a minute
+test-fast: $(BIN)/gebench
+	$(BIN)/python -m pytest -q --benchmark-disable -m "not slow"
 
 perf: $(BIN)/gebench
 	$(BIN)/python -m pytest benchmarks/perf --benchmark-only --benchmark-json results/bench.json

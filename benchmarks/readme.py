@@ -15,7 +15,8 @@ exact method finished, in a welfare suite's run, and `peers RUN_DIR LADDER` ever
 seconds and verdicts at each size of a game ladder, gebench's methods beside the peers
 (`gebench.solvers.peers`); `surface RUN_DIR FAMILY` the largest d each method solved at each
 accuracy, with where the game's resolution passes each tolerance, and `surface-growth
-RUN_DIR FAMILY` the growth fitted at each accuracy (`gebench.surface`); `solvers` is the table
+RUN_DIR FAMILY` the growth fitted at each accuracy (`gebench.surface`), `resolution RUN_DIR
+FAMILY` each size's game resolution; `solvers` is the table
 of gebench's own solvers as their classes declare them (`gebench.solvers.registry`).
 
 A RUN_DIR is relative to the repository's root, the folder holding pyproject.toml above the
@@ -41,7 +42,7 @@ from pathlib import Path
 from .outcomes import race
 from .records import NOT_RUN, read_runs, size_of
 from .summary import largest_text, summarise
-from .surface import EXACT, accuracies, growth, resolved_up_to, surface
+from .surface import EXACT, accuracies, growth, resolutions, resolved_up_to, surface
 
 SHOWN = {"beyond_wall": "not run past its wall", "declined": "declined at this size"}
 BLOCK = re.compile(r"(<!-- generated: (?P<spec>[^>]*?) -->\n)(?P<body>.*?)(<!-- end generated -->)", re.S)
@@ -259,6 +260,14 @@ def surface_table(run_dir: Path, family: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def resolution_table(run_dir: Path, family: str) -> str:
+    """Each size's game resolution (`gebench.markets.games.game_resolution`, the smallest over
+    the seeds run), as the records of a run store it."""
+    found = resolutions(_runs(run_dir), family)
+    return ("| d | " + " | ".join(str(d) for d in found) + " |\n| --- | " + " | ".join("---:" for _ in found)
+            + " |\n| resolution | " + " | ".join(f"{v:.2g}" for v in found.values()) + " |\n")
+
+
 def surface_growth_table(run_dir: Path, family: str) -> str:
     """The growth of seconds over d fitted at each accuracy of one game family, where a method
     converged at 4 sizes or more (`gebench.surface.growth`)."""
@@ -330,11 +339,14 @@ def render(spec: str, root: Path) -> str:
         return peers_table(root / args[0], args[1])
     if kind == "surface" and len(args) == 2:
         return surface_table(root / args[0], args[1])
+    if kind == "resolution" and len(args) == 2:
+        return resolution_table(root / args[0], args[1])
     if kind == "surface-growth" and len(args) == 2:
         return surface_growth_table(root / args[0], args[1])
     raise ValueError(f"unknown generated block {spec!r}: expected 'table RUN_DIR', 'path RUN_DIR LADDER SOLVER', "
                      "'every-path RUN_DIR LADDER SOLVER', 'market RUN_DIR', 'peers RUN_DIR LADDER', "
-                     "'surface RUN_DIR FAMILY', 'surface-growth RUN_DIR FAMILY' or 'solvers'")
+                     "'surface RUN_DIR FAMILY', 'surface-growth RUN_DIR FAMILY', 'resolution RUN_DIR FAMILY' "
+                     "or 'solvers'")
 
 
 def regenerate(text: str, root: Path) -> str:
