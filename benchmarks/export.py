@@ -41,7 +41,8 @@ KINDS = {
     "run_id": str, "suite": str, "family": str, "ladder": str, "size": int, "size_name": str, "agents": int,
     "goods": int, "seed": int, "density": float, "sparse": bool, "rho": float, "solver": str, "exact": bool,
     "tolerance": float, "time_budget": float, "status": str, "seconds": float, "iterations": int, "message": str,
-    "setup_seconds": float, "worker_start_seconds": float, "host": str, "central_reads": int,
+    "setup_seconds": float, "game_resolution": float, "worker_start_seconds": float, "host": str,
+    "central_reads": int,
 }
 """Each core column's kind, and so its Parquet type when its values fit it (certificate
 measures are floats): the same schema for every run, even where a column is empty."""

@@ -1,6 +1,8 @@
-"""The wall as a surface (`gebench.surface`): per game family, the largest d each method
-solved within the budget at each accuracy, gebench's methods and the peers in two rows, with
-the sizes from which a pure profile passes each tolerance shaded."""
+"""The wall as a surface (`gebench.surface`): per game family, the d up to which each method
+solved every size within the budget at each accuracy (filled markers joined by a line), and
+the largest d it solved past a failure where that is larger (a hollow marker); gebench's
+methods and the peers in two rows (at most 8 series a panel), the sizes from which a pure
+profile passes each tolerance shaded, and the exact methods in their own column."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,6 +11,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 
 from .figures import figure  # noqa: E402
 from .plot import colour_of, finish, say  # noqa: E402
@@ -45,14 +49,18 @@ def plot_surface(records: list[dict], out_dir: Path, budget: float | None = None
             ax = axes[row][col]
             for t, d in passes.items():
                 if d is not None:
-                    ax.fill_between([x[t] - 0.4, x[t] + 0.4], d - 1, top, color="0.85", lw=0,
-                                    label="resolution < tolerance" if t == min(passes) else None)
+                    ax.fill_between([x[t] - 0.4, x[t] + 0.4], d - 1, top, color="0.88", lw=0)
             for solver in sorted(s for s in table if _row(s) == row):
                 cells = table[solver]
-                xs = [x[t] for t in columns if t in cells]
-                ys = [cells[t].wall.largest or 0 for t in columns if t in cells]
-                style = "s" if EXACT in cells else "-o"
-                ax.plot(xs, ys, style, color=colour_of(solver), label=solver, ms=6)
+                shown = [t for t in columns if t in cells]
+                xs = [x[t] for t in shown]
+                ys = [cells[t].frontier or 0 for t in shown]
+                colour = colour_of(solver)
+                ax.plot(xs, ys, "s" if EXACT in cells else "-o", color=colour, label=solver, ms=6)
+                past = [(x[t], cells[t].wall.largest) for t in shown
+                        if cells[t].wall.largest is not None and cells[t].wall.largest != cells[t].frontier]
+                if past:
+                    ax.plot(*zip(*past), "o", mfc="none", color=colour, ms=8)
             ax.set_xticks(range(len(columns)), ["exact" if t == EXACT else f"{t:g}" for t in columns])
             ax.set_ylim(0, top)
             ax.grid(axis="y", alpha=0.3)
@@ -61,12 +69,16 @@ def plot_surface(records: list[dict], out_dir: Path, budget: float | None = None
             if row == 1:
                 ax.set_xlabel("accuracy (the certificate's tolerance)")
             if col == 0:
-                ax.set_ylabel(("gebench" if row == 0 else "peers") + ": largest d solved")
+                ax.set_ylabel(("gebench" if row == 0 else "peers") + ": every d solved up to")
             if col == len(families) - 1:
                 handles, labels = ax.get_legend_handles_labels()
+                handles += [Line2D([], [], marker="o", mfc="none", ls="", color="0.3", ms=8),
+                            Patch(color="0.88")]
+                labels += ["largest solved past a failure", "a pure profile passes (resolution < tolerance)"]
                 ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, frameon=False)
     budget_text = f" within {budget:g} s" if budget else ""
-    fig.suptitle(f"The largest game solved{budget_text} at each accuracy (0: none)", fontsize=11)
+    fig.suptitle(f"How far each game method gets{budget_text} at each accuracy: every d solved up to (0: none)",
+                 fontsize=11)
     if any(not ax.lines for row in axes for ax in row):
         say("surface", "a panel has no method to draw")
     return finish(fig, True, out_dir, "surface")

@@ -233,18 +233,25 @@ def _accuracy(tol) -> str:
 
 
 def _cell(cell) -> str:
+    """"up to F [k/n], largest L, STOP at S": every size solved up to F, k of the n sizes
+    attempted solved, the largest solved L where it lies past a failure, and how the first
+    unsolved size S ended."""
     if cell is None:
         return ""
-    largest = "none" if cell.wall.largest is None else str(cell.wall.largest)
-    marginal = " (marginal)" if cell.wall.marginal else ""
-    stop = f", {cell.stop} at {cell.stop_size}" if cell.stop else ""
-    return largest + marginal + stop
+    text = f"up to {cell.frontier}" if cell.frontier is not None else "none"
+    text += f" [{cell.solved}/{cell.attempted}]"
+    if cell.wall.largest is not None and cell.wall.largest != cell.frontier:
+        text += f", largest {cell.wall.largest}"
+    if cell.wall.marginal:
+        text += " (marginal)"
+    return text + (f", {cell.stop} at {cell.stop_size}" if cell.stop else "")
 
 
 def surface_table(run_dir: Path, family: str) -> str:
-    """The size-by-accuracy map of one game family: per method, the largest d solved within
-    the budget at each accuracy and how its next size ended; a last row says from which d a
-    pure profile passes each tolerance (the game's resolution is below it)."""
+    """The size-by-accuracy map of one game family: per method and accuracy, the d up to which
+    it solved every size within the budget, [sizes solved / sizes attempted], the largest d
+    solved past a failure, and how its first unsolved size ended (`_cell`); a last row says
+    from which d a pure profile passes each tolerance (the game's resolution is below it)."""
     records = _runs(run_dir)
     columns = accuracies(records, family)
     table = surface(records, family)
@@ -255,7 +262,7 @@ def surface_table(run_dir: Path, family: str) -> str:
               for solver in order]
     passes = resolved_up_to(records, family)
     lines.append("| *a pure profile passes from* | " + " | ".join(
-        "" if t == EXACT else ("d = " + str(passes[t]) if passes[t] is not None else "no size run")
+        "" if t == EXACT else ("d = " + str(passes[t]) if passes[t] is not None else "no d run")
         for t in columns) + " |")
     return "\n".join(lines) + "\n"
 
@@ -268,9 +275,18 @@ def resolution_table(run_dir: Path, family: str) -> str:
             + " |\n| resolution | " + " | ".join(f"{v:.2g}" for v in found.values()) + " |\n")
 
 
+def _law(law) -> str:
+    """A fit in a table cell: "x1.47/d (1.30-1.67)" for an exponential, "d^2.69 (2.02-3.38)"
+    for a power law, the 95% interval in brackets."""
+    if law.kind == "exponential":
+        return f"x{law.rate:.2f}/d ({law.low:.2f}-{law.high:.2f})"
+    return f"d^{law.rate:.2f} ({law.low:.2f} to {law.high:.2f})"
+
+
 def surface_growth_table(run_dir: Path, family: str) -> str:
     """The growth of seconds over d fitted at each accuracy of one game family, where a method
-    converged at 4 sizes or more (`gebench.surface.growth`)."""
+    converged at 4 sizes or more (`gebench.surface.growth`): the model the held-out size
+    chose, exponential (a factor per unit of d) or a power of d, with its 95% t-interval."""
     records = _runs(run_dir)
     columns = accuracies(records, family)
     fits = growth(records, family)
@@ -280,7 +296,7 @@ def surface_growth_table(run_dir: Path, family: str) -> str:
         cells = []
         for t in columns:
             law = fits[solver].get(t)
-            cells.append("" if law is None else f"x{law.rate:.2f} per d (x{law.low:.2f} to x{law.high:.2f})")
+            cells.append("" if law is None else _law(law))
         lines.append("| " + solver + " | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

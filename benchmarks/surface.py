@@ -22,13 +22,20 @@ EXACT = "exact"
 
 @dataclass(frozen=True)
 class Cell:
-    """One method at one accuracy: its `Wall`, and how its first unsolved size ended (`stop`:
-    "timeout", "failed", "max_iter", ... or "" when it solved every size it was given) at
-    `stop_size`."""
+    """One method at one accuracy. `frontier`: the largest d up to which it solved every size
+    on every seed (None when it failed the smallest); `stop`, how its first unsolved size
+    ended ("timeout", "failed", "max_iter", ... or "" when it solved every size it was given)
+    at `stop_size`; `wall`, its `Wall`, whose `largest` is the largest d solved on every
+    seed, past any failure; and how many of the sizes it attempted it solved on every seed
+    (`solved` of `attempted`): a count, which a verdict near the tolerance flipping at one
+    size moves by one, where a list of sizes would change."""
 
     wall: Wall
+    frontier: int | None
     stop: str
     stop_size: int | None
+    solved: int = 0
+    attempted: int = 0
 
 
 def _accuracy_ladders(records: list[dict]) -> dict[str, dict[float, str]]:
@@ -51,11 +58,29 @@ def accuracies(records: list[dict], family: str) -> list[float | str]:
     return sorted(_accuracy_ladders(records)[family], reverse=True) + [EXACT]
 
 
-def _first_stop(runs: list[dict], wall: Wall) -> tuple[str, int | None]:
-    attempted = [r for r in runs if r["status"] not in NOT_RUN]
-    beyond = sorted((size_of(r), r["status"]) for r in attempted
-                    if (wall.largest is None or size_of(r) > wall.largest) and r["status"] != "converged")
-    return (beyond[0][1], beyond[0][0]) if beyond else ("", None)
+def _frontier(runs: list[dict]) -> tuple[int | None, str, int | None]:
+    """(the largest d with every size up to it solved on every seed, the status of the first
+    unsolved size's first unconverged run, that size)."""
+    by_size = defaultdict(list)
+    for r in runs:
+        if r["status"] not in NOT_RUN:
+            by_size[size_of(r)].append(r["status"])
+    frontier = None
+    for d in sorted(by_size):
+        unsolved = [s for s in by_size[d] if s != "converged"]
+        if unsolved:
+            return frontier, unsolved[0], d
+        frontier = d
+    return frontier, "", None
+
+
+def _counts(runs: list[dict]) -> tuple[int, int]:
+    """(sizes solved on every seed run, sizes attempted)."""
+    by_size = defaultdict(list)
+    for r in runs:
+        if r["status"] not in NOT_RUN:
+            by_size[size_of(r)].append(r["status"] == "converged")
+    return sum(all(v) for v in by_size.values()), len(by_size)
 
 
 def surface(records: list[dict], family: str) -> dict[str, dict[float | str, Cell]]:
@@ -72,7 +97,7 @@ def surface(records: list[dict], family: str) -> dict[str, dict[float | str, Cel
         table[solver] = {}
         for tol, rs in sorted(by_solver_tol.items(), reverse=True):
             wall = wall_of(rs)
-            table[solver][EXACT if exact else tol] = Cell(wall, *_first_stop(rs, wall))
+            table[solver][EXACT if exact else tol] = Cell(wall, *_frontier(rs), *_counts(rs))
     return table
 
 

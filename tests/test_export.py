@@ -53,7 +53,7 @@ def test_every_record_of_a_stored_run_is_one_csv_row(stored):
 def test_pandas_reads_a_stored_run_as_a_tidy_table(stored):
     pd = pytest.importorskip("pandas", reason=PANDAS)
     _, records, meta, _, text = stored
-    frame = pd.read_csv(io.StringIO(text))
+    frame = pd.read_csv(io.StringIO(text), float_precision="round_trip")     # floats written with repr: exact
     assert frame.shape[0] == len(records)
     measures = [column for column in frame.columns if column.startswith("certificate.")]
     assert "certificate.waste" in measures

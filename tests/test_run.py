@@ -74,7 +74,8 @@ def test_the_wall_rule_records_skipped_runs(tmp_path):
 
 def test_the_default_suite_is_shipped_and_valid():
     suite = load_suite("quick")
-    assert suite.name == "quick" and suite.solvers is None and len(suite.ladders) >= 4
+    assert suite.name == "quick" and len(suite.ladders) >= 4 and all(ladder.welfare for ladder in suite.ladders)
+    assert not any(name.startswith(("gambit", "quantecon")) for name in suite.solvers)      # no peer: make bench-peers
 
 
 def test_bad_suite_files_name_the_field(tmp_path, capsys):
@@ -108,8 +109,8 @@ def test_the_default_suite_has_the_hard_ladder_sized_by_d():
     ladders = {ladder.family: ladder for ladder in load_suite("quick").ladders}
     for family in ("leontief-game-morris", "leontief-game-svs"):
         hard = ladders[family]
-        assert hard.size_name == "d" and hard.shape(6) == (12, 12) and len(hard.sizes) >= 8
-    assert {"leontief-game", "ces-complements"} <= set(ladders)
+        assert hard.size_name == "d" and hard.shape(6) == (12, 12) and len(hard.sizes) >= 7
+    assert {"exchange-cobb-douglas", "ces-complements"} <= set(ladders)
 
 
 def test_a_game_ladder_records_d_and_draws_pivots_with_a_growth_factor(tmp_path, capsys):
@@ -226,12 +227,14 @@ def test_dry_run_lists_the_plan_and_runs_nothing(tmp_path, capsys, monkeypatch, 
     out = capsys.readouterr().out
     from gebench.runner import make_plan
     plan = make_plan(load_suite("quick"))
-    # the hard games, deterministic, run one seed for every solver but random-start tatonnement
+    # the hard games, deterministic, run one seed for every solver but those whose start the seed draws
     assert all(seed == 0 for ladder, _, seed, name in plan.runs
-               if ladder == "leontief-game-morris" and name != "tatonnement-random")
+               if ladder == "leontief-game-morris" and not plan.solvers[name].uses_seed)
     assert f"{len(plan.runs)} runs;" in out
-    assert ("path-mcp" in {name for *_, name in plan.runs}) == (path_reason is None)
     assert "declined by homotopy" in out and "estimate from" in out
+    assert main(["run", "hard", "--dry-run", "--results", str(tmp_path)]) == 0       # every solver: path-mcp too
+    out = capsys.readouterr().out
+    assert ("path-mcp" in {name for *_, name in make_plan(load_suite("hard")).runs}) == (path_reason is None)
     assert ("path-mcp is unavailable here and runs nothing: its licence expired" in out) == bool(path_reason)
     assert not any(tmp_path.iterdir())
     assert main(["run", "quick", "--resume", str(tmp_path)]) == 2

@@ -36,11 +36,13 @@ def test_each_method_gets_its_largest_size_at_each_accuracy_and_exact_methods_on
     assert surface_families(records) == [FAMILY]
     assert accuracies(records, FAMILY) == [1e-2, 1e-4, EXACT]
     table = surface(records, FAMILY)
-    assert table["dynamics"][1e-2].wall.largest == 12 and table["dynamics"][1e-2].stop == ""
+    assert table["dynamics"][1e-2].wall.largest == table["dynamics"][1e-2].frontier == 12
+    assert table["dynamics"][1e-2].stop == ""
     assert table["dynamics"][1e-4].wall.largest == 8
     assert (table["dynamics"][1e-4].stop, table["dynamics"][1e-4].stop_size) == ("timeout", 10)
     assert set(table["exact-path"]) == {EXACT} and table["exact-path"][EXACT].wall.largest == 10
     assert (table["exact-path"][EXACT].stop, table["exact-path"][EXACT].stop_size) == ("failed", 12)
+    assert (table["dynamics"][1e-4].solved, table["dynamics"][1e-4].attempted) == (4, 5)     # beyond the wall: not run
 
 
 def test_the_resolution_says_from_which_d_a_pure_profile_passes_each_tolerance():
@@ -60,14 +62,22 @@ def test_the_surface_tables_and_figure_come_from_a_run_directory(tmp_path):
     run.mkdir()
     (run / "runs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in _records()))
     table = surface_table(run, FAMILY)
-    assert "| dynamics | 12 | 8, timeout at 10 |  |" in table
-    assert "| exact-path |  |  | 10, failed at 12 |" in table
+    assert "| dynamics | up to 12 [6/6] | up to 8 [4/5], timeout at 10 |  |" in table
+    assert "| exact-path |  |  | up to 10 [5/6], failed at 12 |" in table
     assert "| *a pure profile passes from* | d = 6 | d = 10 |  |" in table
-    assert "x2.00 per d" in surface_growth_table(run, FAMILY)
+    assert "x2.00/d (2.00-2.00)" in surface_growth_table(run, FAMILY)
     written = plot_surface(_records(), tmp_path, 1.0)
     assert sorted(p.name for p in written) == ["surface.png", "surface.svg"]
     svg = Path(tmp_path / "surface.svg").read_text()
     assert "dynamics" in svg and "exact-path" in svg and "resolution &lt; tolerance" in svg
+
+
+def test_a_method_that_fails_below_its_largest_solved_size_shows_both():
+    records = [r for r in _records() if not (r["solver"] == "exact-path" and r["size"] == 4)]
+    records.append(_run(4, "exact-path", 1e-4, "max_iter"))
+    cell = surface(records, FAMILY)["exact-path"][EXACT]
+    assert (cell.frontier, cell.wall.largest, cell.stop, cell.stop_size) == (2, 10, "max_iter", 4)
+    assert (cell.solved, cell.attempted) == (4, 6)
 
 
 def test_a_run_with_one_tolerance_per_family_has_no_surface(tmp_path):
