@@ -54,6 +54,7 @@ def test_a_flat_series_keeps_the_familys_default_model_whatever_the_rounding():
     assert describe_fit(fit(n, np.full(5, 8.0), False), "agent").startswith("~n^0.00 (CI 0.00-0.00")
 
 
+@pytest.mark.slow
 def test_the_slope_interval_of_four_sizes_covers_the_true_slope_95_percent_of_the_time():
     # a pairs bootstrap over 4 points is degenerate (its bounds come from resamples of 2
     # distinct sizes); the t-interval keeps its level at any n >= 3

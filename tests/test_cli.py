@@ -32,6 +32,7 @@ def test_generate_writes_a_reproducible_format_1_file(economy_file, tmp_path, ca
     assert again.read_text() == economy_file.read_text()
 
 
+@pytest.mark.slow
 def test_solve_then_verify(economy_file, tmp_path, capsys):
     code, out, _ = run(capsys, "solve", str(economy_file), "--solver", "proportional-response", "--tol", "1e-8")
     assert code == 0

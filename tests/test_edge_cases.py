@@ -48,6 +48,7 @@ EDGES = {
 
 
 @pytest.mark.parametrize("edge", sorted(EDGES))
+@pytest.mark.slow
 def test_each_solver_solves_an_edge_case_or_says_it_did_not(edge):
     economy = EDGES[edge]()
     outcomes = {}
@@ -91,6 +92,7 @@ def _scale_cases():
 
 
 @pytest.mark.parametrize("name, economy", _scale_cases(), ids=[n for n, _ in _scale_cases()])
+@pytest.mark.slow
 def test_prices_do_not_depend_on_money_or_units(name, economy):
     """Endowments (or budgets) times 1e6 and one good in units 1e-6 as large: the normalised
     prices, mapped back to the old units, are the same."""

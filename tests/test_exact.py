@@ -135,6 +135,7 @@ def test_solvers_decline_what_they_cannot_handle_with_a_reason():
 @pytest.mark.parametrize("solver, family, size", [
     ("scarf", "leontief-game-hard", 10), ("homotopy", "ces-complements", 200),
     ("newton", "exchange-ces", 600), ("linear-exchange-cp", "exchange-linear", 200)])
+@pytest.mark.slow
 def test_exact_solvers_stop_at_the_deadline(solver, family, size):
     economy = build(family, size, 0)
     result = solve(create(solver), economy, tol=1e-12, time_limit=0.3)

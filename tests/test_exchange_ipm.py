@@ -25,6 +25,7 @@ def ipm():
 
 @pytest.mark.parametrize("name, check", solver_checks(LinearExchangeInteriorPoint),
                          ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.slow
 def test_conformance(name, check):
     check()
 

@@ -37,6 +37,7 @@ def test_results_holds_stored_runs():
     assert {path.name for path in STORED} >= {"reference", "reference-hard", "reference-market", "reference-scale"}
 
 
+@pytest.mark.slow
 def test_every_record_of_a_stored_run_is_one_csv_row(stored):
     run_dir, records, _, _, text = stored
     lines = [line for line in (run_dir / "runs.jsonl").read_text().splitlines() if line.strip()]

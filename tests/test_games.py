@@ -222,6 +222,7 @@ def test_the_svs_games_reproduce_the_authors_path_lengths(d):
     assert [lemke_howson(R, C, k, "exact")[2] for k in range(2 * d)] == SVS_PATHS[d]
 
 
+@pytest.mark.slow
 def test_the_svs_games_have_one_equilibrium_and_paths_that_grow_like_the_golden_ratio():
     lengths = {}
     for d in (2, 4, 6, 8, 10, 12):

@@ -7,6 +7,7 @@ import json
 import math
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -121,6 +122,7 @@ def economies_and_points(draw):
     return economy, np.array(prices), np.array(allocation)
 
 
+@pytest.mark.slow
 @QUICK
 @given(economies_and_points())
 def test_the_certificate_of_any_point_is_finite_and_non_negative(case):
@@ -131,6 +133,7 @@ def test_the_certificate_of_any_point_is_finite_and_non_negative(case):
     assert certificate.optimality <= 1.0
 
 
+@pytest.mark.slow
 @QUICK
 @given(economies_and_points(), st.floats(-6, 6), st.floats(-6, 6), st.data())
 def test_the_certificate_does_not_depend_on_money_or_units(case, money, units, data):

@@ -82,6 +82,7 @@ def economy(tmp_path) -> str:
 @pytest.mark.parametrize("run", ["while True:\n            pass",
                                  "while True:\n            time.sleep(0.05)"],
                          ids=["busy-loop", "sleep-loop"])
+@pytest.mark.slow
 def test_solve_kills_a_run_that_never_returns_and_reports_a_timeout(tmp_path, economy, run):
     limit = 1.0
     done, seconds = _gebench("solve", economy, "--solver", _plugin(tmp_path, run=run), "--time-limit", str(limit))
@@ -94,6 +95,7 @@ def test_solve_kills_a_run_that_never_returns_and_reports_a_timeout(tmp_path, ec
     assert seconds < 1.5 * limit + STARTS
 
 
+@pytest.mark.slow
 def test_solve_says_so_when_the_solvers_process_ends_without_a_result(tmp_path, economy):
     done, _ = _gebench("solve", economy, "--solver", _plugin(tmp_path, run="os._exit(0)"), "--time-limit", "2")
     assert done.returncode not in (0, 2)            # not a result, nor a refusal of the input
@@ -102,6 +104,7 @@ def test_solve_says_so_when_the_solvers_process_ends_without_a_result(tmp_path, 
     assert "ended without a result" in done.stderr and "exit code 0" in done.stderr
 
 
+@pytest.mark.slow
 def test_solve_gives_up_a_warm_up_that_never_finishes(tmp_path, economy):
     limit = 2.0
     spec = _plugin(tmp_path, warm_up="while True:\n            time.sleep(0.05)")
@@ -117,6 +120,7 @@ def test_the_solve_help_says_the_time_limit_is_hard():
     assert "hard limit" in text and "killed" in text and "--warm-up-limit" in text
 
 
+@pytest.mark.slow
 def test_a_sweep_declines_a_solver_whose_warm_up_never_finishes_and_runs_the_others(tmp_path):
     limit = 2.0
     suite = tmp_path / "limits.toml"

@@ -38,6 +38,7 @@ def swept(tmp_path_factory):
     return run_dir, read_runs(run_dir)
 
 
+@pytest.mark.slow
 def test_every_run_of_a_welfare_suite_records_its_trace_welfare_and_central_reads(swept):
     _, records = swept
     assert records and all(r["welfare"] and r["trace"] for r in records)
@@ -142,6 +143,7 @@ def test_verify_prints_welfare_and_gains_against_a_certified_equilibrium(tmp_pat
     assert "gains_mean" not in json.loads(capsys.readouterr().out)["welfare"]
 
 
+@pytest.mark.slow
 def test_a_certificate_measure_near_the_float_limit_is_drawn_at_the_cap(swept, tmp_path):
     # the Hahn process's prices can collapse to a corner: a budget measure of 1e304 broke the axis
     from gebench.plot import WORST_DRAWN, plot_accuracy

@@ -168,6 +168,7 @@ sizes = [4, 8]
 """
 
 
+@pytest.mark.slow
 def test_a_solver_given_by_path_runs_in_a_suite_in_worker_processes_and_in_solve(tmp_path, capsys):
     path = tmp_path / "my_solver.py"
     path.write_text(FILE_SOLVER)
@@ -194,6 +195,7 @@ def test_a_solver_given_by_path_runs_in_a_suite_in_worker_processes_and_in_solve
     assert "Tatonnement" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_a_solver_added_at_a_resume_is_kept_for_the_next_resume(tmp_path, capsys):
     first, second = tmp_path / "first.py", tmp_path / "second.py"
     first.write_text(FILE_SOLVER)
@@ -246,6 +248,7 @@ def _gebench(env, *args, cwd=ROOT):
                           capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow
 def test_an_installed_plugin_is_listed_with_its_package_and_a_broken_one_in_one_line(installed):
     _, env = installed
     listed = _gebench(env, "solvers")
@@ -257,6 +260,7 @@ def test_an_installed_plugin_is_listed_with_its_package_and_a_broken_one_in_one_
     assert len(errors) == 1 and "broken (from gebench-broken)" in errors[0] and "gebench_broken_missing" in errors[0]
 
 
+@pytest.mark.slow
 def test_the_template_passes_its_own_conformance_test(installed):
     _, env = installed
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(TEMPLATE / "tests")],
@@ -265,6 +269,7 @@ def test_the_template_passes_its_own_conformance_test(installed):
     assert f"{len(CHECKS) + 1} passed" in done.stdout
 
 
+@pytest.mark.slow
 def test_a_suite_runs_the_installed_plugin_and_plots_it(installed, tmp_path):
     _, env = installed
     suite = tmp_path / "plugin.toml"

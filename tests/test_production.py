@@ -294,6 +294,7 @@ def test_homotopy_from_three_starts_finds_all_three_of_kehoes_equilibria():
 
 
 @pytest.mark.parametrize("make", [mathiesen_1987, shoven_whalley_1984])
+@pytest.mark.slow
 def test_homotopy_follows_the_newton_path_to_the_published_equilibrium(make):
     classic = make()
     result = solve(create("homotopy"), classic.economy, 1e-9, 120.0)

@@ -39,6 +39,7 @@ def test_the_generated_tables_are_what_the_stored_runs_give(monkeypatch):
     assert stale_documents(generated) == []
 
 
+@pytest.mark.slow
 def test_a_table_that_differs_from_its_runs_is_found_and_rewritten(tmp_path):
     import json
     import shutil

@@ -310,6 +310,7 @@ class Picky(Tatonnement):
 
 
 @pytest.mark.parametrize("isolation", [[], ["--in-process"]])
+@pytest.mark.slow
 def test_a_solver_that_declines_a_larger_size_in_the_worker_is_skipped_there(isolation, tmp_path, capsys):
     (tmp_path / "picky.py").write_text(DECLINES_LATER)
     suite = tmp_path / "params.toml"
@@ -354,6 +355,7 @@ def _children(pid: int) -> set[int]:
 
 
 @pytest.mark.parametrize("sig, code, workers", [(signal.SIGTERM, 143, "2"), (signal.SIGINT, 130, "1")])
+@pytest.mark.slow
 def test_sigterm_and_ctrl_c_stop_the_sweep_and_say_how_to_resume(sig, code, workers, tmp_path):
     (tmp_path / "sleepy.py").write_text(SLOW)
     suite = tmp_path / "slow.toml"
@@ -388,6 +390,7 @@ def test_sigterm_and_ctrl_c_stop_the_sweep_and_say_how_to_resume(sig, code, work
     assert 1 <= done < 18 and all(r["status"] == "converged" for r in read_runs(runs.parent))
 
 
+@pytest.mark.slow
 def test_a_closed_stdout_ends_quietly():
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     done = subprocess.run(f"{sys.executable} -m gebench.cli solvers --json | head -c 20",

@@ -188,6 +188,7 @@ def _check_self_contained(text: str, page: Page) -> None:
     assert "@import" not in lowered and "url(http" not in lowered and "url(//" not in lowered
 
 
+@pytest.mark.slow
 def test_every_figure_in_the_run_directory_is_embedded(synthetic):
     run_dir, _, page = synthetic
     _check_figures(run_dir, page)
@@ -339,6 +340,7 @@ def test_gebench_run_writes_the_report_after_its_figures(synthetic, tmp_path, ca
             "run, 1 ran out of the 5 s time budget); 1 run not made beyond its wall (at 4).") in page.all_text
 
 
+@pytest.mark.slow
 def test_the_stored_market_run(stored):
     text, page = stored
     _check_figures(STORED, page)

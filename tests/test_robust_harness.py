@@ -58,6 +58,7 @@ def test_a_run_where_every_run_timed_out_draws_the_budget_crosses_and_says_what_
     assert "gebench: plot iterations: nothing to draw on a log scale (every run timed out)" in err.splitlines()
 
 
+@pytest.mark.slow
 def test_one_size_of_timeouts_without_seconds_or_budget_draws_nothing_on_a_log_scale(tmp_path, capsys):
     run_dir = _run_dir(tmp_path / "run", [_record(seconds=0.0, iterations=0), _record(seed=1)], budget=None)
     code, written, err = _plot(run_dir, capsys)
@@ -65,6 +66,7 @@ def test_one_size_of_timeouts_without_seconds_or_budget_draws_nothing_on_a_log_s
     assert "gebench: plot scaling: nothing to draw on a log scale (every run timed out)" in err.splitlines()
 
 
+@pytest.mark.slow
 def test_a_ladder_that_timed_out_beside_one_that_converged_is_named(tmp_path, capsys):
     records = [_record(size=n, solver="fast", status="converged", seconds=0.01 * n, iterations=5) for n in (10, 20)]
     records += [_record(ladder="fisher-linear", size=n) for n in (10, 20)]
@@ -74,6 +76,7 @@ def test_a_ladder_that_timed_out_beside_one_that_converged_is_named(tmp_path, ca
             in err.splitlines())
 
 
+@pytest.mark.slow
 def test_a_game_ladder_where_every_run_timed_out_draws_its_seconds(tmp_path, capsys):
     records = [_record(ladder="leontief-game-morris", size=d, solver="lemke-howson", game=True) for d in (2, 4)]
     code, written, err = _plot(_run_dir(tmp_path / "run", records), capsys)
@@ -91,6 +94,7 @@ def test_a_run_that_made_no_run_draws_nothing_and_says_so(tmp_path, capsys):
             in err.splitlines())
 
 
+@pytest.mark.slow
 def test_a_market_run_where_every_run_timed_out_draws_its_timelines(tmp_path, capsys):
     trace = {"seconds": [1.0], "iterations": [10], "worst": [None], "individual_rationality": [0.0],
              "pareto_gap": [0.5], "log_utility": [None]}
@@ -135,6 +139,7 @@ sizes = [3, 6]
 """
 
 
+@pytest.mark.slow
 def test_a_sweep_of_a_solver_that_always_times_out_ends_with_its_plots(tmp_path, capsys):
     (tmp_path / "times_out.py").write_text(TIMES_OUT)
     (tmp_path / "tiny.toml").write_text(SWEEP.replace('["tatonnement"]', "[]"))
@@ -257,6 +262,7 @@ def test_a_record_that_cannot_be_trusted_is_refused_naming_the_file_line_and_fie
 
 # --- 4. the stored runs still summarise and draw -------------------------------------------------
 
+@pytest.mark.slow
 def test_the_stored_market_run_still_summarises_and_draws(tmp_path, capsys):
     stored, run_dir = ROOT / "results" / "reference-market", tmp_path / "reference-market"
     run_dir.mkdir()

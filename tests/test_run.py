@@ -29,6 +29,7 @@ sizes = [4]
 """
 
 
+@pytest.mark.slow
 def test_a_small_run_writes_records_meta_and_plots(tmp_path, capsys):
     suite = tmp_path / "tiny.toml"
     suite.write_text(SMALL)
@@ -62,6 +63,7 @@ class _SlowAbove(Solver):
         return Outcome("failed", message="no answer")
 
 
+@pytest.mark.slow
 def test_the_wall_rule_records_skipped_runs(tmp_path):
     suite = parse_suite(SMALL.replace("sizes = [3, 6]", "sizes = [3, 6, 9, 12]")
                         .replace('"tatonnement", "proportional-response", "eisenberg-gale"', '"tatonnement"'))
@@ -113,6 +115,7 @@ def test_the_default_suite_has_the_hard_ladder_sized_by_d():
     assert {"exchange-cobb-douglas", "ces-complements"} <= set(ladders)
 
 
+@pytest.mark.slow
 def test_a_game_ladder_records_d_and_draws_pivots_with_a_growth_factor(tmp_path, capsys):
     suite = tmp_path / "games.toml"
     suite.write_text(GAMES)
@@ -155,6 +158,7 @@ def _keys(records):
     return sorted((r["ladder"], r["size"], r["seed"], r["solver"]) for r in records)
 
 
+@pytest.mark.slow
 def test_a_sweep_killed_with_sigkill_resumes_to_the_same_runs_without_duplicates(tmp_path, capsys):
     import os
     import signal
@@ -188,6 +192,7 @@ def test_a_sweep_killed_with_sigkill_resumes_to_the_same_runs_without_duplicates
     assert meta["resumed"][0]["runs_already_done"] == len(before)
 
 
+@pytest.mark.slow
 def test_resume_cuts_a_torn_last_line_and_keeps_walls(tmp_path):
     suite = parse_suite(SMALL.replace("sizes = [3, 6]", "sizes = [3, 6, 9, 12]")
                         .replace('"tatonnement", "proportional-response", "eisenberg-gale"', '"tatonnement"'))
@@ -207,6 +212,7 @@ def test_resume_cuts_a_torn_last_line_and_keeps_walls(tmp_path):
 REFERENCE = str(Path(__file__).resolve().parents[1] / "results" / "reference")
 
 
+@pytest.mark.slow
 def test_results_summarises_a_run_directory(capsys):
     assert main(["results", REFERENCE]) == 0
     table = capsys.readouterr().out
@@ -220,6 +226,7 @@ def test_results_summarises_a_run_directory(capsys):
 
 
 @pytest.mark.parametrize("path_reason", [None, "its licence expired"])
+@pytest.mark.slow
 def test_dry_run_lists_the_plan_and_runs_nothing(tmp_path, capsys, monkeypatch, path_reason):
     from gebench.solvers.planners.path_mcp import PathMCP
     monkeypatch.setattr(PathMCP, "unavailable", classmethod(lambda cls: path_reason))
@@ -350,6 +357,7 @@ sizes = [3, 6]
 """
 
 
+@pytest.mark.slow
 def test_a_hanging_a_raising_a_crashing_and_a_hogging_solver_are_recorded_and_the_sweep_goes_on(tmp_path):
     suite = parse_suite(ISOLATED)
     run_dir = run_suite(suite, tmp_path, extra_solvers=[Hangs(), Raises(), Crashes(), Hogs()], progress=False)
@@ -376,6 +384,7 @@ def test_memory_budget_must_be_a_number_of_mib():
             parse_suite(ISOLATED.replace("memory_budget = 1024", f"memory_budget = {bad}"))
 
 
+@pytest.mark.slow
 def test_two_workers_give_the_same_runs_and_walls_as_one(tmp_path):
     suite = parse_suite(SMALL.replace("sizes = [3, 6]", "sizes = [3, 6, 9, 12]"))
     extra = [_SlowAbove()]
@@ -390,6 +399,7 @@ def test_two_workers_give_the_same_runs_and_walls_as_one(tmp_path):
         run_suite(suite, tmp_path / "bad", workers=2, isolate=False)
 
 
+@pytest.mark.slow
 def test_every_plot_is_drawn_from_a_stored_run_and_two_runs_overlay(tmp_path, capsys):
     import shutil
     run_dir = tmp_path / "reference"
@@ -428,6 +438,7 @@ def _statuses(records):
     return sorted((r["ladder"], r["size"], r["seed"], r["solver"], r["status"]) for r in records)
 
 
+@pytest.mark.slow
 def test_the_dask_executor_on_a_local_cluster_records_what_the_local_executor_records(tmp_path):
     pytest.importorskip("distributed")
     suite = parse_suite(DASKED)

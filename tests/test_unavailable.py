@@ -84,6 +84,7 @@ def test_the_solve_command_exits_2_with_one_line(specs, which, expected, tmp_pat
 
 
 @pytest.mark.parametrize("isolation", [[], ["--workers", "2"], ["--in-process"]])
+@pytest.mark.slow
 def test_a_sweep_declines_them_and_records_why_once(specs, tmp_path, capsys, isolation):
     suite = tmp_path / "env.toml"
     suite.write_text(SUITE)
