@@ -56,6 +56,7 @@ def test_every_run_of_a_welfare_suite_records_its_trace_welfare_and_central_read
     assert tat["central_reads"] == 8 * tat["iterations"]
 
 
+@pytest.mark.slow
 def test_a_planner_delivers_nothing_until_it_finishes_and_a_trader_all_along(swept):
     _, records = swept
     refs = references(records)
@@ -73,6 +74,7 @@ def test_a_planner_delivers_nothing_until_it_finishes_and_a_trader_all_along(swe
         assert at_time(points, 0.0)["gains_total"] == 0.0
 
 
+@pytest.mark.slow
 def test_the_reference_equilibrium_is_a_certified_run_of_the_same_economy(swept):
     _, records = swept
     refs = references(records)
@@ -84,6 +86,7 @@ def test_the_reference_equilibrium_is_a_certified_run_of_the_same_economy(swept)
     assert len(trades) == 2 and all(final(r, game)["gains_total"] == 0.0 for r in trades)
 
 
+@pytest.mark.slow
 def test_the_race_compares_traders_with_each_exact_method_at_its_finishing_time(swept):
     _, records = swept
     rows = race(records)
@@ -92,6 +95,7 @@ def test_the_race_compares_traders_with_each_exact_method_at_its_finishing_time(
     assert game[0]["trader_total_by_then"] == 0.0 and game[0]["planner_converged"] == 1
 
 
+@pytest.mark.slow
 def test_a_welfare_run_draws_the_market_figures(swept):
     run_dir, _ = swept
     names = {p.name for p in run_dir.glob("market-*.png")}
@@ -124,6 +128,7 @@ def test_the_shipped_market_suite_records_welfare_with_traders_on_every_exchange
     assert {"leontief-game-morris", "leontief-game-svs"} <= {ladder.family for ladder in suite.ladders}
 
 
+@pytest.mark.slow
 def test_verify_prints_welfare_and_gains_against_a_certified_equilibrium(tmp_path, capsys):
     import json
     economy = tmp_path / "e.json"

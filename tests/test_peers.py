@@ -121,7 +121,7 @@ def test_the_enumeration_holds_every_extreme_equilibrium_and_each_certifies():
 
 
 def test_records_keep_prices_of_small_economies_and_the_summary_says_which_equilibrium_each_found():
-    suite = load_suite("quick")
+    suite = load_suite("peers")
     ladder = next(lad for lad in suite.ladders if lad.family == "leontief-game")
     solvers = {name: _peer(name) if name.startswith("gambit") else create(name)
                for name in ("gambit-enummixed", "lemke-howson", "tatonnement")}
@@ -169,9 +169,8 @@ def test_the_peers_table_shows_seconds_where_all_converged_and_verdicts_elsewher
 
 
 def test_records_keep_prices_only_for_economies_of_at_most_64_goods():
-    suite = load_suite("quick")
-    games = next(lad for lad in suite.ladders if lad.family == "leontief-game")
-    markets = next(lad for lad in suite.ladders if lad.family == "exchange-cobb-douglas")
+    games = next(lad for lad in load_suite("peers").ladders if lad.family == "leontief-game")
+    markets = next(lad for lad in load_suite("quick").ladders if lad.family == "exchange-cobb-douglas")
     solvers = {"lemke-howson": create("lemke-howson"), "tatonnement": create("tatonnement")}
     small = execute(solvers, games, 4, 0, "lemke-howson", 1e-6, 10.0)
     assert small["status"] == "converged" and len(small["prices"]) == 8 and abs(sum(small["prices"]) - 1) < 1e-12

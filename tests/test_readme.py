@@ -46,7 +46,7 @@ def test_a_table_that_differs_from_its_runs_is_found_and_rewritten(tmp_path):
 
     from gebench.readme import main, regenerate
     run = tmp_path / "results" / "run"
-    shutil.copytree(ROOT / "results" / "reference-hard", run)
+    shutil.copytree(ROOT / "results" / "reference", run)
     text = ("intro\n<!-- generated: path results/run leontief-game-morris lemke-howson-exact -->\nold\n"
             "<!-- end generated -->\n")
     readme = tmp_path / "README.md"

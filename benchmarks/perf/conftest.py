@@ -1,5 +1,7 @@
 """Fixtures the perf benchmarks share: the warmed solvers, each made once per module, as
 tests/test_exchange_ipm.py and tests/test_fisher_ipm.py make them."""
+from pathlib import Path
+
 import pytest
 
 from gebench.solvers.interior.exchange_ipm import LinearExchangeInteriorPoint
@@ -21,3 +23,12 @@ def fisher_ipm():
 @pytest.fixture(scope="module")
 def eisenberg_gale():
     return warmed_or_skip("eisenberg-gale")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every benchmark is slow for a contributor's loop (`make test-fast` leaves them out);
+    `make test` runs each once as a test, `make perf` measures them."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.slow)
