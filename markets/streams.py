@@ -5,8 +5,9 @@ Markets are not asked that: they are asked to get us into the next day. Hayek's 
 ("The use of knowledge in society", American Economic Review 35(4), 1945) is that the
 economic problem is one of adaptation to "changes in the particular circumstances of time
 and place", and that the price system is valuable because it lets people adjust to
-changes they know nothing about; competition is a discovery procedure, and matters most
-during transitions, when yesterday's prices are no longer right. A stream is the material
+changes they know nothing about. Competition is a discovery procedure (Hayek's later
+lecture of that name, 1968), and matters most during transitions, when yesterday's prices
+are no longer right. A stream is the material
 for that question: day 0 is an economy of a family, and every later day is yesterday's
 economy after small persistent changes, some agents leaving and others arriving, and on
 rare days a large shock. A method that can start from yesterday's equilibrium is then
@@ -21,10 +22,10 @@ The changes, day t = 1, 2, ... (day 0 is exactly `gebench.markets.generators.bui
   every value positive and every zero a zero (an agent's pattern of wanted goods does not
   change); the persistence makes today resemble yesterday, and the deviation stays
   within reach of the base (stationary standard deviation sigma / sqrt(1 - persistence^2))
-  instead of wandering off as a random walk would. This is the usual model of persistent
-  productivity and preference shocks in dynamic macroeconomics (log-AR(1) technology
-  shocks, as in Kydland and Prescott, "Time to build and aggregate fluctuations",
-  Econometrica 50(6), 1982).
+  instead of wandering off as a random walk would. It is the standard model of persistent
+  shocks in dynamic macroeconomics, where log productivity is an AR(1) with log-normal
+  innovations (e.g. T. Cooley and E. Prescott, "Economic growth and business cycles", in
+  Frontiers of Business Cycle Research, 1995, with a coefficient of 0.95 a quarter).
 - **Churn.** Each day a share `churn` of the agents leave and as many arrive, so that the
   number of agents, and so every array's shape, stays fixed and days stay comparable. The
   number leaving is churn * n rounded up or down at random (its expectation is churn * n
