@@ -1,6 +1,8 @@
 """Economy streams (`gebench.markets.streams`): deterministic days, each like the one before,
 churn that keeps the shapes, one-day supply shocks, drifting games, and the stream file."""
 import json
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -224,3 +226,10 @@ def test_a_bad_stream_document_names_the_field(doc, field):
 def test_bad_parameters_name_the_field(change, field):
     with pytest.raises(InputError, match=f"^{field}"):
         Stream(**dict(dict(family="exchange-linear", size=4), **change))
+
+
+def test_the_formats_example_stream_reads():
+    text = (Path(__file__).resolve().parents[1] / "docs" / "format.md").read_text()
+    example = re.search(r"```json\n(.*?)```", text.split("## Economy streams", 1)[1], re.S).group(1)
+    stream = stream_from_dict(json.loads(example))
+    assert stream == Stream("exchange-ces", 50, sigma=0.05, churn=0.02, days=30, shock_rate=0.05)
