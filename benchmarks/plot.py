@@ -39,24 +39,32 @@ from .records import NOT_RUN, WriteFailed  # noqa: E402
 
 WORST_DRAWN = 1e3     # a worst measure of 1e304 (prices collapsed to a corner) would break the axis
 
-# One colour per solver in every figure of every run: gebench's own and the peers by name,
-# in a fixed order over matplotlib's 20 tab20 colours, and any other name by a stable hash.
-KNOWN_SOLVERS = (
-    "lemke-howson", "lemke-howson-exact", "lemke-howson-all-paths", "scarf", "newton", "tatonnement",
-    "tatonnement-random", "homotopy", "path-mcp", "proportional-response", "bilateral-exchange", "hahn-process",
-    "fisher-ipm", "eisenberg-gale", "linear-exchange-ipm", "linear-exchange-cp", "production-newton",
-    "gambit-lcp", "gambit-lcp-float", "gambit-simpdiv", "gambit-gnm", "gambit-logit", "gambit-enummixed",
-    "quantecon-lemke-howson", "quantecon-mclennan-tourky",
-)
+# One colour per solver in every figure of every run, chosen by hand so that the solvers
+# drawn in one panel (a family's planners and market processes, or the peers) differ at a
+# glance: tab10's ten for the methods most runs draw, darker shades (tab20b) for their
+# variants and the rarer ones, Dark2's eight for the peers; any other name by a stable hash.
+SOLVER_COLOURS = {
+    "lemke-howson": "#1f77b4", "lemke-howson-exact": "#393b79", "lemke-howson-all-paths": "#17becf",
+    "newton": "#2ca02c", "production-newton": "#637939", "scarf": "#d62728", "homotopy": "#9467bd",
+    "path-mcp": "#7b4173", "tatonnement": "#ff7f0e", "tatonnement-random": "#8c6d31",
+    "proportional-response": "#bcbd22", "bilateral-exchange": "#8c564b", "hahn-process": "#e377c2",
+    "eisenberg-gale": "#843c39", "fisher-ipm": "#7f7f7f", "linear-exchange-ipm": "#5254a3",
+    "linear-exchange-cp": "#000000",
+    "gambit-lcp": "#1b9e77", "gambit-lcp-float": "#66a61e", "gambit-simpdiv": "#e6ab02", "gambit-gnm": "#7570b3",
+    "gambit-logit": "#e7298a", "gambit-enummixed": "#d95f02", "quantecon-lemke-howson": "#a6761d",
+    "quantecon-mclennan-tourky": "#666666",
+}
+KNOWN_SOLVERS = tuple(SOLVER_COLOURS)
+OTHER_COLOURS = ("#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#dbdb8d",
+                 "#9edae5", "#6b6ecf", "#b5cf6b", "#e7ba52", "#d6616b", "#ce6dbd")
 
 
 def colour_of(solver: str):
     """The solver's colour, the same in every figure: a fixed one for the solvers gebench
     ships (`KNOWN_SOLVERS`), a stable hash of the name for any other."""
-    palette = plt.cm.tab20.colors + plt.cm.Dark2.colors
-    if solver in KNOWN_SOLVERS:
-        return palette[KNOWN_SOLVERS.index(solver) % len(palette)]
-    return palette[zlib.crc32(solver.encode()) % len(palette)]
+    if solver in SOLVER_COLOURS:
+        return SOLVER_COLOURS[solver]
+    return OTHER_COLOURS[zlib.crc32(solver.encode()) % len(OTHER_COLOURS)]
 
 
 def _broken(data: dict) -> tuple[list, list]:
@@ -154,7 +162,7 @@ def plot_scaling(records: list[dict], out_dir: Path, budget: float | None = None
         return []
     exponential = exponential_ladders(records)
     solvers = sorted({s for by_solver in series.values() for s in by_solver})
-    colours = {s: plt.cm.tab10(k % 10) for k, s in enumerate(solvers)}
+    colours = {s: colour_of(s) for s in solvers}
     exact = {r["solver"]: r.get("exact", False) for r in records}
     cols = min(3, len(series))
     rows = math.ceil(len(series) / cols)
@@ -207,7 +215,7 @@ def plot_hard(records: list[dict], out_dir: Path, budget: float | None = None) -
         return []
     fig, axes = plt.subplots(len(ladders), 2, figsize=(10.4, 4.0 * len(ladders)), squeeze=False)
     solvers = sorted({r["solver"] for r in records if r["ladder"] in ladders})
-    colours = {s: plt.cm.tab10(k % 10) for k, s in enumerate(solvers)}
+    colours = {s: colour_of(s) for s in solvers}
     series = {value: scaling_series(records, value) for value in ("iterations", "seconds")}
     panels = []
     for row, ladder in zip(axes, ladders):
@@ -314,7 +322,7 @@ def plot_accuracy(records: list[dict], out_dir: Path) -> list[Path]:
         return []
     ladders = sorted({r["ladder"] for r in runs})
     solvers = sorted({r["solver"] for r in runs})
-    colours = {s: plt.cm.tab10(k % 10) for k, s in enumerate(solvers)}
+    colours = {s: colour_of(s) for s in solvers}
     written = []
     for axis, stem in (("size", "accuracy_size"), ("seconds", "accuracy_time")):
         fig, axes = _grid(len(ladders))
@@ -360,7 +368,7 @@ def plot_profile(records: list[dict], out_dir: Path) -> list[Path]:
         return []
     fig, axes = _grid(len(profiles))
     solvers = sorted({s for profile in profiles.values() for s in profile.curves})
-    colours = {s: plt.cm.tab10(k % 10) for k, s in enumerate(solvers)}
+    colours = {s: colour_of(s) for s in solvers}
     for ax, (ladder, by_solver) in zip(axes, sorted(profiles.items())):
         for solver, (taus, share) in sorted(by_solver.curves.items()):
             ax.step(np.append(taus, taus[-1] * 10), np.append(share, share[-1]), where="post",
@@ -384,7 +392,7 @@ def plot_overlay(runs: dict[str, list[dict]], out_dir: Path, stem: str) -> list[
     styles = ["-", "--", ":", "-."]
     ladders = sorted({r["ladder"] for records in runs.values() for r in records})
     solvers = sorted({r["solver"] for records in runs.values() for r in records})
-    colours = {s: plt.cm.tab10(k % 10) for k, s in enumerate(solvers)}
+    colours = {s: colour_of(s) for s in solvers}
     fig, axes = _grid(len(ladders))
     everything = [r for records in runs.values() for r in records]
     panels = []

@@ -26,15 +26,14 @@ import numpy as np  # noqa: E402
 
 from .figures import figure  # noqa: E402
 from .outcomes import at_time, final, instance_of, references, timeline, welfare_records  # noqa: E402
-from .plot import save_figure, say  # noqa: E402
+from .plot import colour_of, save_figure, say  # noqa: E402
 from .records import size_of  # noqa: E402
 
 MAX_PANELS = 5
 
 
 def _colours(solvers) -> dict:
-    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    return {s: cycle[k % len(cycle)] for k, s in enumerate(sorted(solvers))}
+    return {s: colour_of(s) for s in sorted(solvers)}
 
 
 def _safe(label: str) -> str:
