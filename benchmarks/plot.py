@@ -222,13 +222,17 @@ def size_label(game: bool) -> str:
 
 
 def size_ticks(ax, sizes) -> None:
-    """On a log axis of sizes, ticks at the sizes run (up to 8 of them), no minor labels."""
+    """On a log axis of sizes, a tick at each size run (up to 10 of them), labelled where the
+    labels have room: all of up to 6 sizes, else every other one down from the largest."""
     if ax.get_xscale() != "log":
         return
     ax.xaxis.set_minor_formatter(NullFormatter())
     sizes = sorted(set(sizes))
-    if 1 < len(sizes) <= 8:
-        ax.set_xticks(sizes, [f"{s:g}" for s in sizes])
+    if not 1 < len(sizes) <= 10:
+        return
+    labelled = sizes if len(sizes) <= 6 else sizes[::-2][::-1]
+    ax.set_xticks(labelled, [f"{s:g}" for s in labelled])
+    ax.set_xticks([s for s in sizes if s not in labelled], minor=True)
 
 
 def _broken(data: dict) -> tuple[list, list]:

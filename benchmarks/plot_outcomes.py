@@ -145,7 +145,7 @@ def _time_figure(ladder, recs, refs, out_dir, budget) -> Path:
         rows[1][0].set_ylabel("the worst agent's\nshare (0 to 1)", fontsize=9)
         rows[2][0].set_ylabel("Pareto gap t\n(all could get 1 + t times)", fontsize=9)
         rows[2][0].set_yscale("symlog", linthresh=1e-6)
-        rows[2][0].set_ylim(bottom=0)
+        rows[2][0].set_ylim(0, max(rows[2][0].get_ylim()[1], 1e-5))   # a decade at least: no odd top tick
         legend_beside(rows[0][-1], [Line2D([], [], color=colour_of(s), label=s) for s in members])
     fig.tight_layout(rect=(0, 0, 1, top))
     path = out_dir / f"market-time-{_safe(ladder)}.png"
