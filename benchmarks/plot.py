@@ -221,6 +221,15 @@ def size_label(game: bool) -> str:
     return "game dimension d (2d agents and goods)" if game else "agents (= goods unless the suite says otherwise)"
 
 
+def decade_labels(ax) -> None:
+    """On a log x axis with a power of ten in view, labels at the powers of ten only:
+    matplotlib labels the minor ticks of an axis spanning about a decade, and on a narrow
+    panel they run into each other."""
+    low, high = ax.get_xlim()
+    if ax.get_xscale() == "log" and 0 < low and math.floor(math.log10(high)) >= math.ceil(math.log10(low)):
+        ax.xaxis.set_minor_formatter(NullFormatter())
+
+
 def size_ticks(ax, sizes) -> None:
     """On a log axis of sizes, a tick at each size run (up to 10 of them), labelled where the
     labels have room: all of up to 6 sizes, else every other one down from the largest."""
@@ -571,9 +580,11 @@ def plot_accuracy(records: list[dict], out_dir: Path, title: str = "") -> list[P
             ax.grid(True, which="both", alpha=0.25)
             legend_beside(ax)
         drawable = _scale_panels(stem, panels, runs)
-        if axis == "size":
-            for ax, run in sizes:
+        for ax, run in sizes:
+            if axis == "size":
                 size_ticks(ax, run)
+            else:
+                decade_labels(ax)
         written += finish(fig, drawable, out_dir, stem, top)
     return written
 
@@ -606,7 +617,8 @@ def plot_profile(records: list[dict], out_dir: Path, title: str = "") -> list[Pa
         ax.set_ylim(-0.03, 1.05)          # a share of 0 or 1 clear of the frame
         ax.set_xlabel("tau: seconds over the fastest solver's (ratio)", fontsize=9)
         ax.set_ylabel("share of the common\ninstances solved", fontsize=9)
-        ax.set_title(panel_title(ladder, group, f"{profile.instances} common instances"
+        ax.set_title(panel_title(ladder, group, f"{profile.instances} common instance"
+                                 + ("s" if profile.instances != 1 else "")
                                  + (f", {len(profile.curves)} solvers" if group else "")), fontsize=10)
         ax.grid(True, which="both", alpha=0.25)
         legend_beside(ax)
