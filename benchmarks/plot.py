@@ -654,4 +654,7 @@ def plot_overlay(runs: dict[str, list[dict]], out_dir: Path, stem: str) -> list[
         ax.set_ylabel("seconds (wall clock)", fontsize=9)
         ax.grid(True, which="both", alpha=0.25)
         legend_beside(ax, [Line2D([], [], color=colour_of(s), label=s) for s in members])
-    return finish(fig, _scale_panels("overlay", panels, everything), out_dir, stem, top)
+    drawable = _scale_panels("overlay", panels, everything)
+    for (ladder, _, members), ax in placed:
+        size_ticks(ax, {size_of(r) for r in everything if r["ladder"] == ladder and r["solver"] in members})
+    return finish(fig, drawable, out_dir, stem, top)
