@@ -23,18 +23,30 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
 
 from .figures import figure  # noqa: E402
 from .outcomes import at_time, final, instance_of, references, timeline, welfare_records  # noqa: E402
-from .plot import save_figure, say  # noqa: E402
+from .plot import (  # noqa: E402
+    MAX_SERIES,
+    WIDTH,
+    colour_of,
+    grid,
+    group_title,
+    header,
+    header_inches,
+    key_line,
+    legend_beside,
+    panel_slots,
+    panel_title,
+    save_figure,
+    say,
+    solver_groups,
+)
 from .records import size_of  # noqa: E402
 
 MAX_PANELS = 5
-
-
-def _colours(solvers) -> dict:
-    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    return {s: cycle[k % len(cycle)] for k, s in enumerate(sorted(solvers))}
+GAINS = "share of the gains\nfrom trade held (0 to 1)"
 
 
 def _safe(label: str) -> str:
@@ -53,10 +65,9 @@ def plot_outcomes(records: list[dict], out_dir: Path, budget: float | None) -> l
     if not recs:
         return []
     refs = references(records)
-    colours = _colours({r["solver"] for r in recs})
-    written = [_time_figure(ladder, [r for r in recs if r["ladder"] == ladder], refs, colours, out_dir, budget)
+    written = [_time_figure(ladder, [r for r in recs if r["ladder"] == ladder], refs, out_dir, budget)
                for ladder in sorted({r["ladder"] for r in recs})]
-    figures = (_size_figure(recs, refs, colours, out_dir, budget), _information_figure(recs, refs, colours, out_dir))
+    figures = (_size_figure(recs, refs, out_dir, budget), _information_figure(recs, refs, out_dir))
     return written + [path for path in figures if path is not None]
 
 
@@ -72,51 +83,71 @@ def _unknown_gains(figure: str, fig) -> None:
                 "that needs an equilibrium certified in the run)")
 
 
-def _time_figure(ladder, recs, refs, colours, out_dir, budget) -> Path:
-    sizes = sorted({size_of(r) for r in recs})
-    sizes = sizes[-MAX_PANELS:]
-    fig, axes = plt.subplots(3, len(sizes), figsize=(3.2 * len(sizes) + 1, 8), squeeze=False, sharey="row")
-    for col, size in enumerate(sizes):
-        here = [r for r in recs if size_of(r) == size]
-        for r in sorted(here, key=lambda r: r["solver"]):
-            if r["seed"] != min(x["seed"] for x in here if x["solver"] == r["solver"]):
-                continue                    # one economy per size: each solver's first seed
-            points = timeline(r, refs.get(instance_of(r)))
-            if not points:
-                continue
-            t = [max(p["seconds"], 1e-5) for p in points]
-            end = "o" if r["status"] == "converged" else "x"
-            for row, key in enumerate(("gains_total", "gains_worst", "pareto_gap")):
-                ys = [p[key] for p in points]
-                if all(y is None for y in ys):
+def _by_ladder(recs) -> dict[str, set]:
+    solvers = defaultdict(set)
+    for r in recs:
+        solvers[r["ladder"]].add(r["solver"])
+    return solvers
+
+
+def _time_figure(ladder, recs, refs, out_dir, budget) -> Path:
+    """market-time-<ladder>.png: three rows (gains held, the worst agent's share, the Pareto
+    gap) per group of solvers (`solver_groups`), one column per size (the largest
+    `MAX_PANELS`), the solvers' legend beside each group's first row."""
+    sizes = sorted({size_of(r) for r in recs})[-MAX_PANELS:]
+    groups = solver_groups({r["solver"] for r in recs})
+    heading = (f"{ladder}: what the agents hold against seconds, for one economy per size (each solver's first seed)"
+               "\na planner's agents hold their endowments until it finishes; "
+               "one that stops without an equilibrium delivers nothing")
+    key = [key_line("run ends with an equilibrium certified", "o", mfc="none", ms=6),
+           key_line("run stops without one", "x", ms=6)]
+    if budget:
+        key.append(key_line(f"time budget ({budget:g} s)", ls=":", colour="grey"))
+    fig, axes = plt.subplots(3 * len(groups), len(sizes), squeeze=False, sharey="row",
+                             figsize=(WIDTH, 2.2 * 3 * len(groups) + header_inches(heading, key, 3)))
+    top = header(fig, heading, key, 3)
+    for block, (group, members) in enumerate(groups):
+        rows = axes[3 * block:3 * block + 3]
+        for col, size in enumerate(sizes):
+            here = [r for r in recs if size_of(r) == size]
+            for r in sorted(here, key=lambda r: r["solver"]):
+                if r["solver"] not in members or r["seed"] != min(x["seed"] for x in here
+                                                                  if x["solver"] == r["solver"]):
+                    continue                    # one economy per size: each solver's first seed
+                points = timeline(r, refs.get(instance_of(r)))
+                if not points:
                     continue
-                ys = [np.nan if y is None else y for y in ys]
-                xs, ys = [1e-5] + t, [_base(r, key, points)] + ys
-                axes[row][col].step(xs, ys, where="post", color=colours[r["solver"]], lw=1.2,
-                                    label=r["solver"] if col == 0 and row == 0 else None)
-                axes[row][col].plot(xs[-1], ys[-1], end, color=colours[r["solver"]], ms=6, mfc="none")
-        axes[0][col].set_title(f"{here[0]['size_name']} = {size}")
-        if not any(refs.get(instance_of(r)) for r in here):
-            axes[0][col].text(0.5, 0.5, "no certified equilibrium:\ngains unknown", ha="center", va="center",
-                              transform=axes[0][col].transAxes, fontsize=8)
-        for row in range(3):
-            axes[row][col].set_xscale("log")
-            if budget:
-                axes[row][col].set_xlim(1e-5, budget * 2)
-                axes[row][col].axvline(budget, color="grey", ls=":", lw=0.8)
-            else:
-                axes[row][col].set_xlim(left=1e-5)
-        axes[2][col].set_xlabel("seconds")
-    axes[0][0].set_ylabel("share of the gains from trade held\n(valued at equilibrium prices)")
-    axes[1][0].set_ylabel("worst agent's share")
-    axes[2][0].set_ylabel("Pareto gap")
-    axes[2][0].set_yscale("symlog", linthresh=1e-6)
-    axes[2][0].set_ylim(bottom=0)
-    fig.suptitle(f"{ladder}: what the agents hold over time, one economy per size (o: equilibrium certified; "
-                 "x: stopped without one, and a planner then delivers nothing)", y=0.995, fontsize=10)
-    if axes[0][0].get_legend_handles_labels()[0]:
-        fig.legend(loc="upper center", bbox_to_anchor=(0.5, 0.965), ncol=8, fontsize=8, frameon=False)
-    fig.tight_layout(rect=(0, 0, 1, 0.92))
+                t = [max(p["seconds"], 1e-5) for p in points]
+                end = "o" if r["status"] == "converged" else "x"
+                for row, key_name in enumerate(("gains_total", "gains_worst", "pareto_gap")):
+                    ys = [p[key_name] for p in points]
+                    if all(y is None for y in ys):
+                        continue
+                    ys = [np.nan if y is None else y for y in ys]
+                    xs, ys = [1e-5] + t, [_base(r, key_name, points)] + ys
+                    rows[row][col].step(xs, ys, where="post", color=colour_of(r["solver"]), lw=1.2)
+                    rows[row][col].plot(xs[-1], ys[-1], end, color=colour_of(r["solver"]), ms=6, mfc="none")
+            rows[0][col].set_title(f"{here[0]['size_name']} = {size}", fontsize=10)
+            if not any(refs.get(instance_of(r)) for r in here):
+                rows[0][col].text(0.5, 0.5, "no certified equilibrium:\ngains unknown", ha="center",
+                                  va="center", transform=rows[0][col].transAxes, fontsize=8)
+            for row in range(3):
+                rows[row][col].set_xscale("log")
+                rows[row][col].tick_params(labelsize=8)
+                if budget:
+                    rows[row][col].set_xlim(1e-5, budget * 2)
+                    rows[row][col].axvline(budget, color="grey", ls=":", lw=0.8)
+                else:
+                    rows[row][col].set_xlim(left=1e-5)
+            rows[2][col].set_xlabel("seconds (wall clock)", fontsize=9)
+        named = f"{group_title(group)}:\n" if group else ""
+        rows[0][0].set_ylabel(named + GAINS, fontsize=9)
+        rows[1][0].set_ylabel("the worst agent's\nshare (0 to 1)", fontsize=9)
+        rows[2][0].set_ylabel("Pareto gap t\n(all could get 1 + t times)", fontsize=9)
+        rows[2][0].set_yscale("symlog", linthresh=1e-6)
+        rows[2][0].set_ylim(0, max(rows[2][0].get_ylim()[1], 1e-5))   # a decade at least: no odd top tick
+        legend_beside(rows[0][-1], [Line2D([], [], color=colour_of(s), label=s) for s in members])
+    fig.tight_layout(rect=(0, 0, 1, top))
     path = out_dir / f"market-time-{_safe(ladder)}.png"
     save_figure(fig, path)
     plt.close(fig)
@@ -138,13 +169,21 @@ def _base(record, key, points):
     return 0.0
 
 
-def _size_figure(recs, refs, colours, out_dir, budget) -> Path | None:
-    ladders = sorted({r["ladder"] for r in recs})
-    fig, axes = plt.subplots(1, len(ladders), figsize=(3.6 * len(ladders) + 1, 3.8), squeeze=False)
-    for ax, ladder in zip(axes[0], ladders):
+def _size_figure(recs, refs, out_dir, budget) -> Path | None:
+    """market-size.png: per family (in two panels, planners and market processes, where its
+    two lines a solver would make more than `MAX_SERIES`), the median share of the gains held
+    at the end and after a tenth of the budget, against size."""
+    whens = ((None, "-"), (budget / 10, "--")) if budget else ((None, "-"),)
+    heading = "The share of the gains from trade the agents hold, against size: median over seeds"
+    key = [key_line("at the end of each run", ".", "-")]
+    if budget:
+        key.append(key_line(f"after a tenth of the budget, {budget / 10:g} s", ".", "--"))
+    fig, placed, top = grid(panel_slots(_by_ladder(recs), MAX_SERIES // len(whens)), heading, key,
+                            key_cols=len(key), row_height=2.6)
+    for (ladder, group, members), ax in placed:
         here = [r for r in recs if r["ladder"] == ladder]
-        for solver in sorted({r["solver"] for r in here}):
-            for when, style in ((None, "-"), (budget / 10, "--")) if budget else ((None, "-"),):
+        for solver in members:
+            for when, style in whens:
                 by_size = defaultdict(list)
                 for r in here:
                     if r["solver"] != solver:
@@ -155,47 +194,67 @@ def _size_figure(recs, refs, colours, out_dir, budget) -> Path | None:
                         by_size[size_of(r)].append(value)
                 if by_size:
                     xs = sorted(by_size)
-                    ax.plot(xs, [np.median(by_size[x]) for x in xs], style, marker=".", color=colours[solver])
-        ax.set_title(ladder, fontsize=9)
-        ax.set_xlabel(here[0]["size_name"])
-        sizes = sorted({size_of(r) for r in here})
-        ax.set_xscale("log" if here[0]["size_name"] == "agents" else "linear")
-        ax.set_xticks(sizes, [str(x) for x in sizes], fontsize=7)
-        ax.minorticks_off()
-    if not _drawn(axes[0]):
+                    ax.plot(xs, [np.median(by_size[x]) for x in xs], style, marker=".", color=colour_of(solver),
+                            label=solver if when is None else None)
+        ax.set_title(panel_title(ladder, group), fontsize=10)
+        _size_axis(ax, here)
+        _gains_axis(ax)
+        ax.grid(True, alpha=0.25)
+        legend_beside(ax, [Line2D([], [], color=colour_of(s), marker=".", label=s) for s in members])
+    if not _drawn(ax for _, ax in placed):
         return _unknown_gains("market-size", fig)
-    axes[0][0].set_ylabel("median share of the gains held\n(at the end" +
-                          (f": solid; after {budget / 10:g} s: dashed)" if budget else ")"))
-    return _save(fig, colours, ".", out_dir / "market-size.png")
+    return _save(fig, top, out_dir / "market-size.png")
 
 
-def _information_figure(recs, refs, colours, out_dir) -> Path | None:
-    ladders = sorted({r["ladder"] for r in recs})
-    fig, axes = plt.subplots(1, len(ladders), figsize=(3.6 * len(ladders) + 1, 3.8), squeeze=False, sharey=True)
-    for ax, ladder in zip(axes[0], ladders):
+def _gains_axis(ax) -> None:
+    """A share of the gains on y, from 0 to 1 at least, so that the panels compare."""
+    low, high = ax.get_ylim()
+    ax.set_ylim(min(low, -0.05), max(high, 1.05))
+    ax.set_ylabel(GAINS, fontsize=9)
+
+
+def _size_axis(ax, here) -> None:
+    """Sizes on x, ticks at the sizes run; log for agents, linear for d."""
+    sizes = sorted({size_of(r) for r in here})
+    game = here[0]["size_name"] != "agents"
+    ax.set_xlabel("game dimension d" if game else "agents", fontsize=9)
+    ax.set_xscale("linear" if game else "log")
+    ax.set_xticks(sizes, [str(x) for x in sizes], fontsize=7)
+    ax.minorticks_off()
+
+
+def _information_figure(recs, refs, out_dir) -> Path | None:
+    """market-information.png: the share of the gains held at the end of every run against
+    the numbers it read at one central point, per family."""
+    heading = ("The share of the gains from trade the agents hold at the end of each run, against the numbers "
+               "the run read at one central point\nevery run drawn")
+    key = [key_line("run ends with an equilibrium certified", "o", mfc="none", ms=5),
+           key_line("run stops without one", "x", ms=5)]
+    fig, placed, top = grid(panel_slots(_by_ladder(recs)), heading, key, key_cols=2, row_height=2.6)
+    for (ladder, group, members), ax in placed:
         for r in recs:
-            if r["ladder"] != ladder or r.get("central_reads") is None:
+            if r["ladder"] != ladder or r["solver"] not in members or r.get("central_reads") is None:
                 continue
             value = final(r, refs.get(instance_of(r)))["gains_total"]
             if value is None:
                 continue
             ax.plot(r["central_reads"] + 1, value, "o" if r["status"] == "converged" else "x",
-                    color=colours[r["solver"]], ms=4, mfc="none", alpha=0.7)
+                    color=colour_of(r["solver"]), ms=4, mfc="none", alpha=0.7)
         ax.set_xscale("log")
-        ax.set_title(ladder, fontsize=9)
-        ax.set_xlabel("numbers read centrally + 1")
-    if not _drawn(axes[0]):
+        ax.set_title(panel_title(ladder, group), fontsize=10)
+        ax.set_xlabel("numbers read centrally + 1 (count)", fontsize=9)
+        _gains_axis(ax)
+        ax.grid(True, which="both", alpha=0.25)
+        legend_beside(ax, [Line2D([], [], color=colour_of(s), marker="o", mfc="none", ls="none", label=s)
+                           for s in members])
+    if not _drawn(ax for _, ax in placed):
         return _unknown_gains("market-information", fig)
-    axes[0][0].set_ylabel("share of the gains held at the end")
-    return _save(fig, colours, "o", out_dir / "market-information.png")
+    return _save(fig, top, out_dir / "market-information.png")
 
 
-def _save(fig, colours: dict, marker: str, path: Path) -> Path:
-    """A row of panels with one legend of every solver above them, written to `path`."""
-    handles = [plt.Line2D([], [], color=c, marker=marker, ls="" if marker == "o" else "-", mfc="none", label=s)
-               for s, c in sorted(colours.items())]
-    fig.legend(handles=handles, loc="upper center", ncol=6, fontsize=8, frameon=False)
-    fig.tight_layout(rect=(0, 0, 1, 0.85))
+def _save(fig, top: float, path: Path) -> Path:
+    """Lay out the panels below `top` (what the header leaves) and write `path`."""
+    fig.tight_layout(rect=(0, 0, 1, top))
     save_figure(fig, path)
     plt.close(fig)
     return path

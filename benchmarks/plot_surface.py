@@ -15,14 +15,12 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from .figures import figure  # noqa: E402
-from .plot import colour_of, finish, say  # noqa: E402
+from .plot import colour_of, finish, is_peer, say  # noqa: E402
 from .surface import EXACT, accuracies, resolved_up_to, surface, surface_families  # noqa: E402
-
-PEER_PREFIXES = ("gambit-", "quantecon-")
 
 
 def _row(solver: str) -> int:
-    return 1 if solver.startswith(PEER_PREFIXES) else 0
+    return 1 if is_peer(solver) else 0
 
 
 @figure("surface")
