@@ -60,3 +60,27 @@ def raw_game_economy():
     """The Leontief economy of a game with its payoffs as given, not in canonical form (as an
     economy file may hold one): large payoffs whose float paths rounding can break."""
     return _game_economy_as_given
+
+
+TIMES_OUT = '''
+from gebench.solvers import Outcome, Solver
+
+
+class TimesOut(Solver):
+    """Never finishes within its budget: a slow solver on a short budget."""
+
+    name = "times-out"
+    models = frozenset({"fisher"})
+    utilities = frozenset({"ces"})
+
+    def run(self, economy, tol, deadline, seed):
+        return Outcome("timeout", message="pretend the budget ran out")
+'''
+
+
+@pytest.fixture
+def times_out_solver(tmp_path):
+    """The spec (path:Class) of a solver, written to a file, whose every run ends in timeout."""
+    path = tmp_path / "times_out.py"
+    path.write_text(TIMES_OUT)
+    return f"{path}:TimesOut"

@@ -287,18 +287,6 @@ def test_a_report_over_the_size_limit_embeds_the_heavy_figures_as_png(synthetic,
     _check_figures(heavy, page)
 
 
-TIMES_OUT = """
-from gebench.solvers import Outcome, Solver
-
-
-class TimesOut(Solver):
-    name = "times-out"
-    models = frozenset({"fisher"})
-    utilities = frozenset({"ces"})
-
-    def run(self, economy, tol, deadline, seed):
-        return Outcome("timeout", message="pretend the budget ran out")
-"""
 TINY = """
 name = "tiny"
 tolerance = 1e-6
@@ -313,7 +301,7 @@ sizes = [3, 4]
 """
 
 
-def test_gebench_run_writes_the_report_after_its_figures(synthetic, tmp_path, capsys, monkeypatch):
+def test_gebench_run_writes_the_report_after_its_figures(synthetic, tmp_path, capsys, monkeypatch, times_out_solver):
     """A sweep with a solver that needs no warm-up, and one registered figure that writes an
     SVG and a PNG from the records: the report written at the end embeds both."""
     png = (synthetic[0] / "market-size.png").read_bytes()
@@ -327,10 +315,9 @@ def test_gebench_run_writes_the_report_after_its_figures(synthetic, tmp_path, ca
         (out_dir / "tally-png.png").write_bytes(png)
         return [svg, out_dir / "tally-png.png"]
     figures.figure("tally")(tally)
-    (tmp_path / "times_out.py").write_text(TIMES_OUT)
     (tmp_path / "tiny.toml").write_text(TINY)
     assert main(["run", str(tmp_path / "tiny.toml"), "--results", str(tmp_path), "--in-process",
-                 "--solver", f"{tmp_path / 'times_out.py'}:TimesOut"]) == 0
+                 "--solver", times_out_solver]) == 0
     run_dir = Path(capsys.readouterr().out.split()[-1])
     page = Page((run_dir / "report.html").read_text(encoding="utf-8"))
     _check_figures(run_dir, page)

@@ -110,21 +110,6 @@ def test_a_market_run_where_every_run_timed_out_draws_its_timelines(tmp_path, ca
                 "that needs an equilibrium certified in the run)") in err.splitlines()
 
 
-TIMES_OUT = '''
-from gebench.solvers import Outcome, Solver
-
-
-class TimesOut(Solver):
-    """Never finishes within its budget: a slow solver on a short budget."""
-
-    name = "times-out"
-    models = frozenset({"fisher"})
-    utilities = frozenset({"ces"})
-
-    def run(self, economy, tol, deadline, seed):
-        return Outcome("timeout", message="pretend the budget ran out")
-'''
-
 SWEEP = """
 name = "tiny"
 tolerance = 1e-6
@@ -140,11 +125,10 @@ sizes = [3, 6]
 
 
 @pytest.mark.slow
-def test_a_sweep_of_a_solver_that_always_times_out_ends_with_its_plots(tmp_path, capsys):
-    (tmp_path / "times_out.py").write_text(TIMES_OUT)
+def test_a_sweep_of_a_solver_that_always_times_out_ends_with_its_plots(tmp_path, capsys, times_out_solver):
     (tmp_path / "tiny.toml").write_text(SWEEP.replace('["tatonnement"]', "[]"))
     assert main(["run", str(tmp_path / "tiny.toml"), "--results", str(tmp_path / "results"), "--in-process",
-                 "--solver", f"{tmp_path / 'times_out.py'}:TimesOut"]) == 0
+                 "--solver", times_out_solver]) == 0
     out, err = capsys.readouterr()
     run_dir = Path(out.split()[-1])
     assert {r["status"] for r in read_runs(run_dir)} == {"timeout", "beyond_wall"}
