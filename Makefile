@@ -26,13 +26,14 @@ bench: $(BIN)/gebench
 bench-peers: $(VENV)/.peers
 	$(BIN)/gebench run peers --workers 2 --results results
 
-# every test, two at a time (pytest-xdist) on the 2 cores the quick start assumes
+# every test, two at a time (pytest-xdist) on the 2 cores the quick start assumes; a module's
+# tests stay on one worker, so that its fixtures (a sweep, a stored run's figures) are made once
 test: $(BIN)/gebench
-	$(BIN)/python -m pytest -q -n 2 --benchmark-disable --durations=15
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --benchmark-disable --durations=15
 
 # a contributor's loop: every test not marked slow, in under a minute
 test-fast: $(BIN)/gebench
-	$(BIN)/python -m pytest -q -n 2 --benchmark-disable -m "not slow"
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --benchmark-disable -m "not slow"
 
 perf: $(BIN)/gebench
 	$(BIN)/python -m pytest benchmarks/perf --benchmark-only --benchmark-json results/bench.json

@@ -11,6 +11,8 @@ from gebench.figures import registered
 from gebench.plot import MAX_SERIES, colour_of, kind_of, solver_groups
 from gebench.records import read_runs
 
+pytestmark = pytest.mark.slow     # draws every figure of two runs
+
 ROOT = Path(__file__).resolve().parents[1]
 GAME = "leontief-game-morris"
 OWN = ["lemke-howson", "lemke-howson-exact", "lemke-howson-all-paths", "newton", "scarf", "tatonnement",
@@ -92,9 +94,10 @@ def _draw(records, run_dir, budget) -> dict:
 
 @pytest.fixture(scope="module")
 def market_records():
-    """The stored market run's records of two families (planners, auctioneers and traders)."""
+    """The stored market run's records of two families (planners, auctioneers and traders), to
+    size 10: every solver and status is there, at a tenth of the drawing."""
     records = read_runs(ROOT / "results" / "reference-market")
-    return [r for r in records if r["ladder"] in ("exchange-cobb-douglas", "leontief-game-morris")]
+    return [r for r in records if r["ladder"] in ("exchange-cobb-douglas", "leontief-game-morris") and r["size"] <= 10]
 
 
 @pytest.fixture(scope="module")
