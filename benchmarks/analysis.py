@@ -15,7 +15,7 @@ Fits. A growth fit reads the largest max(4, half) sizes with a (finite) median, 
 at least 4 of them; its factor comes with a 95% t-interval on the slope of the log-linear
 least-squares fit (Student's t with n - 2 degrees of freedom; Draper and Smith, "Applied
 Regression Analysis", 1998, ch. 1), valid for as few as 4 sizes under independent normal
-errors in the logs, where a pairs bootstrap over 4 points is degenerate (a quarter of its
+errors in the logs, where a pairs bootstrap over 4 points is degenerate (a third of its
 resamples hold 2 distinct sizes or fewer). Power law against
 exponential is chosen on a held-out criterion: each model is fitted without the largest
 size and judged by how well it predicts that size (Hastie, Tibshirani and Friedman, "The
@@ -191,6 +191,8 @@ def slope_interval(X, y, level: float = 0.95) -> tuple[float, float]:
     n = len(X)
     dx = X - X.mean()
     sxx = float(dx @ dx)
+    if n < 3 or not sxx > 0:
+        raise ValueError(f"a slope interval needs 3 points or more at 2 sizes or more, got {n} points")
     slope = float(dx @ (y - y.mean())) / sxx
     residuals = y - y.mean() - slope * dx
     s = math.sqrt(float(residuals @ residuals) / (n - 2))

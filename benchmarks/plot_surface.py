@@ -72,7 +72,7 @@ def plot_surface(records: list[dict], out_dir: Path, budget: float | None = None
                 handles, labels = ax.get_legend_handles_labels()
                 handles += [Line2D([], [], marker="o", mfc="none", ls="", color="0.3", ms=8),
                             Patch(color="0.88")]
-                labels += ["largest solved past a failure", "a pure profile passes (resolution < tolerance)"]
+                labels += ["largest solved past a failure", "a pure profile passes (resolution <= tolerance)"]
                 ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, frameon=False)
     budget_text = f" within {budget:g} s" if budget else ""
     fig.suptitle(f"How far each game method gets{budget_text} at each accuracy: every d solved up to (0: none)",

@@ -218,6 +218,11 @@ def parse_suite(text: str, where: str = "suite", default_name: str = "suite") ->
                                     welfare, own_tol))
     if not ladders:
         raise InputError(f"{where}: family: at least one [[family]] table is needed")
+    labels = [ladder.label for ladder in ladders]
+    for k, label in enumerate(labels):
+        if label in labels[:k]:
+            raise InputError(f"{where}: family[{k}]: the ladder {label} is listed twice (its records would merge with "
+                             f"family[{labels.index(label)}]'s): list both ladders' solvers in one [[family]] table")
     machine = machine_memory_mb()
     for k, ladder in enumerate(ladders):
         need = ladder.estimate_mb(ladder.sizes[-1])

@@ -102,15 +102,16 @@ def surface(records: list[dict], family: str) -> dict[str, dict[float | str, Cel
 
 
 def resolved_up_to(records: list[dict], family: str) -> dict[float, int | None]:
-    """{tolerance: the smallest d whose game resolution is below it on some seed} (None: on
-    none of the sizes run): from that d a pure profile passes at that tolerance."""
+    """{tolerance: the smallest d whose game resolution is at most the tolerance on some seed}
+    (None: on none of the sizes run): at that d a pure profile is a Nash equilibrium to that
+    regret, and on the hard families, whose resolution falls with d, at every larger d."""
     resolution = defaultdict(lambda: 1.0)
     for r in records:
         if r["family"] == family and r.get("game_resolution") is not None:
             d = size_of(r)
             resolution[d] = min(resolution[d], r["game_resolution"])
     tolerances = sorted(_accuracy_ladders(records)[family], reverse=True)
-    return {tol: next((d for d in sorted(resolution) if resolution[d] < tol), None) for tol in tolerances}
+    return {tol: next((d for d in sorted(resolution) if resolution[d] <= tol), None) for tol in tolerances}
 
 
 def resolutions(records: list[dict], family: str) -> dict[int, float]:

@@ -68,6 +68,8 @@ def _exact_payoffs(M, who: str) -> list[list[Fraction]]:
     when it is not a finite matrix."""
     rows = M.tolist() if isinstance(M, np.ndarray) else M
     try:
+        if any(isinstance(v, (bool, str)) for row in rows for v in row):
+            raise TypeError
         exact = [[v if isinstance(v, Fraction) else Fraction(v) for v in row] for row in rows]
     except (TypeError, ValueError, OverflowError):
         raise InputError(f"game: {who} must be a matrix of finite numbers") from None
@@ -129,7 +131,7 @@ def leontief_from_game(R, C, name: str | None = None, meta: dict | None = None) 
     Every game is first mapped to `canonical_game`, so games with the same best responses
     (a constant added to a column of R or a row of C, a player's payoffs scaled) give one
     economy, and the certificate's tolerance means the same in every one of them: at
-    tolerance eps it bounds each player's regret by 30 eps of its payoff spread
+    tolerance eps it bounds each player's regret by 51 eps of its payoff spread
     (docs/format.md, "Games"). Payoffs given as lists of Python integers or Fractions are
     kept exactly (`Economy.exact_a`), whatever their size; the float coefficients are the
     correctly rounded canonical values. The economy's meta records the game's
@@ -178,7 +180,9 @@ def game_resolution(R, C) -> float:
     At any tolerance eps at or above it, some pure profile (row i, column k) is an eps-Nash
     equilibrium: checking the m n pure profiles, in O(m n) time once each column's and row's
     best payoff is known, returns one, so the game can say nothing about hardness at that
-    accuracy. Below it no pure profile passes and an eps-equilibrium must mix. Every game
+    accuracy. Below it no pure profile is an eps-Nash equilibrium (the certificate may still
+    accept a pure profile's point down to about half of it: its measures are regrets over
+    payoffs in [1, 2]). Every game
     has a 1/2-Nash equilibrium found in linear time (Daskalakis, Mehta and Papadimitriou, "A
     note on approximate Nash equilibria", WINE 2006), and an eps-Nash equilibrium with
     supports of O(log n / eps^2) strategies (Lipton, Markakis and Mehta, "Playing large games
@@ -222,7 +226,10 @@ def nash_regret(R, C, x, y) -> tuple:
 
 
 def _distribution(v, who: str) -> list[Fraction]:
-    exact = [u if isinstance(u, Fraction) else Fraction(u) for u in np.asarray(v, dtype=object).ravel().tolist()]
+    try:
+        exact = [u if isinstance(u, Fraction) else Fraction(u) for u in np.asarray(v, dtype=object).ravel().tolist()]
+    except (TypeError, ValueError, OverflowError):
+        raise InputError(f"game: {who} must hold finite numbers") from None
     total = sum(exact)
     if any(u < 0 for u in exact) or total <= 0:
         raise InputError(f"game: {who} must be nonnegative with a positive sum")
@@ -233,7 +240,7 @@ def strategies_of(economy: Economy, allocation) -> tuple[np.ndarray, np.ndarray]
     """The mixed profile (x, y) an allocation of a game economy plays: each agent's Leontief
     utility level min_j X_ij / a_ij, normalised on each side. At an equilibrium these are the
     Nash equilibrium the economy encodes (Codenotti et al. 2006); at a point the certificate
-    passes at tolerance eps, `nash_regret` of (x, y) is at most 30 eps (docs/format.md,
+    passes at tolerance eps <= 1e-2, `nash_regret` of (x, y) is at most 51 eps (docs/format.md,
     "Games").
 
     Raises

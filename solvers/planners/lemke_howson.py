@@ -338,7 +338,7 @@ class LemkeHowson(Solver):
 
     `arithmetic`: "auto" pivots in floats, checks the answer and, if it fails, follows
     the path again in exact integers; "float" or "exact" force one. The check is the
-    certificate, except on a well-conditioned game (payoffs within a ratio of 1e4) whose
+    certificate, except on a game resolved to 1e-4 of its payoff spread (`settled`) whose
     float end is complementary to 1e-9 (`settled`): there the judge's certificate is the
     only one, and a refusal is recorded as `failed` without an exact retry. `dropped` is the
     label the path starts by dropping, or "all": every label's path, with each one's pivots
