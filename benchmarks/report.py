@@ -222,7 +222,12 @@ def overall_findings(records: list[dict], meta: dict) -> list[str]:
     solvers = sorted({r["solver"] for r in records})
     sentences = []
     tolerance, budget = meta.get("tolerance"), meta.get("time_budget")
-    if isinstance(tolerance, (int, float)) and isinstance(budget, (int, float)):
+    tolerances = sorted({r["tolerance"] for r in records if isinstance(r.get("tolerance"), (int, float))},
+                        reverse=True)
+    if len(tolerances) > 1 and isinstance(budget, (int, float)):
+        sentences.append(f"Each run had {budget:g} s to reach a point whose certificate is within its ladder's "
+                         f"tolerance: {', '.join(f'{t:g}' for t in tolerances)}.")
+    elif isinstance(tolerance, (int, float)) and isinstance(budget, (int, float)):
         sentences.append(f"Each run had {budget:g} s to reach a point whose certificate is within {tolerance:g}.")
     converged = statuses.pop("converged", 0)
     text = (f"The run made {_count(len(made), 'run')} of {_count(len(solvers), 'solver')} on "
