@@ -4,6 +4,7 @@ import pytest
 from gebench.markets import make_economy
 from gebench.markets.generators import FAMILIES, generate
 from gebench.solvers import Unavailable, solve
+from gebench.solvers.registry import available
 from gebench.solvers.testing import warmed
 
 RANDOM_FAMILIES = sorted(name for name, family in FAMILIES.items() if family.size_name == "agents")
@@ -84,3 +85,21 @@ def times_out_solver(tmp_path):
     path = tmp_path / "times_out.py"
     path.write_text(TIMES_OUT)
     return f"{path}:TimesOut"
+
+
+def pytest_configure(config):
+    """Under pytest-xdist, fill Numba's on-disk caches once, before the workers start (the
+    controller configures before it spawns them): two workers compiling the same cached
+    function at once can load a half-written cache and abort, which is what a fresh clone's
+    first parallel run would otherwise risk. The warm-ups are the solvers' own, untimed."""
+    if not getattr(config.option, "numprocesses", None) or hasattr(config, "workerinput"):
+        return
+    try:
+        import quantecon  # noqa: F401  (its import compiles cached gufuncs)
+    except ImportError:
+        pass
+    for name in available():
+        try:
+            warmed(name)
+        except Unavailable:
+            pass
