@@ -58,46 +58,55 @@ def accuracies(records: list[dict], family: str) -> list[float | str]:
     return sorted(_accuracy_ladders(records)[family], reverse=True) + [EXACT]
 
 
-def _frontier(runs: list[dict]) -> tuple[int | None, str, int | None]:
-    """(the largest d with every size up to it solved on every seed, the status of the first
-    unsolved size's first unconverged run, that size)."""
+def _statuses_by_size(runs: list[dict]) -> dict[int, list[str]]:
+    """{d: the statuses of the runs attempted at d}, sizes in order (runs not made left out)."""
     by_size = defaultdict(list)
     for r in runs:
         if r["status"] not in NOT_RUN:
             by_size[size_of(r)].append(r["status"])
+    return dict(sorted(by_size.items()))
+
+
+def _frontier(by_size: dict[int, list[str]]) -> tuple[int | None, str, int | None]:
+    """(the largest d with every size up to it solved on every seed, the status of the first
+    unsolved size's first unconverged run, that size)."""
     frontier = None
-    for d in sorted(by_size):
-        unsolved = [s for s in by_size[d] if s != "converged"]
+    for d, statuses in by_size.items():
+        unsolved = [s for s in statuses if s != "converged"]
         if unsolved:
             return frontier, unsolved[0], d
         frontier = d
     return frontier, "", None
 
 
-def _counts(runs: list[dict]) -> tuple[int, int]:
+def _counts(by_size: dict[int, list[str]]) -> tuple[int, int]:
     """(sizes solved on every seed run, sizes attempted)."""
-    by_size = defaultdict(list)
-    for r in runs:
-        if r["status"] not in NOT_RUN:
-            by_size[size_of(r)].append(r["status"] == "converged")
-    return sum(all(v) for v in by_size.values()), len(by_size)
+    return sum(all(s == "converged" for s in statuses) for statuses in by_size.values()), len(by_size)
+
+
+def _exact_methods(records: list[dict], family: str) -> set[str]:
+    """The methods run at one tolerance only of a family run at several: the exact ones."""
+    tolerances = defaultdict(set)
+    for r in records:
+        if r["family"] == family and r.get("size_name") == "d":
+            tolerances[r["solver"]].add(r["tolerance"])
+    return {solver for solver, found in tolerances.items() if len(found) == 1}
 
 
 def surface(records: list[dict], family: str) -> dict[str, dict[float | str, Cell]]:
     """{method: {accuracy: Cell}} of one family: a method run at every tolerance has a cell per
     tolerance, an exact method (run at one) the `EXACT` cell only."""
-    by_tol = _accuracy_ladders(records)[family]
+    exact = _exact_methods(records, family)
     runs = defaultdict(lambda: defaultdict(list))
     for r in records:
         if r["family"] == family and r.get("size_name") == "d":
             runs[r["solver"]][r["tolerance"]].append(r)
     table = {}
     for solver, by_solver_tol in runs.items():
-        exact = len(by_solver_tol) == 1 and len(by_tol) > 1
         table[solver] = {}
         for tol, rs in sorted(by_solver_tol.items(), reverse=True):
-            wall = wall_of(rs)
-            table[solver][EXACT if exact else tol] = Cell(wall, *_frontier(rs), *_counts(rs))
+            by_size = _statuses_by_size(rs)
+            table[solver][EXACT if solver in exact else tol] = Cell(wall_of(rs), *_frontier(by_size), *_counts(by_size))
     return table
 
 
@@ -105,13 +114,9 @@ def resolved_up_to(records: list[dict], family: str) -> dict[float, int | None]:
     """{tolerance: the smallest d whose game resolution is at most the tolerance on some seed}
     (None: on none of the sizes run): at that d a pure profile is a Nash equilibrium to that
     regret, and on the hard families, whose resolution falls with d, at every larger d."""
-    resolution = defaultdict(lambda: 1.0)
-    for r in records:
-        if r["family"] == family and r.get("game_resolution") is not None:
-            d = size_of(r)
-            resolution[d] = min(resolution[d], r["game_resolution"])
+    resolution = resolutions(records, family)
     tolerances = sorted(_accuracy_ladders(records)[family], reverse=True)
-    return {tol: next((d for d in sorted(resolution) if resolution[d] <= tol), None) for tol in tolerances}
+    return {tol: next((d for d, value in resolution.items() if value <= tol), None) for tol in tolerances}
 
 
 def resolutions(records: list[dict], family: str) -> dict[int, float]:
@@ -129,7 +134,7 @@ def growth(records: list[dict], family: str, value: str = "seconds") -> dict[str
     method converged at 4 sizes or more at that accuracy (exponential by default, as for
     every game ladder); cells with fewer sizes have no fit."""
     by_tol = _accuracy_ladders(records)[family]
-    cells = surface(records, family)
+    exact = _exact_methods(records, family)
     series = scaling_series([r for r in records if r["family"] == family and r.get("size_name") == "d"], value)
     fits = defaultdict(dict)
     for tol, ladder in by_tol.items():
@@ -138,5 +143,5 @@ def growth(records: list[dict], family: str, value: str = "seconds") -> dict[str
                 continue
             law = fit(*zip(*data["converged"]), True)
             if law is not None:
-                fits[solver][EXACT if EXACT in cells[solver] else tol] = law
+                fits[solver][EXACT if solver in exact else tol] = law
     return dict(fits)
