@@ -8,9 +8,9 @@ and the program they share), `auctioneers` (price dynamics), `traders` (trade ou
 equilibrium) and `peers` (other projects' implementations, wrapped); what several of them share
 is in `kernels`, so that no algorithm imports another's internals.
 """
-from .base import STATUSES, Outcome, Solver, Unavailable, Unsupported
+from .base import STATUSES, Outcome, Solver, Unavailable, Unsupported, Yesterday
 from .judging import Result, certified, finished, solve
 from .registry import available, create, get, load_errors
 
-__all__ = ["STATUSES", "Outcome", "Result", "Solver", "Unavailable", "Unsupported", "available", "certified",
+__all__ = ["STATUSES", "Outcome", "Result", "Solver", "Unavailable", "Unsupported", "Yesterday", "available", "certified",
            "create", "finished", "get", "load_errors", "solve"]

@@ -48,10 +48,46 @@ class Checkpoint:
     allocation: np.ndarray
 
 
+@dataclass(frozen=True)
+class Yesterday:
+    """What a method kept from the day before, handed to `Solver.run` on a day of an economy
+    stream (`gebench.markets.streams`) when the solver carries state (`Solver.carried`).
+
+    Attributes
+    ----------
+    prices : numpy.ndarray or None
+        Yesterday's final prices (summing to 1), or None if it ended without a point.
+    allocation : numpy.ndarray or scipy.sparse array or None
+        Yesterday's final allocation, or None. Its rows are yesterday's agents: the rows in
+        `arrived` now belong to agents who came today.
+    state : dict
+        What the solver chose to keep (`Outcome.state`): revealed prices, partners, an
+        interior point. Only the solver reads it.
+    economy : Economy or None
+        Yesterday's economy, for a method that deforms yesterday's problem into today's.
+    certified : bool
+        Whether the certificate accepted yesterday's point at the day's tolerance.
+    arrived : tuple of int
+        The agents (rows) who arrived today in place of ones who left.
+    day : int
+        Today's day number (yesterday was ``day - 1``).
+    """
+
+    prices: np.ndarray | None = None
+    allocation: object = None
+    state: dict = field(default_factory=dict)
+    economy: Economy | None = None
+    certified: bool = False
+    arrived: tuple[int, ...] = ()
+    day: int = 1
+
+
 @dataclass
 class Outcome:
     """What `Solver.run` returns: a candidate point and the solver's own reason for stopping,
-    and, for an iterative solver, its anytime `trace` (checkpoints before the final point)."""
+    for an iterative solver its anytime `trace` (checkpoints before the final point), and for
+    a solver that carries state what it keeps for tomorrow (`state`, handed back in
+    `Yesterday.state`)."""
 
     status: str
     prices: np.ndarray | None = None
@@ -61,6 +97,7 @@ class Outcome:
     extra: dict = field(default_factory=dict)
     trace: list[Checkpoint] = field(default_factory=list)
     levels: np.ndarray | None = None
+    state: dict = field(default_factory=dict)
 
 
 class Solver(ABC):
@@ -108,7 +145,13 @@ class Solver(ABC):
     interruptible : bool
         False for a solver whose work runs in a loop it cannot stop at the deadline (a
         peer's compiled code): the harness's worker kill enforces the budget, and a run
-        that returns late reports `timeout`.
+        that returns late reports `timeout`. Day-by-day suites decline such a solver: a
+        stream's days share one worker, so a day cannot be killed alone.
+    carries : bool
+        True if `run` accepts the keyword ``yesterday`` (a `Yesterday`, or None on a
+        stream's first day and outside streams) and may start from it; its `Outcome.state`
+        is handed back the next day. False (the default): `run` is called as on a single
+        economy, every day from scratch.
 
     Notes
     -----
@@ -135,6 +178,7 @@ class Solver(ABC):
     trades: ClassVar[bool] = False
     production: ClassVar[bool] = False
     interruptible: ClassVar[bool] = True
+    carries: ClassVar[bool] = False
 
     def __init__(self, **params):
         self.params = check_params(self.name, self.parameters, self.rules, params)
@@ -209,6 +253,13 @@ class Solver(ABC):
         economy (its coefficients, exponents and endowments or budgets); an auctioneer reads
         m excess demands a round; agents that trade in pairs read nothing centrally."""
         return economy_numbers(economy)
+
+    @property
+    def carried(self) -> bool:
+        """True when this instance starts a day from what it kept (`Yesterday`): by default
+        when the class `carries`; a planner that can also start cold overrides it with its
+        parameter (``newton[start='yesterday']``), so that a suite can run it both ways."""
+        return self.carries
 
     @property
     def uses_seed(self) -> bool:

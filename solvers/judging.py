@@ -13,7 +13,7 @@ import scipy.sparse as sp
 from gebench.markets import Certificate, Economy, InputError, certify
 from gebench.markets.io import json_safe
 
-from .base import STATUSES, Outcome, Solver, Unavailable, Unsupported
+from .base import STATUSES, Outcome, Solver, Unavailable, Unsupported, Yesterday
 
 MAX_WARNINGS = 5        # distinct warnings a result keeps
 
@@ -36,6 +36,7 @@ class Result:
     trace: list = field(default_factory=list)
     started: float = 0.0
     levels: np.ndarray | None = None
+    state: dict = field(default_factory=dict)
 
     def to_dict(self, with_allocation: bool = True) -> dict:
         doc = {"solver": self.solver, "status": self.status,
@@ -85,7 +86,7 @@ def check_runnable(solver: Solver, economy: Economy) -> None:
 
 
 def solve(solver: Solver, economy: Economy, tol: float = 1e-6, time_limit: float = 60.0,
-          seed: int = 0) -> Result:
+          seed: int = 0, yesterday: Yesterday | None = None) -> Result:
     """Run `solver` on `economy` and return its certified `Result`.
 
     Parameters
@@ -102,6 +103,10 @@ def solve(solver: Solver, economy: Economy, tol: float = 1e-6, time_limit: float
         limit is cooperative: a hard one needs a worker process (`gebench.isolation`).
     seed : int
         Passed to `Solver.run`.
+    yesterday : Yesterday or None
+        What the solver kept from the day before, on a day of an economy stream; handed
+        to `run` only when the solver carries state (`Solver.carried`), so that a solver
+        that does not runs exactly as on a single economy.
 
     Returns
     -------
@@ -128,12 +133,16 @@ def solve(solver: Solver, economy: Economy, tol: float = 1e-6, time_limit: float
         warnings.simplefilter("always")
         start = time.perf_counter()
         try:
-            outcome = solver.run(economy, tol, start + time_limit, seed)
+            if solver.carried:
+                outcome = solver.run(economy, tol, start + time_limit, seed, yesterday=yesterday)
+            else:
+                outcome = solver.run(economy, tol, start + time_limit, seed)
         except Exception as exc:  # a solver's crash is a result, not a crash of the caller
             outcome = Outcome("failed", message=f"{type(exc).__name__}: {exc}")
         seconds = time.perf_counter() - start
     result = certified(solver.name, economy, outcome, tol, seconds)
     result.trace, result.started = outcome.trace, start
+    result.state = outcome.state if isinstance(outcome.state, dict) else {}
     said = list(dict.fromkeys(f"{w.category.__name__}: {w.message}"[:200] for w in caught))
     if said:
         result.extra = {**result.extra, "warnings": said[:MAX_WARNINGS]}
