@@ -33,9 +33,10 @@ def _logs(values) -> list:
 
 
 def delivers(solver: Solver, result: Result) -> bool:
-    """Whether the agents hold the run's final allocation: a trader's always, a planner's or
-    an auctioneer's only where the certificate accepted it (else they keep the no-trade bundle)."""
-    return result.allocation is not None and (solver.trades or result.status == "converged")
+    """Whether the agents hold the run's final allocation: a trader's always, so is a plan that
+    is carried out anyway (`Solver.executes`); a planner's or an auctioneer's only where the
+    certificate accepted it (else they keep the no-trade bundle)."""
+    return result.allocation is not None and (solver.trades or solver.executes or result.status == "converged")
 
 
 def welfare_fields(economy: Economy, solver: Solver, result: Result, tol: float = PARETO_TOL) -> dict:

@@ -139,6 +139,12 @@ class Solver(ABC):
         by trade out of equilibrium (bilateral exchange, proportional response): exactly
         feasible, so that it delivers welfare along the way. False (the default) for a
         planner or an auctioneer, whose agents hold their endowments until it has finished.
+    executes : bool
+        True for a planner whose plan the agents carry out whether or not the certificate
+        accepts it (the lagged planner's trades at yesterday's prices, rationed to what
+        exists): its final allocation is delivered, always feasible, with no promise that
+        nobody loses by it. False (the default): a planner's or an auctioneer's allocation
+        is delivered only when certified.
     production : bool
         True if `run` handles exchange economies with producers (`economy.producers`) and
         returns their `levels` in the `Outcome`; others decline such economies.
@@ -151,7 +157,8 @@ class Solver(ABC):
         True if `run` accepts the keyword ``yesterday`` (a `Yesterday`, or None on a
         stream's first day and outside streams) and may start from it; its `Outcome.state`
         is handed back the next day. False (the default): `run` is called as on a single
-        economy, every day from scratch.
+        economy, every day from scratch. A class that can run both ways declares a boolean
+        parameter ``carry`` (default False, so that single economies run as before).
 
     Notes
     -----
@@ -176,6 +183,7 @@ class Solver(ABC):
     rules: ClassVar[dict] = {}
     sparse: ClassVar[bool] = False
     trades: ClassVar[bool] = False
+    executes: ClassVar[bool] = False
     production: ClassVar[bool] = False
     interruptible: ClassVar[bool] = True
     carries: ClassVar[bool] = False
@@ -256,10 +264,10 @@ class Solver(ABC):
 
     @property
     def carried(self) -> bool:
-        """True when this instance starts a day from what it kept (`Yesterday`): by default
-        when the class `carries`; a planner that can also start cold overrides it with its
-        parameter (``newton[start='yesterday']``), so that a suite can run it both ways."""
-        return self.carries
+        """True when this instance starts a day from what it kept (`Yesterday`): the class
+        `carries`, and its boolean parameter ``carry``, where it declares one, is true
+        (``newton[carry=true]``), so that a suite can run one method both cold and carried."""
+        return self.carries and bool(self.params.get("carry", True))
 
     @property
     def uses_seed(self) -> bool:

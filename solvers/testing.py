@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -36,7 +37,7 @@ from gebench.markets.games import equilibrium_from_nash, game_of, leontief_from_
 from gebench.markets.generators import build, generate
 from gebench.markets.welfare import individual_rationality
 
-from .base import STATUSES, Solver, Unsupported
+from .base import STATUSES, Solver, Unsupported, Yesterday
 from .judging import check_available, solve
 
 TOL = 1e-7                 # the certificate tolerance the checks ask for
@@ -216,7 +217,8 @@ def check_trace(cls: type[Solver], params: dict) -> None:
     """An anytime trace's checkpoints come in order of time and iterations, before the run's
     end, each with a point of the economy's shape; a solver that trades (`Solver.trades`) holds
     a feasible allocation at every checkpoint and at the end, and leaves nobody worse off than
-    without trade."""
+    without trade; one whose plan is carried out anyway (`Solver.executes`) delivers a
+    feasible allocation."""
     solver = _ready(cls, params)
     for economy, _ in _accepted(solver, known_economies()) or [_first_accepted(solver)]:
         start = time.perf_counter()
@@ -231,12 +233,15 @@ def check_trace(cls: type[Solver], params: dict) -> None:
         for c in outcome.trace:
             assert np.shape(c.prices) == (economy.n_goods,) and c.allocation.shape == economy.a.shape, \
                 f"{economy.name}: a checkpoint's point has the wrong shape"
-        if not cls.trades or outcome.allocation is None:
+        if not (cls.trades or cls.executes) or outcome.allocation is None:
             continue
         for allocation in [c.allocation for c in outcome.trace] + [outcome.allocation]:
             x = allocation.toarray() if sp.issparse(allocation) else np.asarray(allocation)
-            excess = np.abs(x.sum(axis=0) - economy.total_supply) / economy.total_supply
-            assert x.min() >= 0 and excess.max() <= 1e-9, f"{economy.name}: a traded allocation is not feasible"
+            over = (x.sum(axis=0) - economy.total_supply) / economy.total_supply
+            assert x.min() >= 0 and over.max() <= 1e-9, f"{economy.name}: a delivered allocation is not feasible"
+            if not cls.trades:
+                continue          # a plan carried out at stale prices may leave an agent worse off
+            assert np.abs(over).max() <= 1e-9, f"{economy.name}: goods were lost in trade"
             loss = individual_rationality(economy, x)
             assert loss <= 1e-9, f"{economy.name}: an agent lost {loss:.3g} of its utility without trade"
 
@@ -281,9 +286,61 @@ def check_sparse(cls: type[Solver], params: dict) -> None:
         assert not changed, f"{economy.name}: the sparse run changed {', '.join(changed)}"
 
 
+def _next_day(economy: Economy) -> Economy:
+    """The economy a day later: the first agent's endowment (exchange) or budget (Fisher)
+    up by a tenth, every coefficient up by 5%: a drift that moves the equilibrium a little."""
+    holdings = np.array(economy.endowment if economy.model == "exchange" else economy.budget, dtype=np.float64)
+    holdings[0] *= 1.1
+    moved = {"endowment": holdings} if economy.model == "exchange" else {"budget": holdings}
+    return replace(economy, a=np.asarray(economy.a, dtype=np.float64) * 1.05, name=f"{economy.name}, next day",
+                   **moved)
+
+
+def _point(outcome, economy: Economy) -> None:
+    assert outcome.status in STATUSES, f"{economy.name}: status {outcome.status!r}"
+    assert outcome.prices is None or np.shape(outcome.prices) == (economy.n_goods,), \
+        f"{economy.name}: prices of the wrong shape"
+    assert outcome.allocation is None or outcome.allocation.shape == economy.a.shape, \
+        f"{economy.name}: an allocation of the wrong shape"
+    assert isinstance(outcome.state, dict), f"{economy.name}: state must be a dict, got {type(outcome.state)}"
+
+
+def check_carries(cls: type[Solver], params: dict) -> None:
+    """A solver that starts a day from what it kept (`Solver.carried`) runs the next day of a
+    drifting economy from its own `Yesterday`: with none (a stream's first day), from
+    yesterday's point and state, from an empty state, and with an agent new today; it gives
+    the same answer when handed the same `Yesterday` twice, and never changes it. Only a
+    class that `carries` may be carried."""
+    solver = _ready(cls, params)
+    assert cls.carries or not solver.carried, "carried is True, but the class does not declare carries"
+    if not solver.carried:
+        return
+    economy, _ = _first_accepted(solver)
+    today = _next_day(economy)
+    first = solver.run(economy, TOL, time.perf_counter() + 10.0, 0, yesterday=None)
+    _point(first, economy)
+    yesterday = Yesterday(first.prices, first.allocation, dict(first.state), economy,
+                          certify(economy, first.prices, first.allocation).within(TOL)
+                          if first.prices is not None and first.allocation is not None else False, (), 1)
+    kept = {k: np.copy(v) if isinstance(v, np.ndarray) else v for k, v in first.state.items()}
+    answers = []
+    for handed in (yesterday, yesterday, replace(yesterday, state={}), replace(yesterday, arrived=(0,))):
+        outcome = solver.run(today, TOL, time.perf_counter() + 10.0, 0, yesterday=handed)
+        _point(outcome, today)
+        answers.append(outcome)
+    same = answers[0].prices is None and answers[1].prices is None or (
+        answers[0].prices is not None and answers[1].prices is not None
+        and np.array_equal(answers[0].prices, answers[1].prices))
+    assert same and answers[0].status == answers[1].status, \
+        f"{today.name}: two runs from the same yesterday differ"
+    assert yesterday.state.keys() == kept.keys() and all(
+        _equal(kept[k], yesterday.state[k]) for k in kept), f"{today.name}: the run changed yesterday's state"
+
+
 CHECKS: tuple[Callable[[type[Solver], dict], None], ...] = (
     check_declarations, check_result_schema, check_honest_status, check_declared_support,
-    check_deadline, check_same_seed_same_answer, check_equilibria, check_trace, check_no_mutation, check_sparse)
+    check_deadline, check_same_seed_same_answer, check_equilibria, check_trace, check_no_mutation, check_sparse,
+    check_carries)
 
 
 def solver_checks(cls: type[Solver], **params) -> list[tuple[str, Callable[[], None]]]:

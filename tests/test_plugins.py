@@ -110,11 +110,36 @@ class TraceOutOfOrder(Good):
         return outcome
 
 
+class ChangesYesterday(Good):
+    """Carries state, but writes into the state it was handed: yesterday is not its to change."""
+    carries = True
+    parameters = {**Good.parameters, "carry": True}
+
+    def run(self, economy, tol, deadline, seed, yesterday=None):
+        outcome = super().run(economy, tol, deadline, seed)
+        if yesterday is not None:
+            yesterday.state["visits"] = yesterday.state.get("visits", 0) + 1
+        outcome.state = {"visits": 0}
+        return outcome
+
+
+class CarriesUndeclared(Good):
+    """Says it starts from yesterday, but its class never declared that `run` takes one."""
+    @property
+    def carried(self):
+        return True
+
+
 FLAWS = {"check_declarations": BadDeclaration, "check_result_schema": BadSchema,
          "check_honest_status": Dishonest, "check_declared_support": Overreaches,
          "check_deadline": IgnoresDeadline, "check_same_seed_same_answer": Unseeded,
          "check_equilibria": NeverConverges, "check_no_mutation": Mutates, "check_sparse": DenseOnly,
-         "check_trace": ClaimsToTrade}
+         "check_trace": ClaimsToTrade, "check_carries": ChangesYesterday}
+
+
+def test_the_carries_check_refuses_a_carried_solver_whose_class_does_not_carry():
+    with pytest.raises(AssertionError, match="does not declare carries"):
+        dict(solver_checks(CarriesUndeclared))["check_carries"]()
 
 
 def test_the_trace_check_catches_checkpoints_out_of_order():
