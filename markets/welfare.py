@@ -134,16 +134,24 @@ def worst_loss(log_u: np.ndarray, log_u_reference: np.ndarray) -> float:
     return float(max(loss.max(initial=0.0), 0.0))
 
 
-def _gains(log_u, log_u_reference, log_u_equilibrium):
-    """(u - u_0) / u* and (u* - u_0) / u* per agent, NaN for an agent the equilibrium gives no
-    gains (below `NO_GAINS` u*)."""
+def _relative(log_u, log_u_reference, log_u_equilibrium):
+    """(u - u_0) / u* and (u* - u_0) / u* per agent, NaN for an agent whose equilibrium
+    utility is zero (nothing to measure in units of u*)."""
     log_u, log_u0, log_star = (np.asarray(v, dtype=np.float64) for v in (log_u, log_u_reference, log_u_equilibrium))
     with np.errstate(invalid="ignore", over="ignore"):
         r = np.exp(log_u - log_star)
         r0 = np.exp(log_u0 - log_star)
-    gain = 1.0 - r0
-    defined = np.isfinite(log_star) & (gain > NO_GAINS)
-    return np.where(defined, r - r0, np.nan), np.where(defined, gain, np.nan)
+    measured = np.isfinite(log_star)
+    return np.where(measured, r - r0, np.nan), np.where(measured, 1.0 - r0, np.nan)
+
+
+def _gains(log_u, log_u_reference, log_u_equilibrium):
+    """`_relative`, NaN also for an agent the equilibrium gives no gains (below `NO_GAINS` u*),
+    whose share of its own gains is undefined."""
+    realised, available = _relative(log_u, log_u_reference, log_u_equilibrium)
+    with np.errstate(invalid="ignore"):
+        defined = available > NO_GAINS
+    return np.where(defined, realised, np.nan), np.where(defined, available, np.nan)
 
 
 def gains_share(log_u, log_u_reference, log_u_equilibrium) -> np.ndarray:
@@ -161,14 +169,24 @@ def summarise_gains(log_u, log_u_reference, log_u_equilibrium,
     `incomes`): with degree-one utilities, b*_i (u_i - u_0i) / u*_i is the gain's money-metric
     value at the equilibrium prices, the cost there of the utility gained (Samuelson 1974), so
     that gains are summed in one unit and an agent whose equilibrium utility is tiny counts
-    as little as its income."""
+    as little as its income.
+
+    The total sums over every agent with a positive equilibrium utility, also those the
+    equilibrium gives no gains, so that an allocation which takes from one of them to give
+    to others counts the loss. With incomes, the total of a feasible allocation is then at
+    most 1, up to the equilibrium's tolerance: b*_i u_i(x_i) / u*_i is at most p* . x_i (the
+    cost at p* of the utility x_i gives is at most the cost of x_i), so the weighted sum of
+    u_i(x_i) / u*_i is at most p* . w = sum_i b*_i, the value the equilibrium gives it (the
+    first welfare theorem's argument, in money)."""
     realised, available = _gains(log_u, log_u_reference, log_u_equilibrium)
     defined = ~np.isnan(available)
     if not defined.any():
         return None, None, None
     shares = realised[defined] / available[defined]
-    weight = np.ones(defined.sum()) if incomes is None else np.asarray(incomes, dtype=np.float64)[defined]
-    total = float(weight @ realised[defined] / (weight @ available[defined]))
+    realised, available = _relative(log_u, log_u_reference, log_u_equilibrium)
+    measured = ~np.isnan(available)
+    weight = np.ones(measured.sum()) if incomes is None else np.asarray(incomes, dtype=np.float64)[measured]
+    total = float(weight @ realised[measured] / (weight @ available[measured]))
     return float(shares.mean()), float(shares.min()), total
 
 

@@ -116,6 +116,10 @@ def test_gains_shares_follow_their_definition():
     assert summarise_gains(log_star, log_star, log_star) == (None, None, None)
     # weighed by equilibrium incomes 1 and 3: (1/3 + 3) / (2/3 + 3/2)
     assert summarise_gains(log_u, log_u0, log_star, [1, 3, 9])[2] == pytest.approx((1 / 3 + 3) / (2 / 3 + 3 / 2))
+    # agent 2 gains nothing at the equilibrium: what an allocation takes from it counts in the total
+    log_u = np.log([2.0, 3.0, 2.5])
+    assert summarise_gains(log_u, log_u0, log_star, [1, 3, 9])[2] == pytest.approx(
+        (1 / 3 + 3 - 9 * 0.5) / (2 / 3 + 3 / 2))
 
 
 def test_the_total_share_values_gains_at_equilibrium_prices_so_a_poor_agent_cannot_dominate_it():
@@ -125,3 +129,33 @@ def test_the_total_share_values_gains_at_equilibrium_prices_so_a_poor_agent_cann
     assert mean == pytest.approx((100 + 0.5) / 2) and worst == pytest.approx(0.5)
     _, _, money = summarise_gains(log_u, log_u0, log_star, [0.01, 1.0])
     assert money == pytest.approx((0.01 * 100 + 1.0 * 0.25) / (0.01 * 1 + 1.0 * 0.5))
+
+
+@pytest.mark.parametrize("family, rho, solver", [("exchange-cobb-douglas", None, "newton"),
+                                                 ("ces-complements", -2.0, "newton"),
+                                                 ("fisher-ces", 0.5, "fisher-ipm")])
+def test_no_feasible_allocation_holds_more_than_all_the_gains(family, rho, solver):
+    """The money-weighted total share is at most 1 for every feasible allocation (the first
+    welfare theorem's bound, `summarise_gains`), also for ones that take from agents the
+    equilibrium gives nothing to, and for the utilitarian best, which gives some agents more
+    than their equilibrium share."""
+    economy = build(family, 12, 3, rho=rho)
+    result = solve(create(solver), economy, 1e-10, 60.0)
+    assert result.status == "converged"
+    incomes = economy.incomes(result.prices)
+    log_star, log_0 = log_utility(economy, result.allocation), log_utility(economy, no_trade(economy))
+    rng = np.random.default_rng(0)
+    w = economy.total_supply
+    totals = []
+    for _ in range(300):
+        shares = rng.dirichlet(np.full(economy.n_agents, rng.choice([0.1, 1.0, 10.0])), size=economy.n_goods).T
+        x = shares * w
+        totals.append(summarise_gains(log_utility(economy, x), log_0, log_star, incomes)[2])
+    # a step from the equilibrium towards a random reallocation, where the bound is nearly tight
+    for t in (1e-3, 1e-2, 0.1):
+        x = (1 - t) * result.allocation + t * rng.dirichlet(np.ones(economy.n_agents), size=economy.n_goods).T * w
+        totals.append(summarise_gains(log_utility(economy, x), log_0, log_star, incomes)[2])
+    assert max(totals) <= 1 + 1e-8
+    assert max(totals) > 0.9          # the bound is approached, so it is not vacuous here
+    equilibrium = summarise_gains(log_star, log_0, log_star, incomes)[2]
+    assert equilibrium == pytest.approx(1.0)
