@@ -267,15 +267,20 @@ def _cmd_results(args) -> int:
         table = read_table(args.run_dir)
         out = to_csv(table) if args.format == "csv" else to_parquet(table)
     else:
+        from .days_summary import days_table, is_days_run, summarise_days
         from .records import read_runs
         from .summary import format_selections, format_table, selections, summarise
         records = read_runs(Path(args.run_dir))
         if not records:
             raise InputError(f"{args.run_dir}: no runs.jsonl records to summarise")
-        rows = summarise(records)
-        if args.format == "json":
+        if is_days_run(records):
+            rows = summarise_days(records)
+            out = to_json(rows, indent=1) + "\n" if args.format == "json" else days_table(rows) + "\n"
+        elif args.format == "json":
+            rows = summarise(records)
             out = to_json(rows, indent=1) + "\n"
         else:
+            rows = summarise(records)
             out = format_table(rows) + "\n"
             chosen = selections(records)
             if chosen:

@@ -1,9 +1,10 @@
 """Where the runs of a sweep execute: a local pool of worker processes, or a dask cluster.
 
 The sweep loop in `gebench.runner` (run order, the wall rule, the records)
-talks to either through the same five things: `slots` (runs at once),
+talks to either through the same six things: `slots` (runs at once),
 `run(ladder, size, seed, solver, tol, budget) -> record fields` (blocking,
-thread-safe), `warm_up_failures()` (solver -> why its warm-up raised, so the
+thread-safe), `run_stream(task, limit) -> records` (a days suite's stream, in
+one process), `warm_up_failures()` (solver -> why its warm-up raised, so the
 sweep declines it), `describe()` (what meta.json records) and `abort()` (stop
 every run in flight at once, on Ctrl-C or SIGTERM). Both hand every run to
 an `IsolatedRunner`, so budgets, memory limits and crash handling are the same.
@@ -23,6 +24,7 @@ import uuid
 from gebench.markets import InputError
 from gebench.solvers import Solver
 
+from .days import lost_stream
 from .isolation import InProcessRunner, IsolatedRunner, WarmUpLimit, warm_up_failures
 from .records import stopped
 from .suite import WARM_UP_BUDGET
@@ -59,6 +61,13 @@ class LocalExecutor:
         finally:
             self._idle.put(runner)
 
+    def run_stream(self, task: tuple, limit: float) -> list[dict]:
+        runner = self._idle.get()
+        try:
+            return runner.run_stream(task, limit)
+        finally:
+            self._idle.put(runner)
+
     def warm_up_failures(self) -> dict[str, str]:
         return warm_up_failures(self.runners[0].warm_up_seconds)
 
@@ -84,20 +93,22 @@ _POOLS: dict[str, queue.SimpleQueue] = {}     # on a dask worker: sweep token ->
 
 
 def _run_on_dask_worker(token: str, solvers: dict[str, Solver], memory_mb: float, warm_up_seconds: float,
-                        task: tuple) -> dict:
-    """A dask task: one run in a child process of this dask worker, reusing an idle warmed-up
-    child of the same sweep when there is one."""
+                        task: tuple, job: str = "run") -> dict | list[dict]:
+    """A dask task: one run (`job` "run"), or one stream of a days suite ("run_stream"), in a
+    child process of this dask worker, reusing an idle warmed-up child of the same sweep when
+    there is one."""
     pool = _POOLS.setdefault(token, queue.SimpleQueue())
     try:
         runner = pool.get_nowait()
     except queue.Empty:
         runner = IsolatedRunner(solvers, memory_mb, threads=1, warm_up=WarmUpLimit(warm_up_seconds))
     try:
-        record = runner.run(*task)
+        result = getattr(runner, job)(*task)
     finally:
         pool.put(runner)
-    record["host"] = socket.gethostname()
-    return record
+    for record in result if isinstance(result, list) else [result]:
+        record["host"] = socket.gethostname()
+    return result
 
 
 def _warm_up_on_dask_worker(token: str, solvers: dict[str, Solver], memory_mb: float,
@@ -180,6 +191,15 @@ class DaskExecutor:
             return future.result()
         except Exception as exc:  # a lost worker or a dask error costs this run, not the sweep
             return stopped("failed", f"dask: {type(exc).__name__}: {exc}")
+
+    def run_stream(self, task: tuple, limit: float) -> list[dict]:
+        future = self.client.submit(_run_on_dask_worker, self.token, self.solvers, self.memory_mb,
+                                    self.warm_up_limit, (task, limit), "run_stream", pure=False)
+        try:
+            return future.result()
+        except Exception as exc:  # a lost worker or a dask error costs this stream, not the sweep
+            days, names, skip = task[4], task[5], task[-1]
+            return lost_stream(days, names, "failed", f"dask: {type(exc).__name__}: {exc}", skip)
 
     def describe(self) -> dict:
         return {"executor": self.name, "isolation": "worker process", "workers": self.slots,

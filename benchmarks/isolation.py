@@ -33,6 +33,7 @@ from gebench.markets import load
 from gebench.markets.io import json_safe
 from gebench.solvers import Solver, Unavailable, Unsupported, solve
 
+from .days import execute_stream, lost_stream
 from .delivered import welfare_fields
 from .records import PRICES_KEPT_UP_TO, stopped
 from .suite import WARM_UP_BUDGET, FamilyLadder
@@ -179,6 +180,9 @@ class InProcessRunner:
     def run(self, ladder, size, seed, name, tol, budget) -> dict:
         return execute(self.solvers, ladder, size, seed, name, tol, budget)
 
+    def run_stream(self, task: tuple, limit: float) -> list[dict]:
+        return execute_stream(self.solvers, *task)
+
     def abort(self) -> None:
         pass
 
@@ -299,16 +303,30 @@ class IsolatedRunner:
             record["worker_start_seconds"] = started
         return record
 
-    def ask(self, task: tuple, budget: float) -> dict:
+    def run_stream(self, task: tuple, limit: float) -> list[dict]:
+        """The records of one stream of a days suite (`gebench.days.execute_stream`'s arguments
+        after the solvers, in `task`), given `limit` seconds in all; a stream whose worker is
+        lost records each of its days not yet recorded with the cause."""
+        if self.process is None:
+            self.start()
+        try:
+            return self.ask((execute_stream, *task), limit=limit)
+        except WorkerLost as lost:
+            days, names, skip = task[4], task[5], task[-1]
+            return lost_stream(days, names, lost.status, f"the stream's {lost.message}", skip)
+
+    def ask(self, task: tuple, budget: float = 0.0, limit: float | None = None) -> dict:
         """The worker's reply to `task` (``(job, *args)``, see `_worker`), given the budget's
-        time plus grace: 1.5 x `budget` + `GRACE_SECONDS`. Raises `WorkerLost` when the worker
-        overstays (it is killed) or dies; either way the next task gets a fresh worker."""
+        time plus grace: 1.5 x `budget` + `GRACE_SECONDS`, or `limit` seconds when given.
+        Raises `WorkerLost` when the worker overstays (it is killed) or dies; either way the
+        next task gets a fresh worker."""
         start = time.perf_counter()
+        wait = 1.5 * budget + GRACE_SECONDS if limit is None else limit
         process, conn = self.process, self.conn
         try:
             conn.send(task)
             # wait on the process too: a crashed worker whose pipe stays open elsewhere still ends the wait
-            ready = mp_connection.wait([conn, process.sentinel], 1.5 * budget + GRACE_SECONDS)
+            ready = mp_connection.wait([conn, process.sentinel], wait)
             if conn in ready:
                 return conn.recv()
         except (EOFError, OSError):
@@ -321,7 +339,8 @@ class IsolatedRunner:
         self._stop(kill=True)
         self.restarts += 1
         if alive:
-            raise WorkerLost("timeout", f"killed after {elapsed:.1f} s: the solver overstayed its {budget:g} s budget",
+            allowed = f"{budget:g} s budget" if limit is None else f"{limit:g} s limit"
+            raise WorkerLost("timeout", f"killed after {elapsed:.1f} s: the solver overstayed its {allowed}",
                              elapsed)
         raise WorkerLost("failed", f"the worker process died ({_cause(code)})", elapsed, _cause(code))
 

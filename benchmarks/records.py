@@ -52,6 +52,20 @@ FIELDS = {
     "levels": "in an economy with producers, the producers' levels at the run's point",
     "welfare": "in a suite with welfare: the delivered allocation's measures and log utilities",
     "trace": "in a suite with welfare: the anytime trace, one list per measure",
+    "day": "in a days suite: the day of the stream (day 0 is the stream's first economy)",
+    "regime": "in a days suite: the regime's name (its sigma, churn and shock_rate are fields too)",
+    "sigma": "in a days suite: the daily volatility of the drift", "churn": "in a days suite: the share of agents "
+    "replaced a day", "shock_rate": "in a days suite: the probability of a supply shock a day",
+    "carried": "in a days suite: the method started the day from what it kept (Solver.carried)",
+    "delivered": "in a days suite: the agents hold the method's allocation (else their endowments)",
+    "cut": "in a days suite: the method returned after the day's end, and what it held then was delivered",
+    "reference": "in a days suite: the solver that certified the day's equilibrium, or null",
+    "gains_share": "in a days suite: the share of the day's gains from trade the agents hold (gains_total)",
+    "gains_worst": "in a days suite: the worst agent's share of its own gains",
+    "pareto_gap": "in a days suite: the delivered allocation's Pareto gap",
+    "individual_rationality": "in a days suite: the worst relative loss of an agent against no trade",
+    "entrants": "in a days suite: the agents who arrived that day", "shock": "in a days suite: the good whose "
+    "supply was halved that day, or null",
 }
 
 
@@ -61,8 +75,10 @@ def size_of(record: dict) -> int:
 
 
 def run_key(record: dict) -> tuple:
-    """(ladder, size, seed, solver): what identifies a run across sweeps, resumes and estimates."""
-    return (record["ladder"], size_of(record), record["seed"], record["solver"])
+    """(ladder, size, seed, solver): what identifies a run across sweeps, resumes and estimates;
+    with (regime, day) after it for a day of a days suite."""
+    key = (record["ladder"], size_of(record), record["seed"], record["solver"])
+    return key + (record["regime"], record["day"]) if "day" in record else key
 
 
 def start(run_id: str, ladder, size: int, seed: int, solver, tolerance: float, budget: float) -> dict:
@@ -319,6 +335,9 @@ def _problem(record) -> str | None:
     size = size_of(record)
     if not isinstance(size, int) or isinstance(size, bool):
         return f"size: expected an integer, got {size!r}"
+    if "day" in record and not (isinstance(record["day"], int) and not isinstance(record["day"], bool)
+                                and record["day"] >= 0 and isinstance(record.get("regime"), str)):
+        return f"day: a day of a days suite is an integer >= 0 with its regime, got {record['day']!r}"
     if record["status"] not in STATUSES + ("skipped",):
         return f"status: {record['status']!r} is not one of {', '.join(STATUSES)}"
     for key in ("seconds", "setup_seconds", "time_budget"):

@@ -28,6 +28,7 @@ from gebench.markets import InputError
 from gebench.markets.io import write_atomic
 
 from .analysis import MARGINAL, MIN_FIT_SIZES, is_game_ladder
+from .days_summary import DAYS_HEADER, days_cells, is_days_run, summarise_days
 from .outcomes import final, instance_of, race, references, trades, welfare_records
 from .records import NOT_RUN, RunDirectory, size_of
 from .summary import found_text, largest_text, selections, summarise
@@ -124,12 +125,15 @@ def render(run_dir: Path | str) -> str:
     meta = directory.read_meta()
     suite = str(meta.get("suite", "?"))
     run_id = str(meta.get("run_id") or records[0].get("run_id") or run_dir.name)
-    rows = summarise(records)
     head = _head(f"gebench report: suite {suite}, run {run_id}")
-    sections = [
-        ("findings", "Findings", _findings_html(records, rows, meta)),
-        ("summary", "Summary", _summary_html(records, rows)),
-    ]
+    if is_days_run(records):
+        sections = [("days", "What each day delivered", _days_html(records))]
+    else:
+        rows = summarise(records)
+        sections = [
+            ("findings", "Findings", _findings_html(records, rows, meta)),
+            ("summary", "Summary", _summary_html(records, rows)),
+        ]
     if welfare_records(records):
         sections.append(("market", "What the market delivered", _market_table(records)))
     figure_section = len(sections)
@@ -486,6 +490,19 @@ def _summary_html(records: list[dict], rows: list[dict]) -> str:
                             [[row["ladder"], size_text(row["size"], row["size_name"] == "d"), row["seed"],
                               row["equilibria"], row["enumerated_by"], found_text(row, ", ")]
                              for row in chosen], "selections", {2, 3}))
+    return "\n".join(parts)
+
+
+def _days_html(records: list[dict]) -> str:
+    """A days suite's table (`gebench.days_summary`), one per regime."""
+    rows = summarise_days(records)
+    parts = ["<p class=\"note\">Per family, regime, size and method, over every day of every seed's stream: "
+             "the mean and the worst day's share of the day's gains from trade the agents held at the day's end "
+             "(1 = the day's equilibrium, 0 = no trade), the days it delivered nothing, the days it overran, the "
+             "numbers it read at one central point a day and its median seconds a day.</p>"]
+    for regime in dict.fromkeys(r["regime"] for r in rows):
+        parts.append(f"<h3>Regime {_e(regime)}</h3>")
+        parts.append(_table(DAYS_HEADER, days_cells(rows, regime), "days", {4, 5, 6, 7, 8, 9}))
     return "\n".join(parts)
 
 

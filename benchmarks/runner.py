@@ -23,6 +23,7 @@ from gebench.solvers import Solver, create
 from gebench.solvers.registry import available
 
 from . import records
+from .days import day_start, stream_limit
 from .executors import make_executor
 from .records import META_FILE, RUNS_FILE, RunDirectory, RunLock, read_meta, read_runs, run_key
 from .suite import Suite, machine_memory_mb
@@ -40,6 +41,14 @@ class Plan:
     applicable: dict[str, list[str]]          # ladder label -> solver names
     declined: dict[str, dict[str, str]]       # ladder label -> solver name -> reason
     unavailable: dict[str, str] = field(default_factory=dict)   # solver -> why it cannot run here
+    references: dict[str, tuple[str, ...]] = field(default_factory=dict)  # days suite: label -> reference names
+
+    @property
+    def used(self) -> dict[str, Solver]:
+        """The solvers some ladder runs, as a method or as a days suite's reference."""
+        names = {n for names in self.applicable.values() for n in names}
+        names |= {n for names in self.references.values() for n in names}
+        return {name: s for name, s in self.solvers.items() if name in names}
 
     def make_unavailable(self, name: str, reason: str) -> None:
         """Decline `name` on every ladder that would run it: it cannot work in this environment
@@ -53,6 +62,8 @@ class Plan:
     def describe(self) -> list[str]:
         """The plan as lines: per ladder its sizes, runs and solvers, and why each other solver declined."""
         suite = self.suite
+        if suite.days is not None:
+            return self._describe_days()
         lines = [f"suite {suite.name}: {len(suite.seeds)} seeds, tolerance {suite.tolerance:g}, "
                  f"budget {suite.time_budget:g} s per run"]
         for ladder in suite.ladders:
@@ -62,6 +73,25 @@ class Plan:
                     if len(ladder.seeds(suite.seeds)) < len(suite.seeds) else "")
             lines.append(f"  {ladder.label}: {ladder.size_name} in {list(ladder.sizes)}; {runs} runs{once}: "
                          f"{', '.join(self.applicable[ladder.label]) or 'no solver applies'}")
+            for name, reason in sorted(self.declined[ladder.label].items()):
+                shown = "unavailable here (below)" if name in self.unavailable else reason
+                lines.append(f"      declined by {name}: {shown}")
+        for name, reason in sorted(self.unavailable.items()):
+            lines.append(f"  {name} is unavailable here and runs nothing: {reason}")
+        return lines
+
+    def _describe_days(self) -> list[str]:
+        suite, days = self.suite, self.suite.days
+        regimes = ", ".join(f"{r.name} (sigma {r.sigma:g}, churn {r.churn:g}, shocks {r.shock_rate:g})"
+                            for r in days.regimes)
+        lines = [f"suite {suite.name}: streams of {days.days} days in {len(days.regimes)} regimes: {regimes}; "
+                 f"{len(suite.seeds)} seeds, tolerance {suite.tolerance:g}, budget {suite.time_budget:g} s a day"]
+        for ladder in suite.ladders:
+            names = self.applicable[ladder.label]
+            streams = len(ladder.sizes) * len(days.regimes) * len(suite.seeds)
+            lines.append(f"  {ladder.label}: {ladder.size_name} in {list(ladder.sizes)}; {streams} streams, "
+                         f"{streams * days.days * len(names)} method-days: {', '.join(names) or 'no solver applies'}; "
+                         f"each day's equilibrium by {' or '.join(self.references[ladder.label])}")
             for name, reason in sorted(self.declined[ladder.label].items()):
                 shown = "unavailable here (below)" if name in self.unavailable else reason
                 lines.append(f"      declined by {name}: {shown}")
@@ -91,7 +121,13 @@ class Plan:
 
     @property
     def runs(self) -> list[tuple]:
-        """(ladder label, size, seed, solver) of every run the suite asks for, in run order."""
+        """(ladder label, size, seed, solver) of every run the suite asks for, in run order;
+        with (regime, day) after it in a days suite (`gebench.records.run_key`)."""
+        days = self.suite.days
+        if days is not None:
+            return [(ladder.label, size, seed, name, regime.name, t) for ladder in self.suite.ladders
+                    for size in ladder.sizes for regime in days.regimes for seed in self.suite.seeds
+                    for t in range(days.days) for name in self.applicable[ladder.label]]
         return [(ladder.label, size, seed, name) for ladder in self.suite.ladders for size in ladder.sizes
                 for seed in self.suite.seeds for name in self.applicable[ladder.label]
                 if seed in ladder.seeds(self.suite.seeds, self.solvers[name])]
@@ -103,7 +139,8 @@ def make_plan(suite: Suite, extra_solvers: list[Solver] = ()) -> Plan:
     cannot work in this environment (`Solver.unavailable`) is declined everywhere with its reason."""
     def specs_for(listed):
         return listed if listed is not None else tuple(available())
-    wanted = sorted({spec for ladder in suite.ladders for spec in specs_for(ladder.solvers or suite.solvers)})
+    wanted = sorted({spec for ladder in suite.ladders for spec in specs_for(ladder.solvers or suite.solvers)}
+                    | {spec for ladder in suite.ladders for spec in ladder.reference})
     created = {spec: create(spec) for spec in wanted}
     solvers: dict[str, Solver] = {}
     origins: dict[str, str] = {}
@@ -118,15 +155,26 @@ def make_plan(suite: Suite, extra_solvers: list[Solver] = ()) -> Plan:
     for ladder in suite.ladders:
         probe = ladder.economy(ladder.sizes[0], suite.seeds[0])
         candidates = {created[spec].name for spec in specs_for(ladder.solvers or suite.solvers)} | extra
-        reasons = {name: solver.skip(probe) for name, solver in solvers.items() if name in candidates}
+        reasons = {name: _days_reason(solver) if suite.days is not None and _days_reason(solver) else
+                   solver.skip(probe) for name, solver in solvers.items() if name in candidates}
         applicable[ladder.label] = [n for n, r in reasons.items() if r is None]
         declined[ladder.label] = {n: r for n, r in reasons.items() if r is not None}
-    plan = Plan(suite, solvers, applicable, declined)
+    references = {ladder.label: tuple(created[spec].name for spec in ladder.reference) for ladder in suite.ladders}
+    plan = Plan(suite, solvers, applicable, declined, references=references)
     for name, solver in solvers.items():
         reason = solver.unavailable()
         if reason:
             plan.make_unavailable(name, reason)
     return plan
+
+
+def _days_reason(solver: Solver) -> str | None:
+    """Why a days suite cannot run `solver`, or None: a stream's days share one worker process,
+    so a day that overstays cannot be killed alone, and the solver must stop at its deadline."""
+    if not solver.interruptible:
+        return ("cannot stop at its deadline (interruptible = False): a stream's days share one worker, "
+                "so a day cannot be cut alone")
+    return None
 
 
 def worker_cap(requested: int, memory_budget_mb: float) -> tuple[int, str]:
@@ -254,9 +302,7 @@ def run_suite(suite: Suite, results: Path = Path("results"), extra_solvers: list
     lock = RunLock(Path(resume)) if resume is not None else None
     try:
         plan = make_plan(suite, [create(s) if isinstance(s, str) else s for s in extra_solvers])
-        used = {name: s for name, s in plan.solvers.items()
-                if any(name in names for names in plan.applicable.values())}
-        pool = make_executor(executor, used, suite.memory_budget, workers, isolate, scheduler,
+        pool = make_executor(executor, plan.used, suite.memory_budget, workers, isolate, scheduler,
                              suite.warm_up_budget)
         try:
             for name, message in pool.warm_up_failures().items():
@@ -319,7 +365,8 @@ def _sweep(suite: Suite, plan: Plan, pool, out: RunDirectory, progress: bool | N
                disable=None if progress is None else not progress)
     with out.appender() as handle, (ThreadPoolExecutor(pool.slots) if pool.slots > 1 else _Inline()) as threads:
         try:
-            _ladders(suite, plan, pool, out, done, handle, threads, bar)
+            sweep = _ladders if suite.days is None else _streams
+            sweep(suite, plan, pool, out, done, handle, threads, bar)
         except (KeyboardInterrupt, records.WriteFailed):         # Ctrl-C, SIGTERM, a full disk
             threads.shutdown(wait=False, cancel_futures=True)     # no queued run starts
             pool.abort()                   # the runs in flight end now, so the threads can finish
@@ -361,6 +408,40 @@ def _ladders(suite: Suite, plan: Plan, pool, out: RunDirectory, done: dict, hand
                     walled.setdefault(record["solver"], size)
                 handle.append(record)
                 bar.update()
+
+
+def _streams(suite: Suite, plan: Plan, pool, out: RunDirectory, done: dict, handle, threads, bar) -> None:
+    """Every stream of a days suite (`gebench.days`), each in one worker in day order, the
+    streams in parallel; a stream's records are written when it ends, and a resumed stream
+    runs again from day 0 (its methods' state is carried) and records only its missing days."""
+    days = suite.days
+    pending = {}
+    for ladder in suite.ladders:
+        names = tuple(plan.applicable[ladder.label])
+        if not names:
+            continue
+        tol = suite.tolerance_of(ladder)
+        for size in ladder.sizes:
+            for regime in days.regimes:
+                for seed in suite.seeds:
+                    recorded = frozenset((n, t) for n in names for t in range(days.days)
+                                         if (ladder.label, size, seed, n, regime.name, t) in done)
+                    if len(recorded) == len(names) * days.days:
+                        continue
+                    task = (ladder, size, seed, regime, days.days, names, tol, suite.time_budget,
+                            days.reference_budget, recorded)
+                    limit = stream_limit(days.days, len(names), len(ladder.reference), suite.time_budget,
+                                         days.reference_budget)
+                    pending[threads.submit(pool.run_stream, task, limit)] = (ladder, size, seed, regime, tol)
+    for future in as_completed(pending):
+        ladder, size, seed, regime, tol = pending[future]
+        bar.set_postfix_str(f"{ladder.label} {regime.name} {ladder.size_name}={size} seed {seed}", refresh=False)
+        for fields in future.result():
+            record = day_start(out.name, ladder, size, seed, regime, plan.solvers[fields["solver"]], tol,
+                               suite.time_budget)
+            record.update(fields)
+            handle.append(record)
+            bar.update()
 
 
 class _Inline:

@@ -32,6 +32,7 @@ class FamilyLadder:
     sparse: bool = False                  # economies drawn and held as CSR matrices
     welfare: bool = False                 # runs record welfare and an anytime trace (the suite's `welfare`)
     tolerance: float | None = None        # None: the suite's
+    reference: tuple[str, ...] = ()       # in a days suite: the solvers that find each day's equilibrium, in order
 
     @property
     def size_name(self) -> str:
@@ -66,6 +67,30 @@ class FamilyLadder:
 
 
 @dataclass(frozen=True)
+class Regime:
+    """How fast a stream's economy changes (`gebench.markets.streams.Stream`): the daily
+    volatility `sigma` of its drift, the share `churn` of agents replaced a day and the
+    probability `shock_rate` of a day that halves one good's supply. A game ladder's stream
+    takes the drift alone: a game's agents are its strategies, and it has no supply."""
+
+    name: str
+    sigma: float
+    churn: float = 0.0
+    shock_rate: float = 0.0
+
+
+@dataclass(frozen=True)
+class Days:
+    """A days suite's streams (`gebench.days`): `days` days of each economy (day 0 included)
+    in every regime, each day's equilibrium found by the ladder's `reference` solvers (the
+    first to certify it), each given `reference_budget` seconds, untimed for the methods."""
+
+    days: int
+    regimes: tuple[Regime, ...]
+    reference_budget: float = 60.0
+
+
+@dataclass(frozen=True)
 class Suite:
     name: str
     ladders: tuple[FamilyLadder, ...]
@@ -77,6 +102,7 @@ class Suite:
     warm_up_budget: float = WARM_UP_BUDGET  # seconds per solver's warm-up in a worker
     description: str = ""
     source: str = field(default="", repr=False)
+    days: Days | None = None              # a days suite: streams of economies, one record per method and day
 
     def tolerance_of(self, ladder: FamilyLadder) -> float:
         """The certificate's tolerance for the runs of `ladder`: its own, else the suite's."""
@@ -145,7 +171,7 @@ def parse_suite(text: str, where: str = "suite", default_name: str = "suite") ->
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{where}: malformed TOML: {exc}") from None
     known = {"name", "description", "tolerance", "time_budget", "memory_budget", "warm_up_budget", "seeds",
-             "solvers", "family", "welfare"}
+             "solvers", "family", "welfare", "days"}
     unknown = sorted(set(doc) - known)
     if unknown:
         raise InputError(f"{where}: {field_name(unknown[0])}: unknown field (known: {sorted(known)})")
@@ -179,6 +205,10 @@ def parse_suite(text: str, where: str = "suite", default_name: str = "suite") ->
     if not isinstance(families, list) or not all(isinstance(f, dict) for f in families):
         raise InputError(f"{where}: family: expected [[family]] tables (an array of tables), "
                          f"not a single [family] table or a value")
+    days = _days(doc["days"], f"{where}: days") if "days" in doc else None
+    if days is not None and welfare:
+        raise InputError(f"{where}: welfare: a days suite measures what each day delivers in its own records; "
+                         "leave welfare out")
     ladders = []
     for k, fam in enumerate(families):
         at = f"{where}: family[{k}]"
@@ -190,9 +220,10 @@ def parse_suite(text: str, where: str = "suite", default_name: str = "suite") ->
                 or sizes != sorted(set(sizes))):
             raise InputError(f"{at}: sizes: expected increasing integers >= 1")
         extra = sorted(set(fam) - {"family", "sizes", "goods_per_agent", "density", "rho", "solvers", "sparse",
-                                   "tolerance"})
+                                   "tolerance", "reference"})
         if extra:
             raise InputError(f"{at}: {field_name(extra[0])}: unknown field")
+        reference = _reference(fam, at, name_of_family, days is not None)
         if welfare and isinstance(FAMILIES[name_of_family], ProductionFamily):
             raise InputError(f"{at}: {name_of_family} has producers: welfare (welfare = true) is measured in "
                              "exchange economies and Fisher markets without producers")
@@ -215,7 +246,7 @@ def parse_suite(text: str, where: str = "suite", default_name: str = "suite") ->
             raise InputError(f"{at}: rho: must be a finite number, got {rho!r}")
         ladders.append(FamilyLadder(name_of_family, tuple(sizes), goods_per_agent, density,
                                     None if rho is None else float(rho), None if own is None else tuple(own), sparse,
-                                    welfare, own_tol))
+                                    welfare, own_tol, reference))
     if not ladders:
         raise InputError(f"{where}: family: at least one [[family]] table is needed")
     labels = [ladder.label for ladder in ladders]
@@ -233,7 +264,61 @@ def parse_suite(text: str, where: str = "suite", default_name: str = "suite") ->
     return Suite(name=name, ladders=tuple(ladders),
                  solvers=None if solvers == "all" else tuple(solvers), seeds=tuple(seeds),
                  tolerance=tol, time_budget=budget, memory_budget=memory, warm_up_budget=warm_up,
-                 description=description, source=text)
+                 description=description, source=text, days=days)
+
+
+MAX_DAYS = 100_000
+
+
+def _days(doc, where: str) -> Days:
+    """The `[days]` table: `days`, `reference_budget` and its `[[days.regime]]` tables."""
+    if not isinstance(doc, dict):
+        raise InputError(f"{where}: expected a [days] table")
+    unknown = sorted(set(doc) - {"days", "regime", "reference_budget"})
+    if unknown:
+        raise InputError(f"{where}: {field_name(unknown[0])}: unknown field (known: days, regime, reference_budget)")
+    count = _require(doc, "days", int, where)
+    if not 1 <= count <= MAX_DAYS:
+        raise InputError(f"{where}: days: the days of each stream, day 0 included, from 1 to {MAX_DAYS}, got {count}")
+    regimes = doc.get("regime")
+    if not isinstance(regimes, list) or not regimes or not all(isinstance(r, dict) for r in regimes):
+        raise InputError(f"{where}: regime: expected [[days.regime]] tables, at least one")
+    made = []
+    for k, regime in enumerate(regimes):
+        at = f"{where}.regime[{k}]"
+        unknown = sorted(set(regime) - {"name", "sigma", "churn", "shock_rate"})
+        if unknown:
+            raise InputError(f"{at}: {field_name(unknown[0])}: unknown field (known: name, sigma, churn, shock_rate)")
+        name = _require(regime, "name", str, at)
+        if not _NAME.fullmatch(name) or name in [r.name for r in made]:
+            raise InputError(f"{at}: name: one word, not used by another regime, got {name!r}")
+        values = {key: float(_typed(regime, key, (int, float), at, 0.0)) for key in ("sigma", "churn", "shock_rate")}
+        if "sigma" not in regime:
+            raise InputError(f"{at}: sigma: missing")
+        made.append(Regime(name, **values))
+    reference_budget = _finite_positive(doc, "reference_budget", where, 60.0)
+    return Days(count, tuple(made), reference_budget)
+
+
+def _reference(fam: dict, at: str, family: str, days: bool) -> tuple[str, ...]:
+    """A ladder's `reference` solvers: required in a days suite (every day needs its
+    equilibrium), refused elsewhere; and, in a days suite, the ladder's other limits."""
+    if not days:
+        if "reference" in fam:
+            raise InputError(f"{at}: reference: only a days suite (with a [days] table) takes reference solvers")
+        return ()
+    reference = fam.get("reference")
+    if not (isinstance(reference, list) and reference and all(isinstance(s, str) for s in reference)):
+        raise InputError(f"{at}: reference: a days suite needs each ladder's reference solvers, a list of names "
+                         f"tried in order until one certifies the day's equilibrium; got {reference!r}")
+    for key, why in (("rho", "a stream draws its economies with the family's own rho"),
+                     ("sparse", "welfare is measured on dense economies")):
+        if key in fam:
+            raise InputError(f"{at}: {key}: not in a days suite: {why}")
+    if isinstance(FAMILIES[family], ProductionFamily):
+        raise InputError(f"{at}: {family} has producers: a days suite measures welfare in exchange economies "
+                         "and Fisher markets without producers")
+    return tuple(reference)
 
 
 def shipped_suites() -> list[str]:
