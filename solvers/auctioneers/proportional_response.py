@@ -15,14 +15,15 @@ with r = 1 (linear), rho (CES) and 0 (Cobb-Douglas, whose bids are fixed shares)
 On a day of an economy stream (`gebench.markets.streams`), ``carry=true`` starts from what the
 dynamics are made of, yesterday's bids b_ij (kept in `Outcome.state`), each agent's row scaled to
 its money today: its budget (Fisher) or its endowment's value at yesterday's prices (exchange).
-Proportional response is mirror descent on the Eisenberg-Gale dual with the KL divergence
-between bid matrices as its distance (Birnbaum, Devanur and Xiao 2011), and its distance to the
-equilibrium bids falls at a linear rate for CES substitutes (Zhang 2011), so a start that is
-near in that divergence saves rounds in proportion to the log of the divergence saved. An agent
-who arrived today starts as on a cold start, from its coefficients (Wu and Zhang 2007); with no
-kept bids, every agent starts from its spending at yesterday's prices. Each carried bid is at
-least a `gebench.solvers.kernels.carried.FLOOR` share of the cold one, since the dynamics never
-revive a bid at 0, and a carried start is certified before the first round.
+The bids are the iterate of a mirror descent on the Eisenberg-Gale dual whose distance is the KL
+divergence between bid matrices (Birnbaum, Devanur and Xiao 2011), and for CES substitutes the
+dynamics reach accuracy eps in a number of rounds that grows like log(1 / eps) (Zhang 2011), so
+a start that yesterday's equilibrium makes near saves the rounds of the distance it saves. An
+agent who arrived today starts as every agent does cold, from its coefficients; with no kept
+bids (in the state handed back), every agent starts from its spending at yesterday's prices.
+Each carried bid is at least a `gebench.solvers.kernels.carried.FLOOR` share of the cold one,
+since the dynamics never revive a bid at 0, and a carried start is certified before the first
+round.
 """
 from __future__ import annotations
 

@@ -32,14 +32,12 @@ They learned who was worth meeting, the pairs that traded (``partners``, with wh
 gained), and what goods fetched, the revealed log prices. The first rounds of the day match the
 agents along yesterday's partners before any random meeting: each round a greedy matching of the
 pairs not yet met today, largest gain from trade yesterday first, the agents it leaves out in
-random pairs. Agents
-with gains from trade between them yesterday have them again after a small drift, since the
-drift keeps every agent's pattern of wanted and held goods; directed search of this kind, where
-traders return to partners they know instead of drawing anew, is the repeated-relationship
-market of Kranton ("Reciprocal exchange: a self-sustaining system", American Economic Review
-86(4), 1996). Pairs with an agent who arrived today are dropped: the row is a new agent. The
-revealed prices enter the day's running means with the weight of one trade per good, a prior
-that today's own trades soon outweigh.
+random pairs. Pairs that gained much from trade yesterday gain again after a small drift, which
+keeps every agent's pattern of wanted and held goods; returning to known partners first instead
+of drawing anew is this implementation's reading of what traders learn in a day, and it takes
+the large gains in the first rounds. Pairs with an agent who arrived today are dropped: the row
+is a new agent. The revealed prices enter the day's running means with the weight of one trade
+per good, a prior that today's own trades soon outweigh.
 """
 from __future__ import annotations
 
