@@ -13,7 +13,7 @@ from gebench.markets.utilities import log_utility_row
 from gebench.solvers import Yesterday, solve
 from gebench.solvers.auctioneers.proportional_response import ProportionalResponse
 from gebench.solvers.auctioneers.tatonnement import Tatonnement
-from gebench.solvers.testing import warmed
+from gebench.solvers.testing import CHECKS, solver_checks, warmed
 from gebench.solvers.traders.bilateral import BilateralExchange, kept_partners
 from gebench.solvers.traders.hahn import HahnProcess
 
@@ -217,3 +217,11 @@ def test_an_instance_that_does_not_carry_ignores_yesterday(cls):
     cold = solver.run(second, TOL, float("inf"), 0)
     handed = solver.run(second, TOL, float("inf"), 0, yesterday=yesterday)
     assert cold.iterations == handed.iterations and np.array_equal(cold.prices, handed.prices)
+
+
+@pytest.mark.parametrize("cls", [Tatonnement, ProportionalResponse, BilateralExchange, HahnProcess])
+@pytest.mark.parametrize("check", [c.__name__ for c in CHECKS])
+def test_a_carried_instance_passes_the_kit(cls, check):
+    """The kit runs the built-in solvers as registered (cold); carried, each passes it too,
+    `check_carries` included (which a cold instance passes without running)."""
+    dict(solver_checks(cls, carry=True))[check]()
