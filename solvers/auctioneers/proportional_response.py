@@ -225,7 +225,7 @@ class ProportionalResponse(Solver):
             return spend / w, bids * ratio
 
         outcome = iterate_from(economy, advance, point, tol, deadline, self.params["max_iter"], carried is not None)
-        if np.all(np.isfinite(bids)):
+        if self.carried and np.all(np.isfinite(bids)):
             outcome.state = {"bids": bids.copy()}
         return outcome
 
@@ -250,7 +250,7 @@ class ProportionalResponse(Solver):
             return spend / w, sp.csr_array((bids * ratio[a.indices], a.indices, a.indptr), shape=a.shape)
 
         outcome = iterate_from(economy, advance, point, tol, deadline, self.params["max_iter"], carried is not None)
-        if np.all(np.isfinite(bids)):
+        if self.carried and np.all(np.isfinite(bids)):
             outcome.state = {"bids": bids.copy(), "indices": a.indices.copy(), "indptr": a.indptr.copy()}
         return outcome
 

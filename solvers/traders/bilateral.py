@@ -322,7 +322,8 @@ class BilateralExchange(Solver):
         if carried:
             known = kept_partners(yesterday.state, n, yesterday.arrived)
             log_price_sum, price_count = kept_prices(yesterday.state, m)
-        met, met_gain, partners = np.full(n, -1, dtype=np.int64), np.zeros(n), {}
+        watched = n if self.carried else 0       # who traded with whom is recorded only to be kept
+        met, met_gain, partners = np.full(watched, -1, dtype=np.int64), np.zeros(watched), {}
 
         def revealed():
             """The geometric mean of each good's trade prices (uniform where it never traded)."""
@@ -337,9 +338,10 @@ class BilateralExchange(Solver):
                                     int(rng.integers(2**31)), log_price_sum, price_count, first, met, met_gain)
             done += 1
             traded += count
-            for i in np.flatnonzero(met >= 0):
-                pair = (min(int(i), int(met[i])), max(int(i), int(met[i])))
-                partners[pair] = partners.get(pair, 0.0) + float(met_gain[i])
+            pairs = {(min(int(i), int(met[i])), max(int(i), int(met[i]))): float(met_gain[i])
+                     for i in np.flatnonzero(met >= 0)}
+            for pair, gain in pairs.items():
+                partners[pair] = partners.get(pair, 0.0) + gain
             tracer.offer(done, lambda: (revealed(), x))
             calm = calm + 1 if largest <= tol else 0
             if calm >= quiet:
@@ -350,7 +352,7 @@ class BilateralExchange(Solver):
                 break
         prices = _best_prices(economy, x, revealed())
         extra = {"rounds": done, "trades": traded}
-        state = learned(partners, log_price_sum, price_count)
+        state = learned(partners, log_price_sum, price_count) if self.carried else {}
         if certify(economy, prices, x).within(tol):
             return Outcome("converged", prices, x, done, extra=extra, trace=tracer.checkpoints, state=state)
         message = (f"no trade helped anyone by more than tol in {quiet} rounds; the allocation is "

@@ -270,7 +270,7 @@ class HahnProcess(Solver):
 
         def stop(status, message=""):
             return Outcome(status, p, x, done, message=message, extra={"rounds": done, "traded": traded},
-                           trace=tracer.checkpoints, state={"prices": p.copy()})
+                           trace=tracer.checkpoints, state={"prices": p.copy()} if self.carried else {})
 
         while True:
             state, made, value = hahn_rounds(economy.kinds, a, economy.log_a, economy.rho, w, p, x, step,
