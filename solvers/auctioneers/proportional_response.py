@@ -12,7 +12,7 @@ One round, with bids b_ij and supply w_j:
   3. bids    b_ij <- income_i * a_ij x_ij^r_i / sum_k a_ik x_ik^r_i,
 with r = 1 (linear), rho (CES) and 0 (Cobb-Douglas, whose bids are fixed shares).
 
-On a day of an economy stream (`gebench.markets.streams`), ``carry=true`` starts from what the
+On a day of an economy stream (`gebench.markets.streams`), ``carry=True`` starts from what the
 dynamics are made of, yesterday's bids b_ij (kept in `Outcome.state`), each agent's row scaled to
 its money today: its budget (Fisher) or its endowment's value at yesterday's prices (exchange).
 The bids are the iterate of a mirror descent on the Eisenberg-Gale dual whose distance is the KL

@@ -38,7 +38,7 @@ value at the starting prices. Convergence is not guaranteed: Kehoe's equal-price
 equilibrium is a saddle of the process (its linearised round has a real eigenvalue
 1 + 0.005 step), and runs from uniform and from random starts end at one of his other two.
 
-On a day of an economy stream (`gebench.markets.streams`), ``carry=true`` makes the auctioneer
+On a day of an economy stream (`gebench.markets.streams`), ``carry=True`` makes the auctioneer
 call out yesterday's prices first instead of its cold start, and with producers resume
 yesterday's levels (kept in `Outcome.state`): after a small drift the equilibrium moved little,
 and near a stable equilibrium the step contracts the distance to it by a roughly constant

@@ -26,7 +26,7 @@ economies, whose improving trades are rare, more `quiet` rounds find more of the
 the prices that support the allocation best (`gebench.markets.welfare.pareto_gap`). Trade reveals
 prices as it goes: the trace's prices are the geometric mean of each good's trade prices.
 
-On a day of an economy stream (`gebench.markets.streams`), ``carry=true`` keeps what the agents
+On a day of an economy stream (`gebench.markets.streams`), ``carry=True`` keeps what the agents
 learned (`Outcome.state`), never what they held: every day starts from the day's endowments.
 They learned who was worth meeting, the pairs that traded (``partners``, with what their trades
 gained), and what goods fetched, the revealed log prices. The first rounds of the day match the

@@ -41,7 +41,7 @@ the economy whose endowments are the holdings it reached, not in general at a Wa
 equilibrium of the original one: the certificate's budget measure compares spending with
 the value of the original endowment. Such a rest point is reported `at_rest`.
 
-On a day of an economy stream (`gebench.markets.streams`), ``carry=true`` keeps what the
+On a day of an economy stream (`gebench.markets.streams`), ``carry=True`` keeps what the
 process learned, its prices (`Outcome.state`), and starts the day's trade at yesterday's final
 prices instead of at 1 / w_j; the holdings always start at the day's endowments, which are all
 the agents have. Near the equilibrium prices of today's endowments the desired trades nearly
