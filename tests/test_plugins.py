@@ -125,6 +125,8 @@ class ChangesYesterday(Good):
 
 class CarriesUndeclared(Good):
     """Says it starts from yesterday, but its class never declared that `run` takes one."""
+    carries = False
+
     @property
     def carried(self):
         return True

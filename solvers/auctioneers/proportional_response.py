@@ -11,6 +11,19 @@ One round, with bids b_ij and supply w_j:
   2. income  B_i (Fisher) or pi . e_i (exchange);
   3. bids    b_ij <- income_i * a_ij x_ij^r_i / sum_k a_ik x_ik^r_i,
 with r = 1 (linear), rho (CES) and 0 (Cobb-Douglas, whose bids are fixed shares).
+
+On a day of an economy stream (`gebench.markets.streams`), ``carry=True`` starts from what the
+dynamics are made of, yesterday's bids b_ij (kept in `Outcome.state`), each agent's row scaled to
+its money today: its budget (Fisher) or its endowment's value at yesterday's prices (exchange).
+The bids are the iterate of a mirror descent on the Eisenberg-Gale dual whose distance is the KL
+divergence between bid matrices (Birnbaum, Devanur and Xiao 2011), and for CES substitutes the
+dynamics reach accuracy eps in a number of rounds that grows like log(1 / eps) (Zhang 2011), so
+a start that yesterday's equilibrium makes near saves the rounds of the distance it saves. An
+agent who arrived today starts as every agent does cold, from its coefficients; with no kept
+bids (in the state handed back), every agent starts from its spending at yesterday's prices.
+Each carried bid is at least a `gebench.solvers.kernels.carried.FLOOR` share of the cold one,
+since the dynamics never revive a bid at 0, and a carried start is certified before the first
+round.
 """
 from __future__ import annotations
 
@@ -20,10 +33,11 @@ from numba import njit
 
 from gebench.markets import CES, COBB_DOUGLAS, Economy
 from gebench.markets.economy import stored_rows
+from gebench.markets.utilities import demand
 
-from ..base import Solver
+from ..base import Solver, Yesterday
+from ..kernels.carried import FLOOR, carried_prices, iterate_from, today_rows
 from ..kernels.incomes import csr_income_inputs, csr_incomes, income_inputs
-from ..kernels.iteration import iterate
 from ..kernels.params import AT_LEAST_ONE
 from ..kernels.warm_up import warm_up_on_tiny
 
@@ -158,7 +172,10 @@ def exponents(economy: Economy) -> np.ndarray:
 
 
 class ProportionalResponse(Solver):
-    """Proportional response dynamics (Fisher and exchange; linear, Cobb-Douglas, CES 0 < rho < 1)."""
+    """Proportional response dynamics (Fisher and exchange; linear, Cobb-Douglas, CES 0 < rho < 1).
+
+    `carry`: on a day of a stream, start from yesterday's bids (see the module docstring).
+    """
 
     name = "proportional-response"
     models = frozenset({"fisher", "exchange"})
@@ -166,7 +183,8 @@ class ProportionalResponse(Solver):
     exact = False
     sparse = True
     trades = True          # each round's allocation x_ij = b_ij w_j / sum_k b_kj is feasible and held
-    parameters = {"max_iter": 1_000_000}
+    carries = True
+    parameters = {"max_iter": 1_000_000, "carry": False}
     rules = {"max_iter": AT_LEAST_ONE}
 
     def central_reads(self, economy, iterations):
@@ -183,15 +201,19 @@ class ProportionalResponse(Solver):
     def warm_up(self) -> None:
         warm_up_on_tiny(self, ["linear", "cobb-douglas", "ces"])
 
-    def run(self, economy, tol, deadline, seed):
+    def run(self, economy, tol, deadline, seed, yesterday: Yesterday | None = None):
+        carried = yesterday if yesterday is not None and self.carried else None
         if economy.sparse:
-            return self._run_csr(economy, tol, deadline)
+            return self._run_csr(economy, tol, deadline, carried)
         a = np.ascontiguousarray(economy.a)
         w = economy.total_supply
         income, endowment = income_inputs(economy)
-        # exchange agents start with their endowment's value at uniform unit prices 1 / sum_j w_j
-        money = income if economy.model == "fisher" else endowment @ np.full(economy.n_goods, 1.0 / w.sum())
+        start = _start_prices(economy, carried)
+        # exchange agents start with their endowment's value at the starting prices (cold: uniform unit prices)
+        money = income if economy.model == "fisher" else endowment @ start
         bids = a / a.sum(axis=1, keepdims=True) * money[:, None]
+        if carried is not None:
+            bids = _carried_bids(economy, carried, bids, money, np.nonzero(a), start)
         r = exponents(economy)
         spend = bids.sum(axis=0)
 
@@ -202,13 +224,20 @@ class ProportionalResponse(Solver):
             ratio = np.divide(w, spend, out=np.zeros_like(spend), where=spend > 0)
             return spend / w, bids * ratio
 
-        return iterate(economy, advance, point, tol, deadline, self.params["max_iter"])
+        outcome = iterate_from(economy, advance, point, tol, deadline, self.params["max_iter"], carried is not None)
+        if self.carried and np.all(np.isfinite(bids)):
+            outcome.state = {"bids": bids.copy()}
+        return outcome
 
-    def _run_csr(self, economy, tol, deadline):
+    def _run_csr(self, economy, tol, deadline, carried):
         a, w = economy.a, economy.total_supply
         share, e_data, e_indices, e_indptr = csr_income_inputs(economy)
-        money = share if economy.model == "fisher" else economy.endowment @ np.full(economy.n_goods, 1.0 / w.sum())
-        bids = a.data * (money / a.sum(axis=1))[stored_rows(a)]
+        start = _start_prices(economy, carried)
+        money = share if economy.model == "fisher" else economy.endowment @ start
+        rows = stored_rows(a)
+        bids = a.data * (money / a.sum(axis=1))[rows]
+        if carried is not None:
+            bids = _carried_bids(economy, carried, bids, money, (rows, a.indices), start)
         r = exponents(economy)
         spend = np.bincount(a.indices, weights=bids, minlength=economy.n_goods)
 
@@ -220,4 +249,64 @@ class ProportionalResponse(Solver):
             ratio = np.divide(w, spend, out=np.zeros_like(spend), where=spend > 0)
             return spend / w, sp.csr_array((bids * ratio[a.indices], a.indices, a.indptr), shape=a.shape)
 
-        return iterate(economy, advance, point, tol, deadline, self.params["max_iter"])
+        outcome = iterate_from(economy, advance, point, tol, deadline, self.params["max_iter"], carried is not None)
+        if self.carried and np.all(np.isfinite(bids)):
+            outcome.state = {"bids": bids.copy(), "indices": a.indices.copy(), "indptr": a.indptr.copy()}
+        return outcome
+
+
+def _start_prices(economy: Economy, carried: Yesterday | None) -> np.ndarray:
+    """The prices at which exchange agents value their endowments at the start: yesterday's
+    when carried and usable, else uniform unit prices 1 / sum_j w_j (one unit of money in all)."""
+    w = economy.total_supply
+    p = carried_prices(carried.prices, economy.n_goods) if carried is not None else None
+    return np.full(economy.n_goods, 1.0 / w.sum()) if p is None else p / (p @ w)
+
+
+def _kept_bids(kept: dict, today: tuple[np.ndarray, np.ndarray], shape) -> np.ndarray | None:
+    """Yesterday's bids at today's wanted pairs (rows, columns), 0 where yesterday had no bid;
+    None when none were kept or they do not fit today's shape."""
+    bids = kept.get("bids")
+    if bids is None:
+        return None
+    bids = np.asarray(bids, dtype=np.float64)
+    if "indptr" in kept:        # a sparse economy's bids, one per stored coefficient
+        indices, indptr = np.asarray(kept.get("indices")), np.asarray(kept["indptr"])
+        if indptr.shape != (shape[0] + 1,) or indices.shape != bids.shape or indptr[-1] != bids.size:
+            return None
+        if indices.size and (indices.min() < 0 or indices.max() >= shape[1]):
+            return None
+        return np.asarray(sp.csr_array((bids, indices, indptr), shape=shape)[today[0], today[1]]).ravel()
+    if bids.shape != shape:
+        return None
+    return bids[today]
+
+
+def _carried_bids(economy: Economy, carried: Yesterday, cold: np.ndarray, money: np.ndarray,
+                  today: tuple[np.ndarray, np.ndarray], prices: np.ndarray) -> np.ndarray:
+    """Today's starting bids (the layout of `cold`, dense or one per stored coefficient) from
+    yesterday's: kept bids where they fit, else each agent's spending at yesterday's prices, else
+    cold; each row scaled to the agent's money, floored at `FLOOR` times its cold bids; the rows
+    of agents who arrived today, and rows with nothing usable, cold."""
+    shape = (economy.n_agents, economy.n_goods)
+    values = _kept_bids(carried.state, today, shape)
+    if values is None and carried_prices(carried.prices, economy.n_goods) is not None:
+        x = demand(economy, prices, economy.incomes(prices))
+        held = np.asarray(x[today[0], today[1]]).ravel() if sp.issparse(x) else np.asarray(x)[today]
+        values = held * prices[today[1]]
+    if values is None:
+        return cold
+    rows = today[0]
+    values = np.where(np.isfinite(values) & (values > 0), values, 0.0)
+    cold_values = cold[today] if cold.ndim == 2 else cold
+    totals = np.bincount(rows, weights=values, minlength=shape[0])
+    usable = today_rows(shape[0], carried.arrived) & (totals > 0) & np.isfinite(totals)
+    scaled = values * np.divide(money, totals, out=np.zeros_like(money), where=usable)[rows]
+    values = np.where(usable[rows], np.maximum(scaled, FLOOR * cold_values), cold_values)
+    totals = np.bincount(rows, weights=values, minlength=shape[0])
+    values *= np.divide(money, totals, out=np.zeros_like(money), where=totals > 0)[rows]
+    if cold.ndim == 1:
+        return values
+    bids = np.zeros(shape)
+    bids[today] = values
+    return bids

@@ -37,6 +37,14 @@ certificate stays near 1e-2 for 20,000 rounds, where this order certifies 1e-8 i
 value at the starting prices. Convergence is not guaranteed: Kehoe's equal-price
 equilibrium is a saddle of the process (its linearised round has a real eigenvalue
 1 + 0.005 step), and runs from uniform and from random starts end at one of his other two.
+
+On a day of an economy stream (`gebench.markets.streams`), ``carry=True`` makes the auctioneer
+call out yesterday's prices first instead of its cold start, and with producers resume
+yesterday's levels (kept in `Outcome.state`): after a small drift the equilibrium moved little,
+and near a stable equilibrium the step contracts the distance to it by a roughly constant
+factor a round, so the rounds needed grow with the log of the starting distance, which a
+carried start makes small. A carried start is certified before the first round, so that a
+day whose market yesterday's prices still clear within the tolerance takes 0 rounds.
 """
 from __future__ import annotations
 
@@ -50,10 +58,10 @@ from gebench.markets import CES, LINEAR, Economy, certify
 from gebench.markets.production import plan_at
 from gebench.markets.utilities import demand, demand_row
 
-from ..base import Outcome, Solver
+from ..base import Outcome, Solver, Yesterday
+from ..kernels.carried import FLOOR, carried_prices, iterate_from
 from ..kernels.ces_weights import ces_weights, ces_weights_csr
 from ..kernels.incomes import csr_income_inputs, csr_incomes, income, income_inputs
-from ..kernels.iteration import iterate
 from ..kernels.log_prices import move_prices, take_logs
 from ..kernels.params import AT_LEAST_ONE, FRACTION, Choice
 from ..kernels.trace import Tracer
@@ -234,6 +242,8 @@ class Tatonnement(Solver):
 
     `start`: "uniform" prices, or "random" (a seeded draw from the flat Dirichlet), which
     matters where the uniform point happens to be the equilibrium (Scarf's example).
+    `carry`: on a day of a stream, start from yesterday's prices (and producers' levels)
+    instead of `start`, which then serves only on the first day.
     """
 
     name = "tatonnement"
@@ -242,7 +252,8 @@ class Tatonnement(Solver):
     exact = False
     sparse = True
     production = True
-    parameters = {"step": 0.5, "max_iter": 1_000_000, "start": "uniform"}
+    carries = True
+    parameters = {"step": 0.5, "max_iter": 1_000_000, "start": "uniform", "carry": False}
     rules = {"step": FRACTION, "max_iter": AT_LEAST_ONE, "start": Choice(("uniform", "random"))}
 
     def skip(self, economy):
@@ -263,16 +274,26 @@ class Tatonnement(Solver):
     def uses_seed(self) -> bool:
         return self.params["start"] == "random"
 
-    def run(self, economy: Economy, tol, deadline, seed):
+    def run(self, economy: Economy, tol, deadline, seed, yesterday: Yesterday | None = None):
         m = economy.n_goods
         w = economy.total_supply
-        if self.params["start"] == "random":
+        p = carried_prices(yesterday.prices, m) if yesterday is not None and self.carried else None
+        carried = p is not None
+        if not carried and self.params["start"] == "random":
             p = np.random.default_rng(seed).dirichlet(np.ones(m))
-        else:
+        elif not carried:
             p = np.full(m, 1.0 / m)
         if economy.production:
-            return production_tatonnement(economy, p, float(self.params["step"]), tol, deadline,
-                                          self.params["max_iter"])
+            levels = None
+            if carried:
+                levels = carried_levels(economy, p, yesterday.state.get("levels"))
+                levels = starting_levels(economy, p) if levels is None else levels
+            outcome = production_tatonnement(economy, p, float(self.params["step"]), tol, deadline,
+                                             self.params["max_iter"], first_chunk=8 if levels is None else 1,
+                                             levels=levels)
+            if outcome.levels is not None:
+                outcome.state = {"levels": outcome.levels.copy()}
+            return outcome
         step = float(self.params["step"])
         if economy.sparse:
             a = economy.a
@@ -294,7 +315,20 @@ class Tatonnement(Solver):
         def point():
             return p.copy(), demand(economy, p, economy.incomes(p))
 
-        return iterate(economy, advance, point, tol, deadline, self.params["max_iter"])
+        return iterate_from(economy, advance, point, tol, deadline, self.params["max_iter"], carried)
+
+
+def carried_levels(economy: Economy, p: np.ndarray, kept) -> np.ndarray | None:
+    """Yesterday's producers' levels as today's start, each at least `FLOOR` times its cold
+    start at p (a level at 0 would never move again under the multiplicative step); None when
+    none were kept or they do not fit today's producers."""
+    if kept is None:
+        return None
+    y = np.array(kept, dtype=np.float64).ravel()
+    cold = starting_levels(economy, p)
+    if y.shape != cold.shape or not np.all(np.isfinite(y)) or np.any(y < 0):
+        return None
+    return np.maximum(y, FLOOR * cold)
 
 
 def production_step(economy: Economy, p: np.ndarray, y: np.ndarray, step: float) -> bool:
@@ -333,17 +367,24 @@ def starting_levels(economy: Economy, p: np.ndarray) -> np.ndarray:
 
 
 def production_tatonnement(economy: Economy, p: np.ndarray, step: float, tol: float, deadline: float,
-                           max_iter: int, first_chunk: int = 8, max_chunk: int = 2000) -> Outcome:
-    """Run `production_step` from prices p and `starting_levels` until the certificate accepts
+                           max_iter: int, first_chunk: int = 8, max_chunk: int = 2000,
+                           levels: np.ndarray | None = None) -> Outcome:
+    """Run `production_step` from prices p and `starting_levels`, or from carried `levels` (a
+    start then certified before the first round, 0 rounds if it is within tol), until the certificate accepts
     (prices, demand at them, levels) within tol, checked after chunks of rounds that grow with
     the count as in `gebench.solvers.kernels.iteration.iterate`; stop at the deadline (checked every round) or
     after max_iter rounds. The trace holds (prices, demand) at the chunk ends nearest 1, 2, 4, ..."""
-    y = starting_levels(economy, p)
+    y = starting_levels(economy, p) if levels is None else np.array(levels, dtype=np.float64)
     done, chunk, tracer = 0, first_chunk, Tracer()
 
     def stop(status, x=None, message=""):
-        prices, levels = (p.copy(), y.copy()) if x is not None else (None, None)
-        return Outcome(status, prices, x, done, message=message, levels=levels, trace=tracer.checkpoints)
+        prices, held = (p.copy(), y.copy()) if x is not None else (None, None)
+        return Outcome(status, prices, x, done, message=message, levels=held, trace=tracer.checkpoints)
+
+    if levels is not None:
+        x = demand(economy, p, economy.incomes(p))
+        if np.all(np.isfinite(x)) and certify(economy, p, x, y).within(tol):
+            return stop("converged", x)
 
     while True:
         for _ in range(min(chunk, max_iter - done)):

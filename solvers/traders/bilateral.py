@@ -25,6 +25,19 @@ more than the tolerance: a rest point of trade as far as random meetings can tel
 economies, whose improving trades are rare, more `quiet` rounds find more of them), which the certificate judges with
 the prices that support the allocation best (`gebench.markets.welfare.pareto_gap`). Trade reveals
 prices as it goes: the trace's prices are the geometric mean of each good's trade prices.
+
+On a day of an economy stream (`gebench.markets.streams`), ``carry=True`` keeps what the agents
+learned (`Outcome.state`), never what they held: every day starts from the day's endowments.
+They learned who was worth meeting, the pairs that traded (``partners``, with what their trades
+gained), and what goods fetched, the revealed log prices. The first rounds of the day match the
+agents along yesterday's partners before any random meeting: each round a greedy matching of the
+pairs not yet met today, largest gain from trade yesterday first, the agents it leaves out in
+random pairs. Pairs that gained much from trade yesterday gain again after a small drift, which
+keeps every agent's pattern of wanted and held goods; returning to known partners first instead
+of drawing anew is this implementation's reading of what traders learn in a day, and it takes
+the large gains in the first rounds. Pairs with an agent who arrived today are dropped: the row
+is a new agent. The revealed prices enter the day's running means with the weight of one trade
+per good, a prior that today's own trades soon outweigh.
 """
 from __future__ import annotations
 
@@ -38,7 +51,8 @@ from gebench.markets import CES, COBB_DOUGLAS, LEONTIEF, LINEAR, Economy, certif
 from gebench.markets.utilities import log_utility_row
 from gebench.markets.welfare import pareto_gap
 
-from ..base import Outcome, Solver
+from ..base import Outcome, Solver, Yesterday
+from ..kernels.carried import today_rows
 from ..kernels.params import AT_LEAST_ONE, Range
 from ..kernels.trace import Tracer
 from ..kernels.warm_up import warm_up_on_tiny
@@ -204,10 +218,17 @@ def _held(x, i, m):
 
 
 @njit(cache=True)
-def rounds(kinds, a, rho, x, group, trials, n_rounds, seed_state, log_price_sum, price_count):
+def rounds(kinds, a, rho, x, group, trials, n_rounds, seed_state, log_price_sum, price_count,
+           first_order=np.empty(0, np.int64), met=np.empty(0, np.int64), met_gain=np.empty(0)):
     """`n_rounds` rounds of meetings; returns the largest log-utility gain of any trade and the
     number of trades. Trade prices are added, in logs, to each good's running sum (j's price
-    relative to the numeraire's is pi)."""
+    relative to the numeraire's is pi).
+
+    `first_order`, when it lists all n agents, replaces the first round's random order (groups
+    are its consecutive runs of `group`); `met` and `met_gain`, when they have n entries,
+    receive for each agent whose group traded in the last round the next member of that group
+    (-1 otherwise) and the sum of the largest log-utility gains of the group's trades (capped
+    at 1 a trade, since a first unit of a wanted good gains without bound)."""
     n, m = a.shape
     np.random.seed(seed_state)
     k = min(group, n)
@@ -216,13 +237,19 @@ def rounds(kinds, a, rho, x, group, trials, n_rounds, seed_state, log_price_sum,
     new_j, old_j, old_l = np.empty(k), np.empty(k), np.empty(k)
     largest = 0.0
     trades = 0
-    for _ in range(n_rounds):
-        order = np.random.permutation(n)
+    record = met.shape[0] == n
+    for r in range(n_rounds):
+        order = first_order if r == 0 and first_order.shape[0] == n else np.random.permutation(n)
+        if record:
+            met[:] = -1
+            met_gain[:] = 0.0
         for start in range(0, n - 1, k):
             size = min(k, n - start)
             if size < 2:
                 break
             members = order[start:start + size]
+            made = trades
+            gained = 0.0
             for _t in range(trials):
                 j = _held(x, members[np.random.randint(size)], m)
                 numeraire = _held(x, members[np.random.randint(size)], m)
@@ -232,24 +259,35 @@ def rounds(kinds, a, rho, x, group, trials, n_rounds, seed_state, log_price_sum,
                                  before[:size], after[:size], new_j[:size], old_j[:size], old_l[:size])
                 if gain > 0.0:
                     trades += 1
+                    gained += min(gain, 1.0)
                     if gain > largest:
                         largest = gain
                     log_price_sum[j] += 0.5 * math.log(pi)
                     log_price_sum[numeraire] -= 0.5 * math.log(pi)
                     price_count[j] += 1
                     price_count[numeraire] += 1
+            if record and trades > made:
+                for g in range(size):
+                    met[members[g]] = members[(g + 1) % size]
+                    met_gain[members[g]] = gained
     return largest, trades
 
 
 class BilateralExchange(Solver):
-    """Decentralised exchange in random pairs (or groups of `group`) of agents (Axtell 2005)."""
+    """Decentralised exchange in random pairs (or groups of `group`) of agents (Axtell 2005).
+
+    `carry`: on a day of a stream, meet yesterday's trading partners first and start the
+    revealed prices from yesterday's (see the module docstring); holdings start at the day's
+    endowments all the same.
+    """
 
     name = "bilateral-exchange"
     models = frozenset({"exchange"})
     utilities = frozenset({"linear", "cobb-douglas", "ces", "leontief"})
     exact = False
     trades = True
-    parameters = {"group": 2, "trials": 0, "quiet": 10, "max_iter": 100_000}
+    carries = True
+    parameters = {"group": 2, "trials": 0, "quiet": 10, "max_iter": 100_000, "carry": False}
     rules = {"group": Range(2), "trials": Range(0), "quiet": AT_LEAST_ONE, "max_iter": AT_LEAST_ONE}
 
     def skip(self, economy: Economy) -> str | None:
@@ -269,7 +307,7 @@ class BilateralExchange(Solver):
     def warm_up(self) -> None:
         warm_up_on_tiny(self, ["linear", "cobb-douglas", "ces", "leontief"])
 
-    def run(self, economy: Economy, tol, deadline, seed):
+    def run(self, economy: Economy, tol, deadline, seed, yesterday: Yesterday | None = None):
         x = np.array(economy.endowment, dtype=np.float64)
         n, m = x.shape
         a = np.ascontiguousarray(economy.a)
@@ -279,6 +317,13 @@ class BilateralExchange(Solver):
         rng = np.random.default_rng(seed)
         tracer = Tracer()
         done, calm, traded = 0, 0, 0
+        carried = yesterday is not None and self.carried
+        known = np.empty((0, 2), dtype=np.int64)
+        if carried:
+            known = kept_partners(yesterday.state, n, yesterday.arrived)
+            log_price_sum, price_count = kept_prices(yesterday.state, m)
+        watched = n if self.carried else 0       # who traded with whom is recorded only to be kept
+        met, met_gain, partners = np.full(watched, -1, dtype=np.int64), np.zeros(watched), {}
 
         def revealed():
             """The geometric mean of each good's trade prices (uniform where it never traded)."""
@@ -288,10 +333,15 @@ class BilateralExchange(Solver):
 
         status = "max_iter"
         while done < max_rounds:
+            first, known = _partner_order(known, n, rng) if known.size else (np.empty(0, np.int64), known)
             largest, count = rounds(economy.kinds, a, economy.rho, x, group, trials, 1,
-                                    int(rng.integers(2**31)), log_price_sum, price_count)
+                                    int(rng.integers(2**31)), log_price_sum, price_count, first, met, met_gain)
             done += 1
             traded += count
+            pairs = {(min(int(i), int(met[i])), max(int(i), int(met[i]))): float(met_gain[i])
+                     for i in np.flatnonzero(met >= 0)}
+            for pair, gain in pairs.items():
+                partners[pair] = partners.get(pair, 0.0) + gain
             tracer.offer(done, lambda: (revealed(), x))
             calm = calm + 1 if largest <= tol else 0
             if calm >= quiet:
@@ -302,11 +352,61 @@ class BilateralExchange(Solver):
                 break
         prices = _best_prices(economy, x, revealed())
         extra = {"rounds": done, "trades": traded}
+        state = learned(partners, log_price_sum, price_count) if self.carried else {}
         if certify(economy, prices, x).within(tol):
-            return Outcome("converged", prices, x, done, extra=extra, trace=tracer.checkpoints)
+            return Outcome("converged", prices, x, done, extra=extra, trace=tracer.checkpoints, state=state)
         message = (f"no trade helped anyone by more than tol in {quiet} rounds; the allocation is "
                    "not a Walrasian equilibrium's" if status == "at_rest" else "")
-        return Outcome(status, prices, x, done, message=message, extra=extra, trace=tracer.checkpoints)
+        return Outcome(status, prices, x, done, message=message, extra=extra, trace=tracer.checkpoints,
+                       state=state)
+
+
+def learned(partners: dict, log_price_sum: np.ndarray, price_count: np.ndarray) -> dict:
+    """What a day of trade taught, as `Outcome.state`: ``partners`` (P x 2, i < k) the pairs
+    whose meetings traded, largest gain first, ``gains`` what their trades gained (the sum of
+    each trade's largest log-utility gain, capped at 1), and ``log_prices`` the mean log trade
+    price of each good (NaN where it never traded)."""
+    pairs = sorted(partners.items(), key=lambda item: (-item[1], item[0]))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        logs = np.where(price_count > 0, log_price_sum / price_count, np.nan)
+    return {"partners": np.array([p for p, _ in pairs], dtype=np.int64).reshape(-1, 2),
+            "gains": np.array([c for _, c in pairs], dtype=np.float64), "log_prices": logs}
+
+
+def kept_partners(state: dict, n: int, arrived) -> np.ndarray:
+    """Yesterday's partners (P x 2, largest gain first) among today's agents: pairs out of
+    range, or with an agent who arrived today, are dropped."""
+    pairs = np.asarray(state.get("partners", np.empty((0, 2))), dtype=np.int64).reshape(-1, 2)
+    stayed = today_rows(n, arrived)
+    inside = np.all((pairs >= 0) & (pairs < n), axis=1) & (pairs[:, 0] != pairs[:, 1])
+    pairs = pairs[inside]
+    return pairs[stayed[pairs[:, 0]] & stayed[pairs[:, 1]]]
+
+
+def kept_prices(state: dict, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """The day's running sums of log trade prices and their counts, started from yesterday's
+    mean log prices with the weight of one trade per good that traded (zeros without them)."""
+    logs = np.asarray(state.get("log_prices", np.full(m, np.nan)), dtype=np.float64).ravel()
+    if logs.shape != (m,):
+        return np.zeros(m), np.zeros(m)
+    known = np.isfinite(logs)
+    return np.where(known, logs, 0.0), known.astype(np.float64)
+
+
+def _partner_order(known: np.ndarray, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A round's order of the n agents whose consecutive pairs are a greedy matching of the
+    known pairs (in their order), the agents it leaves out after them in random order; and the
+    known pairs not used in it."""
+    free = np.ones(n, dtype=bool)
+    order, used = [], np.zeros(len(known), dtype=bool)
+    for e, (i, k) in enumerate(known):
+        if free[i] and free[k]:
+            free[i] = free[k] = False
+            order += [i, k]
+            used[e] = True
+    rest = np.flatnonzero(free)
+    order = np.concatenate([np.array(order, dtype=np.int64), rest[rng.permutation(rest.size)]])
+    return order, known[~used]
 
 
 def _best_prices(economy: Economy, x, revealed):

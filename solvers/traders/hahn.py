@@ -40,6 +40,14 @@ Trade changes the distribution of wealth, so the process comes to rest at an equ
 the economy whose endowments are the holdings it reached, not in general at a Walrasian
 equilibrium of the original one: the certificate's budget measure compares spending with
 the value of the original endowment. Such a rest point is reported `at_rest`.
+
+On a day of an economy stream (`gebench.markets.streams`), ``carry=True`` keeps what the
+process learned, its prices (`Outcome.state`), and starts the day's trade at yesterday's final
+prices instead of at 1 / w_j; the holdings always start at the day's endowments, which are all
+the agents have. Near the equilibrium prices of today's endowments the desired trades nearly
+clear, so rationing cuts little, trade moves little wealth, and the path is short and ends
+near the Walrasian allocation: at the exact equilibrium prices one round of trade would reach
+it. Agents who arrived today change nothing here: prices belong to the market, not to them.
 """
 from __future__ import annotations
 
@@ -51,7 +59,8 @@ from numba import njit
 from gebench.markets import LINEAR, Economy, certify
 from gebench.markets.utilities import demand_row
 
-from ..base import Outcome, Solver
+from ..base import Outcome, Solver, Yesterday
+from ..kernels.carried import carried_prices
 from ..kernels.log_prices import move_prices, take_logs
 from ..kernels.params import AT_LEAST_ONE, FRACTION
 from ..kernels.trace import Tracer
@@ -217,14 +226,19 @@ def _chunk_cap(economy: Economy) -> int:
 
 class HahnProcess(Solver):
     """The Hahn process (exchange; Cobb-Douglas, CES, Leontief): tatonnement prices, and trade
-    at them out of equilibrium, rationed so that goods clear and budgets balance exactly."""
+    at them out of equilibrium, rationed so that goods clear and budgets balance exactly.
+
+    `carry`: on a day of a stream, start the prices at yesterday's (the holdings at the day's
+    endowments, as always).
+    """
 
     name = "hahn-process"
     models = frozenset({"exchange"})
     utilities = frozenset({"cobb-douglas", "ces", "leontief"})
     exact = False
     trades = True            # every round's holdings are feasible, and no agent's utility falls
-    parameters = {"step": 0.5, "max_iter": 1_000_000}
+    carries = True
+    parameters = {"step": 0.5, "max_iter": 1_000_000, "carry": False}
     rules = {"step": FRACTION, "max_iter": AT_LEAST_ONE}
 
     def skip(self, economy):
@@ -243,17 +257,20 @@ class HahnProcess(Solver):
     def warm_up(self) -> None:
         warm_up_on_tiny(self, ["cobb-douglas", "ces", "leontief"])
 
-    def run(self, economy: Economy, tol, deadline, seed):
+    def run(self, economy: Economy, tol, deadline, seed, yesterday: Yesterday | None = None):
         x = np.array(economy.endowment, dtype=np.float64)
         a, w = np.ascontiguousarray(economy.a), economy.total_supply
         p = (1.0 / w) / np.sum(1.0 / w)
+        if yesterday is not None and self.carried:
+            kept = carried_prices(yesterday.state.get("prices", yesterday.prices), economy.n_goods, cold=p)
+            p = p if kept is None else kept
         step, max_iter, cap = float(self.params["step"]), int(self.params["max_iter"]), _chunk_cap(economy)
         tracer = Tracer()
         done, traded = 0, 0.0
 
         def stop(status, message=""):
             return Outcome(status, p, x, done, message=message, extra={"rounds": done, "traded": traded},
-                           trace=tracer.checkpoints)
+                           trace=tracer.checkpoints, state={"prices": p.copy()} if self.carried else {})
 
         while True:
             state, made, value = hahn_rounds(economy.kinds, a, economy.log_a, economy.rho, w, p, x, step,
@@ -277,3 +294,4 @@ class HahnProcess(Solver):
             if time.perf_counter() >= deadline:
                 return stop("timeout")
             tracer.offer(done, lambda: (p, x))
+
