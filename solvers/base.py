@@ -266,7 +266,7 @@ class Solver(ABC):
     def carried(self) -> bool:
         """True when this instance starts a day from what it kept (`Yesterday`): the class
         `carries`, and its boolean parameter ``carry``, where it declares one, is true
-        (``newton[carry=true]``), so that a suite can run one method both cold and carried."""
+        (``newton[carry=True]``), so that a suite can run one method both cold and carried."""
         return self.carries and bool(self.params.get("carry", True))
 
     @property
