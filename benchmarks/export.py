@@ -42,7 +42,9 @@ KINDS = {
     "goods": int, "seed": int, "density": float, "sparse": bool, "rho": float, "solver": str, "exact": bool,
     "tolerance": float, "time_budget": float, "status": str, "seconds": float, "iterations": int, "message": str,
     "setup_seconds": float, "game_resolution": float, "worker_start_seconds": float, "host": str,
-    "central_reads": int,
+    "central_reads": int, "day": int, "regime": str, "sigma": float, "churn": float, "shock_rate": float,
+    "carried": bool, "delivered": bool, "cut": bool, "reference": str, "gains_share": float, "gains_worst": float,
+    "pareto_gap": float, "individual_rationality": float, "feasible": bool, "entrants": int, "shock": int,
 }
 """Each core column's kind, and so its Parquet type when its values fit it (certificate
 measures are floats): the same schema for every run, even where a column is empty."""

@@ -18,12 +18,28 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from .days_summary import summarise_days
 from .figures import figure
-from .plot import WIDTH, colour_of, finish, header, header_inches, key_line, legend_beside, say
+from .plot import MAX_SERIES, WIDTH, colour_of, finish, header, header_inches, key_line, kind_of, legend_beside, say
 
 READS_FLOOR = 1.0         # where a method reading nothing centrally is drawn on the log axis
+
+
+CARRIED = "-carried"      # the suffix days.toml gives a method's carried variant
+
+
+def _groups(solvers) -> list[tuple[str, list[str]]]:
+    """A ladder's methods as [(group, methods)], one row of panels each: all of them when they
+    fit `MAX_SERIES`, else the planners apart from the market processes (auctioneers and
+    traders), a carried variant ("tatonnement-carried") with its method."""
+    solvers = sorted(set(solvers))
+    if len(solvers) <= MAX_SERIES:
+        return [("", solvers)]
+    kinds = {s: kind_of(s.removesuffix(CARRIED)) for s in solvers}
+    return [(kind, [s for s in solvers if kinds[s] == kind]) for kind in ("planners", "market processes")
+            if any(kinds[s] == kind for s in solvers)]
 
 
 def _size_text(size: int, size_name: str) -> str:
@@ -47,14 +63,16 @@ def plot_days(records: list[dict], out_dir: Path, title: str = "") -> list[Path]
             if r["seed"] == seed:
                 cells[(r["ladder"], r["size"])][r["solver"]].append(r)
         ladders = sorted({ladder for ladder, _ in cells})
+        rows = [(ladder, group, members) for ladder in ladders
+                for group, members in _groups({s for (lad, _), by in cells.items() if lad == ladder for s in by})]
         cols = max(len({size for lad, size in cells if lad == ladder}) for ladder in ladders)
         heading = (f"{title}: share of each day's gains from trade held at the day's end, regime {regime}, "
                    f"seed {seed}\n(1 = the day's equilibrium, 0 = no trade; x = the method overran the day)")
         key = [key_line("overran the day: cut", marker="x")]
-        fig, axes = plt.subplots(len(ladders), cols, squeeze=False, sharey=True,
-                                 figsize=(WIDTH, 2.7 * len(ladders) + header_inches(heading, key)))
+        fig, axes = plt.subplots(len(rows), cols, squeeze=False, sharey=True,
+                                 figsize=(WIDTH, 2.7 * len(rows) + header_inches(heading, key)))
         top = header(fig, heading, key)
-        for row, ladder in enumerate(ladders):
+        for row, (ladder, group, members) in enumerate(rows):
             sizes = sorted(size for lad, size in cells if lad == ladder)
             for col in range(cols):
                 ax = axes[row][col]
@@ -62,8 +80,10 @@ def plot_days(records: list[dict], out_dir: Path, title: str = "") -> list[Path]
                     ax.set_visible(False)
                     continue
                 by_solver = cells[(ladder, sizes[col])]
-                for solver in sorted(by_solver):
-                    days = sorted(by_solver[solver], key=lambda r: r["day"])
+                for solver in members:
+                    days = sorted(by_solver.get(solver, []), key=lambda r: r["day"])
+                    if not days:
+                        continue
                     x = [r["day"] for r in days]
                     y = [np.nan if r.get("gains_share") is None else r["gains_share"] for r in days]
                     ax.plot(x, y, color=colour_of(solver), lw=1.2, label=solver)
@@ -72,8 +92,10 @@ def plot_days(records: list[dict], out_dir: Path, title: str = "") -> list[Path]
                     if cut:
                         ax.plot(*zip(*cut), "x", color=colour_of(solver), ms=4)
                 size_name = next(iter(by_solver.values()))[0].get("size_name", "agents")
-                ax.set_title(f"{ladder}, {_size_text(sizes[col], size_name)}", fontsize=9)
+                ax.set_title(f"{ladder}, {_size_text(sizes[col], size_name)}" + (f": {group}" if group else ""),
+                             fontsize=9)
                 ax.set_xlabel("day")
+                ax.xaxis.set_major_locator(MaxNLocator(integer=True))
                 ax.set_ylim(-0.05, 1.05)
                 ax.grid(alpha=0.3)
                 if col == 0:
@@ -93,15 +115,17 @@ def plot_days_summary(records: list[dict], out_dir: Path, title: str = "") -> li
         if not mine:
             continue
         ladders = sorted({r["ladder"] for r in mine})
-        heading = (f"{title}: what each method delivered a day, regime {regime}, over every day and seed")
+        panels = [(ladder, group, members) for ladder in ladders
+                  for group, members in _groups({r["solver"] for r in mine if r["ladder"] == ladder})]
+        heading = f"{title}: what each method delivered a day, regime {regime}, over every day and seed"
         key = [key_line("mean share", ls="-"), key_line("worst day's share", ls="--")]
-        fig, axes = plt.subplots(len(ladders), 3, squeeze=False,
-                                 figsize=(WIDTH, 2.8 * len(ladders) + header_inches(heading, key)))
+        fig, axes = plt.subplots(len(panels), 3, squeeze=False,
+                                 figsize=(WIDTH, 2.8 * len(panels) + header_inches(heading, key)))
         top = header(fig, heading, key)
-        for k, ladder in enumerate(ladders):
+        for k, (ladder, group, members) in enumerate(panels):
             series = defaultdict(list)
             for r in mine:
-                if r["ladder"] == ladder:
+                if r["ladder"] == ladder and r["solver"] in members:
                     series[r["solver"]].append(r)
             share_ax, nothing_ax, reads_ax = axes[k]
             game = next(iter(series.values()))[0]["size_name"] == "d"
@@ -119,6 +143,7 @@ def plot_days_summary(records: list[dict], out_dir: Path, title: str = "") -> li
                 label = solver + (" (reads nothing)" if all(v == 0 for v in reads if v is not None) else "")
                 reads_ax.plot(sizes, [np.nan if v is None else max(v, READS_FLOOR) for v in reads], "o-",
                               color=colour, ms=3, label=label)
+            where = ladder + (f" ({group})" if group else "")
             for ax in (share_ax, nothing_ax, reads_ax):
                 ax.set_xscale("linear" if game else "log")
                 ax.grid(alpha=0.3)
@@ -128,13 +153,13 @@ def plot_days_summary(records: list[dict], out_dir: Path, title: str = "") -> li
                 ax.minorticks_off()
             share_ax.set_ylim(-0.05, 1.05)
             share_ax.set_ylabel("share of the day's gains")
-            share_ax.set_title(f"{ladder}: gains delivered", fontsize=9)
+            share_ax.set_title(f"{where}:\nshare of the gains delivered", fontsize=9)
             nothing_ax.set_ylim(-0.05, 1.05)
             nothing_ax.set_ylabel("share of days")
-            nothing_ax.set_title(f"{ladder}: days with nothing delivered", fontsize=9)
+            nothing_ax.set_title(f"{where}:\ndays with nothing delivered", fontsize=9)
             reads_ax.set_yscale("log")
-            reads_ax.set_ylabel("numbers read centrally a day")
-            reads_ax.set_title(f"{ladder}: central reads a day", fontsize=9)
+            reads_ax.set_ylabel("numbers read centrally")
+            reads_ax.set_title(f"{where}:\nnumbers read at one point a day", fontsize=9)
             legend_beside(reads_ax)
         written += finish(fig, True, out_dir, f"days-summary-{regime}", top)
     return written

@@ -64,6 +64,7 @@ FIELDS = {
     "gains_worst": "in a days suite: the worst agent's share of its own gains",
     "pareto_gap": "in a days suite: the delivered allocation's Pareto gap",
     "individual_rationality": "in a days suite: the worst relative loss of an agent against no trade",
+    "feasible": "in a days suite: the delivered allocation fits the supply (else its measures are null)",
     "entrants": "in a days suite: the agents who arrived that day", "shock": "in a days suite: the good whose "
     "supply was halved that day, or null",
 }

@@ -76,6 +76,7 @@ def test_the_format_document_names_every_field_a_run_record_has(tmp_path, capsys
     from gebench.records import read_runs
     doc = (ROOT / "docs" / "format.md").read_text()
     section = doc.split("A record has the fields:", 1)[1].split("Records are keyed", 1)[0]
+    section += doc.split("A day's record has the fields", 1)[1].split("Records of a days suite are keyed", 1)[0]
     documented = set(re.findall(r"`([a-z_]+)`", "\n".join(line.split("|")[1] for line in section.splitlines()
                                                           if line.startswith("| `"))))
     suite = tmp_path / "tiny.toml"
