@@ -2,6 +2,7 @@
 find today's equilibrium with fewer iterations than cold, and the lagged planner trades at last
 night's prices, rationed to what exists."""
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -188,3 +189,12 @@ def test_the_lagged_planners_executed_point_is_judged_by_the_certificate(lagged)
     result = solve(lagged, today, TOL, 60.0, yesterday=next_yesterday(first, yesterday_economy, today))
     again = certify(today, result.prices, result.allocation)
     assert again.worst == result.certificate.worst > TOL
+
+
+def test_outside_a_stream_the_lagged_planner_carries_out_its_plan_the_same_day(lagged):
+    economy = make_economy("exchange", "ces", np.array([[3.0, 1.0], [1.0, 3.0]]), rho=0.5,
+                           endowment=np.array([[1.0, 0.2], [0.2, 1.0]]))
+    result = solve(lagged, economy, TOL, 60.0)
+    assert result.status == "converged" and result.iterations == 1 and "prices" in result.state
+    first_day = replace(economy, meta={"day": 0})
+    assert solve(lagged, first_day, TOL, 60.0).prices is None          # a stream's first day: no prices yet

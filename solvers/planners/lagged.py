@@ -26,7 +26,10 @@ whether or not it is an equilibrium today (`executes`): feasible, with no promis
 loses by it.
 
 On a stream's first day, or with no certified prices kept, nobody trades: agents keep their
-endowments (in a Fisher market nothing is bought), and the outcome has no prices.
+endowments (in a Fisher market nothing is bought), and the outcome has no prices. The lag is
+a stream's: an economy that is no day of a stream (no ``day`` in its meta) has no yesterday
+and no tomorrow, and there the plan is carried out on the day it is made, at its certified
+prices, rationed as any day's trade (without the lag the planner is its inner planner).
 
 Tonight's plan is the inner planner's (`planner`): "auto" takes fisher-ipm for a Fisher
 market, homotopy for Cobb-Douglas and CES exchange, lemke-howson for the Leontief economy of
@@ -157,6 +160,8 @@ class LaggedPlanner(Solver):
 
     def run(self, economy: Economy, tol: float, deadline: float, seed: int,
             yesterday: Yesterday | None = None) -> Outcome:
+        if yesterday is None and "day" not in economy.meta:
+            return self._without_lag(economy, tol, deadline, seed)
         kept = yesterday.state if yesterday is not None else {}
         prices = kept.get("prices")
         if prices is not None and np.shape(prices) != (economy.n_goods,):
@@ -174,6 +179,17 @@ class LaggedPlanner(Solver):
         extra = {"unserved": unserved, **plan}
         return Outcome(status, prices, allocation, int(prices is not None), message=message, extra=extra,
                        state=state)
+
+    def _without_lag(self, economy: Economy, tol: float, deadline: float, seed: int) -> Outcome:
+        """An economy outside a stream: plan, then trade at the plan's prices if certified."""
+        plan, state = self._plan(economy, tol, deadline, seed, None, {})
+        prices = state.get("prices")
+        if prices is None:
+            return Outcome("max_iter", None, no_trade(economy), 0, extra={"unserved": 0.0, **plan}, state=state,
+                           message="the plan failed: everyone keeps what it has")
+        allocation, unserved = rationed(economy, prices)
+        status = "converged" if certify(economy, prices, allocation).within(tol) else "max_iter"
+        return Outcome(status, prices, allocation, 1, extra={"unserved": unserved, **plan}, state=state)
 
     def _plan(self, economy: Economy, tol: float, deadline: float, seed: int, yesterday: Yesterday | None,
               kept: dict) -> tuple[dict, dict]:
