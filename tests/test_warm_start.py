@@ -198,3 +198,16 @@ def test_outside_a_stream_the_lagged_planner_carries_out_its_plan_the_same_day(l
     assert result.status == "converged" and result.iterations == 1 and "prices" in result.state
     first_day = replace(economy, meta={"day": 0})
     assert solve(lagged, first_day, TOL, 60.0).prices is None          # a stream's first day: no prices yet
+
+
+def test_newton_falls_back_on_powells_method_when_broydens_steps_fail():
+    solver = warmed(Newton, carry=True)
+    yesterday_economy, today = list(stream_days(CES_EXCHANGE))[:2]
+    first = solve(solver, yesterday_economy, TOL, 60.0)
+    assert first.state["jacobian"].shape == (today.n_goods - 1,) * 2
+    handed = next_yesterday(first, yesterday_economy, today)
+    good = solve(solver, today, TOL, 60.0, yesterday=handed)
+    wrong = replace(handed, state={"jacobian": -np.eye(today.n_goods - 1)})       # descent the wrong way
+    fallback = solve(solver, today, TOL, 60.0, yesterday=wrong)
+    assert good.status == fallback.status == "converged"
+    assert good.extra["broyden"] == good.iterations < fallback.extra["broyden"] + today.n_goods - 1 <= fallback.iterations
