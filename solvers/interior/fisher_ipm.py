@@ -70,8 +70,10 @@ day starts from the most advanced of them that is still a good start for today's
 the one whose primal and dual residuals measured on today's data are at most `_NEIGHBOURHOOD`
 times its gap, so that today's perturbation of the data does not throw it out of the central
 path's neighbourhood (the criterion of Yildirim and Wright, which bounds the perturbation by
-the iterate's mu). The infeasible path-following method takes the rest. Agents who arrived
-overnight, or whose wanted goods changed, start at the cold start's values.
+the iterate's mu). When none is, a market without linear agents starts from the least advanced
+one, no worse than the cold start (a measured choice: `warm_start`). The infeasible
+path-following method takes the rest. Agents who arrived overnight, or whose wanted goods
+changed, start at the cold start's values.
 """
 from __future__ import annotations
 
@@ -79,7 +81,6 @@ import math
 import time
 
 import numpy as np
-
 import scipy.sparse as sp
 
 from gebench.markets import Economy, certify, make_economy
@@ -212,11 +213,13 @@ def iterate(program: Program, level: float, scale: np.ndarray) -> dict:
             "zu": program.zu.copy(), "s": program.s / scale, "p": program.p * scale}
 
 
-def warm_start(program: Program, kept: list, scale: np.ndarray) -> str:
+def warm_start(program: Program, kept: tuple, scale: np.ndarray) -> str:
     """Move `program` (at its cold start) to the most advanced kept iterate whose residuals on
     today's program are at most `_NEIGHBOURHOOD` times its gap; failing that, when no agent is
     linear, to the least advanced one if it is no worse than the cold start; else leave it cold.
-    Returns the level started from, or "cold". Agents whose pattern of wanted goods changed
+    Returns the level started from, or "cold". The iterates are tried from the least advanced
+    on, until one falls outside the neighbourhood: today's perturbation of the residuals is much
+    the same at each, and the gap only shrinks. Agents whose pattern of wanted goods changed
     overnight (arrivals, mostly) keep the cold start's values; every variable stays positive.
 
     The fallback is measured, not derived: on CES, Cobb-Douglas and Leontief Fisher streams
@@ -224,53 +227,62 @@ def warm_start(program: Program, kept: list, scale: np.ndarray) -> str:
     third of the Newton steps; with linear agents, whose optimal faces move with the data
     (which goods an agent buys), it costs steps, and only an iterate inside the neighbourhood
     (a calm day) is taken."""
+    fit = _fit(program, kept[0])
+    if fit is None:
+        return "cold"
     cold = {name: getattr(program, name).copy() for name in _VARIABLES}
     cold_worst = max(program.residuals())
     linear = bool(np.any((program.expo == 1.0) & ~program.leontief))
-    fallback = None
-    for kept_point in sorted(kept, key=lambda k: k["level"]):
-        if not _place(program, kept_point, cold, scale):
-            continue
+    chosen = None
+    for kept_point in sorted(kept, key=lambda k: k["level"], reverse=True):
+        if not _place(program, kept_point, cold, scale, fit):
+            break
         try:
             primal, dual, gap = program.residuals()
         except NewtonFailure:
-            continue
+            break
         if max(primal, dual) <= _NEIGHBOURHOOD * gap:
-            return f"{kept_point['level']:g}"
-        if (max(primal, dual, gap) <= cold_worst and not linear
-                and (fallback is None or kept_point["level"] > fallback["level"])):
-            fallback = kept_point
-    if fallback is not None and _place(program, fallback, cold, scale):
-        return f"{fallback['level']:g}"
+            chosen = kept_point
+            continue
+        if chosen is None and not linear and max(primal, dual, gap) <= cold_worst:
+            chosen = kept_point
+        break
+    if chosen is not None and _place(program, chosen, cold, scale, fit):
+        return f"{chosen['level']:g}"
     for name, values in cold.items():
         getattr(program, name)[:] = values
     program.invalidate()
     return "cold"
 
 
-def _place(program: Program, kept: dict, cold: dict, scale: np.ndarray) -> bool:
-    """Set the program's variables to a kept iterate mapped into today's units, row by row
-    where an agent's pattern is as it was, the cold values elsewhere; False if the iterate
-    does not fit (another number of agents or goods, a value not positive)."""
-    n, m = program.n, program.m
+def _fit(program: Program, kept: dict):
+    """How yesterday's pattern of wanted goods maps on today's: (the agents whose pattern is
+    unchanged, their entries in yesterday's arrays, theirs in today's), or None if the numbers
+    of agents or goods differ."""
     indptr, goods = kept["indptr"], kept["indices"]
-    if indptr.shape != program.indptr.shape or kept["s"].shape != (m,):
-        return False
-    same = np.diff(indptr) == np.diff(program.indptr)
-    rows = np.flatnonzero(same)
-    entries = np.zeros(goods.size, dtype=bool)
-    today = np.zeros(program.indices.size, dtype=bool)
-    for i in rows:                      # rows of equal length: equal patterns too?
-        lo, hi, lo_t = indptr[i], indptr[i + 1], program.indptr[i]
-        if np.array_equal(goods[lo:hi], program.indices[lo_t:lo_t + hi - lo]):
-            entries[lo:hi] = True
-            today[lo_t:lo_t + hi - lo] = True
-        else:
-            same[i] = False
+    if indptr.shape != program.indptr.shape or kept["s"].shape != (program.m,):
+        return None
+    lengths = np.diff(indptr)
+    same = lengths == np.diff(program.indptr)
+    row = np.repeat(np.arange(program.n), lengths)
+    at = program.indptr[row] + np.arange(goods.size) - indptr[row]        # the same place in today's row
+    entries = same[row]
+    entries[entries] = goods[entries] == program.indices[at[entries]]
+    same &= np.bincount(row, weights=~entries, minlength=program.n) == 0   # every entry of the row matches
+    entries = same[row]
+    return same, entries, at[entries]
+
+
+def _place(program: Program, kept: dict, cold: dict, scale: np.ndarray, fit) -> bool:
+    """Set the program's variables to a kept iterate mapped into today's units (`iterate`), on
+    the agents whose pattern is unchanged (`_fit`), the cold values elsewhere; False if a value
+    is not positive and finite."""
+    same, entries, today = fit
     for name in _VARIABLES:
         getattr(program, name)[:] = cold[name]
-    program.x[today] = kept["x"][entries] * scale[goods[entries]]
-    program.z[today] = kept["z"][entries] / scale[goods[entries]]
+    goods = kept["indices"][entries]
+    program.x[today] = kept["x"][entries] * scale[goods]
+    program.z[today] = kept["z"][entries] / scale[goods]
     program.u[same] = kept["u"][same]
     program.zu[same] = kept["zu"][same]
     program.s[:] = kept["s"] * scale
