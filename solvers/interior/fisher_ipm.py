@@ -217,9 +217,7 @@ def warm_start(program: Program, kept: tuple, scale: np.ndarray) -> str:
     """Move `program` (at its cold start) to the most advanced kept iterate whose residuals on
     today's program are at most `_NEIGHBOURHOOD` times its gap; failing that, when no agent is
     linear, to the least advanced one if it is no worse than the cold start; else leave it cold.
-    Returns the level started from, or "cold". The iterates are tried from the least advanced
-    on, until one falls outside the neighbourhood: today's perturbation of the residuals is much
-    the same at each, and the gap only shrinks. Agents whose pattern of wanted goods changed
+    Returns the level started from, or "cold". Agents whose pattern of wanted goods changed
     overnight (arrivals, mostly) keep the cold start's values; every variable stays positive.
 
     The fallback is measured, not derived: on CES, Cobb-Douglas and Leontief Fisher streams
@@ -234,19 +232,19 @@ def warm_start(program: Program, kept: tuple, scale: np.ndarray) -> str:
     cold_worst = max(program.residuals())
     linear = bool(np.any((program.expo == 1.0) & ~program.leontief))
     chosen = None
-    for kept_point in sorted(kept, key=lambda k: k["level"], reverse=True):
+    for kept_point in sorted(kept, key=lambda k: k["level"]):
         if not _place(program, kept_point, cold, scale, fit):
-            break
+            continue
         try:
             primal, dual, gap = program.residuals()
         except NewtonFailure:
-            break
+            continue
         if max(primal, dual) <= _NEIGHBOURHOOD * gap:
             chosen = kept_point
-            continue
-        if chosen is None and not linear and max(primal, dual, gap) <= cold_worst:
+            break
+        if not linear and max(primal, dual, gap) <= cold_worst and (
+                chosen is None or kept_point["level"] > chosen["level"]):
             chosen = kept_point
-        break
     if chosen is not None and _place(program, chosen, cold, scale, fit):
         return f"{chosen['level']:g}"
     for name, values in cold.items():
