@@ -204,7 +204,7 @@ class LaggedPlanner(Solver):
                                    yesterday.arrived, yesterday.day)
         remaining = deadline - time.perf_counter()
         if planner is None or remaining <= 0:
-            return {"plan": None, "plan_status": "timeout" if planner else "failed"}, _older(kept)
+            return {"plan": planner and planner.name, "plan_status": "timeout" if planner else "failed"}, _older(kept)
         try:
             result = solve(planner, economy, tol, remaining, seed, yesterday=last_night)
         except (Unsupported, InputError) as exc:
