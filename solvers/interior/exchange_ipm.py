@@ -201,6 +201,8 @@ class LinearExchangeInteriorPoint(FisherInteriorPoint):
     name = "linear-exchange-ipm"
     models = frozenset({"exchange"})
     utilities = frozenset({"linear"})
+    carries = False                      # Fisher's kept iterates would not fit Ye's reweighed path
+    parameters = {"max_steps": 200, "accuracy": 1e-10}
     program_class = ExchangeProgram
 
     def skip(self, economy: Economy) -> str | None:

@@ -18,6 +18,16 @@ start point (uniform prices and unit levels first, then seeded random ones) to t
 itself, smoothed near its complementarity kinks (`_ProductionPath`); each start that
 reaches tau = 1 is finished by Newton's method at tau = 1, and different starts can end at
 different equilibria.
+
+With `carry`, on a day of an economy stream whose yesterday ended certified, the path is an
+economy homotopy from yesterday's economy to today's (`_DayPath`): every utility
+coefficient, exponent, endowment (exchange) or budget share and supply (Fisher) is
+(1 - tau) yesterday's + tau today's, and the path starts from yesterday's equilibrium prices,
+which solve it at tau = 0. This is the natural-parameter homotopy of Eaves and Schmedders
+(1999, section 3), the one Smale's global Newton method follows when the economy itself
+moves; a small day's change makes a short path. A day whose yesterday was not certified, or
+of another shape, an economy with producers, or one of Cobb-Douglas agents alone (whose cold
+path starts at its equilibrium, a linear system), takes the cold path.
 """
 from __future__ import annotations
 
@@ -27,7 +37,7 @@ import numpy as np
 
 from gebench.markets import CES, Economy, certify
 
-from ..base import Outcome, Solver
+from ..base import Outcome, Solver, Yesterday
 from ..kernels.excess_demand import allocation_at, cobb_douglas_start, excess_kernel
 from ..kernels.incomes import income_inputs
 from ..kernels.log_prices import DeadlinePassed, forward_jacobian, prices_of
@@ -61,6 +71,60 @@ class _Path:
 
     def jacobian(self, x: np.ndarray, fx: np.ndarray) -> np.ndarray:
         return forward_jacobian(self, x, fx)
+
+
+class _DayPath:
+    """H(x) for x = (u, tau) on the segment of economies from yesterday's to today's: a, rho,
+    and the endowment (exchange) or budget shares and supply (Fisher) are (1 - tau) yesterday's
+    + tau today's; Cobb-Douglas agents are CES agents with rho = 0, so that an agent replaced
+    overnight by one of the other family moves smoothly too."""
+
+    def __init__(self, yesterday: Economy, today: Economy, deadline: float = np.inf):
+        self.deadline = deadline
+        ends = (yesterday, today)
+        self.a0, self.a1 = (np.asarray(e.a, dtype=np.float64) for e in ends)
+        self.rho0, self.rho1 = (np.where(e.kinds == CES, e.rho, 0.0) for e in ends)
+        self.kinds = np.full(today.n_agents, CES, dtype=np.int8)
+        (self.share0, self.endowment0), (self.share1, self.endowment1) = (income_inputs(e) for e in ends)
+        self.w0, self.w1 = (np.asarray(e.total_supply, dtype=np.float64) for e in ends)
+        self.x = np.empty(today.n_goods)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        if time.perf_counter() >= self.deadline:
+            raise DeadlinePassed
+        tau = float(np.clip(x[-1], 0.0, 1.0))
+        mix = lambda old, new: (1 - tau) * old + tau * new      # noqa: E731
+        a = mix(self.a0, self.a1)
+        with np.errstate(divide="ignore"):
+            log_a = np.log(a)
+        w = np.ascontiguousarray(mix(self.w0, self.w1))
+        z = np.empty(len(w))
+        excess_kernel(self.kinds, a, log_a, mix(self.rho0, self.rho1), mix(self.share0, self.share1),
+                      np.ascontiguousarray(mix(self.endowment0, self.endowment1)), w, prices_of(x[:-1]), self.x, z)
+        return z[1:]
+
+    def jacobian(self, x: np.ndarray, fx: np.ndarray) -> np.ndarray:
+        return forward_jacobian(self, x, fx)
+
+
+def day_path(yesterday: Yesterday | None, today: Economy) -> tuple[Economy, np.ndarray] | None:
+    """(yesterday's economy, its certified prices) when today can be reached from them by an
+    economy homotopy: yesterday ended certified, with positive prices, on an economy of today's
+    model and shape, without producers, whose agents are all Cobb-Douglas or CES, and some of
+    today's CES (an economy of Cobb-Douglas agents alone is solved by the cold start itself); else
+    None."""
+    if yesterday is None or not yesterday.certified or yesterday.prices is None or yesterday.economy is None:
+        return None
+    old, p = yesterday.economy, np.asarray(yesterday.prices, dtype=np.float64)
+    if (old.model != today.model or old.a.shape != today.a.shape or old.production or today.production
+            or old.sparse or today.sparse or p.shape != (today.n_goods,)
+            or not np.all(np.isfinite(p)) or not np.all(p > 0)):
+        return None
+    if not (old.utility_kinds | today.utility_kinds) <= {"cobb-douglas", "ces"}:
+        return None
+    if today.utility_kinds == {"cobb-douglas"}:
+        return None           # the cold path starts at today's equilibrium, in closed form: nothing to carry
+    return old, p / p.sum()
 
 
 class _ProductionPath:
@@ -123,9 +187,27 @@ def follow(H: _Path, u0: np.ndarray, deadline: float, max_steps: int):
         return progress["x"][:-1], progress["length"], progress["steps"], "timeout"
 
 
-def _follow(H: _Path, progress: dict, deadline: float, max_steps: int):
+def follow_from_near(H: _Path, u0: np.ndarray, deadline: float, max_steps: int):
+    """`follow` from a point u0 that solves H(., 0) = 0 only within a tolerance (yesterday's
+    certified equilibrium): Newton's method at tau = 0 first puts it on the path. None if that
+    correction fails."""
+    progress = {"x": np.concatenate([u0, [0.0]]), "length": 0.0, "steps": 0}
+    try:
+        x, k = _newton(H, progress["x"], None, None, steps=20)
+        if x is None:
+            return None
+        progress["x"] = x
+        u, length, steps, status = _follow(H, progress, deadline, max_steps, first=1.0, longest=1.0)
+        return u, length, steps + k, status
+    except DeadlinePassed:
+        return progress["x"][:-1], progress["length"], progress["steps"], "timeout"
+
+
+def _follow(H: _Path, progress: dict, deadline: float, max_steps: int, first: float = 0.1, longest: float = 0.5):
+    """The predictor-corrector loop of `follow`: the first step is `first` long (in arclength
+    of (u, tau)), later ones grow by half after an easy correction, up to `longest`."""
     x = progress["x"]
-    t, h, length, newton_steps = None, 0.1, 0.0, 0
+    t, h, length, newton_steps = None, first, 0.0, 0
     for _ in range(max_steps):
         progress.update(x=x, length=length, steps=newton_steps)
         if time.perf_counter() >= deadline:
@@ -153,7 +235,7 @@ def _follow(H: _Path, progress: dict, deadline: float, max_steps: int):
                 return end[:-1], length, newton_steps, "failed"
             return final[:-1], length, newton_steps, "done"
         x = corrected
-        h = min(h * (1.5 if k <= 3 else 1.0), 0.5)
+        h = min(h * (1.5 if k <= 3 else 1.0), longest)
     return x[:-1], length, newton_steps, "max_iter"
 
 
@@ -163,6 +245,11 @@ class Homotopy(Solver):
     `starts`: how many start economies to try (the first with the target's own weights,
     the others with seeded random weights on the same goods); every distinct equilibrium
     reached is listed in `extra["equilibria"]`.
+
+    `carry`: on a day of a stream, follow the economy homotopy from yesterday's certified
+    equilibrium first (`_DayPath`); the first cold start runs only if that path does not end
+    at a certified point, the seeded ones as without `carry`. `extra["start"]` says whether
+    the answer's path came from "yesterday" or was "cold".
     """
 
     name = "homotopy"
@@ -170,7 +257,8 @@ class Homotopy(Solver):
     utilities = frozenset({"cobb-douglas", "ces"})
     exact = True
     production = True
-    parameters = {"starts": 1, "max_steps": 10000}
+    carries = True
+    parameters = {"starts": 1, "max_steps": 10000, "carry": False}
     rules = {"starts": AT_LEAST_ONE, "max_steps": AT_LEAST_ONE}
 
     def warm_up(self) -> None:
@@ -180,18 +268,33 @@ class Homotopy(Solver):
     def uses_seed(self) -> bool:
         return self.params["starts"] > 1
 
-    def run(self, economy: Economy, tol: float, deadline: float, seed: int) -> Outcome:
+    def run(self, economy: Economy, tol: float, deadline: float, seed: int,
+            yesterday: Yesterday | None = None) -> Outcome:
         rng = np.random.default_rng(seed)
-        found, best, totals = [], None, {"path_length": 0.0, "newton_steps": 0, "paths": 0}
+        found, best, totals = [], None, {"path_length": 0.0, "newton_steps": 0, "paths": 0, "start": "cold"}
         system = ProductionSystem(economy) if economy.production else None
-        for k in range(int(self.params["starts"])):
-            if system is not None:
+        carried = day_path(yesterday, economy)
+        for k in range(int(self.params["starts"]) + (carried is not None)):
+            traced = None
+            if carried is not None and k == 0:
+                old, p0 = carried
+                traced = follow_from_near(_DayPath(old, economy, deadline), np.log(p0[1:] / p0[0]), deadline,
+                                          int(self.params["max_steps"]))
+                if traced is None:
+                    continue
+                u, length, steps, status = traced
+                prices, levels = prices_of(u), None
+                allocation = allocation_at(economy, prices)
+            elif carried is not None and k == 1 and best is not None and best[2] <= tol:
+                break             # yesterday's path reached today's equilibrium: the cold start 0 is not needed
+            elif system is not None:
                 v0 = starting_point(system, rng if k else None)
                 H = _ProductionPath(system, v0, deadline)
                 v, length, steps, status = follow(H, v0, deadline, int(self.params["max_steps"]))
                 prices, allocation, levels = system.point(v)
             else:
-                start_a = economy.a if k == 0 else economy.a * rng.lognormal(0.0, 1.5, economy.a.shape)
+                cold = k - (carried is not None)
+                start_a = economy.a if cold == 0 else economy.a * rng.lognormal(0.0, 1.5, economy.a.shape)
                 H = _Path(economy, start_a, deadline)
                 p0 = cobb_douglas_start(economy, start_a)
                 u, length, steps, status = follow(H, np.log(p0[1:] / p0[0]), deadline, int(self.params["max_steps"]))
@@ -205,6 +308,7 @@ class Homotopy(Solver):
                 found.append(prices)
             if best is None or worst < best[2]:
                 best = (prices, allocation, worst, status, levels)
+                totals["start"] = "yesterday" if carried is not None and k == 0 else "cold"
             if status == "timeout":
                 break
         totals["equilibria"] = [q.tolist() for q in found]
