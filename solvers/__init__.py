@@ -12,5 +12,5 @@ from .base import STATUSES, Outcome, Solver, Unavailable, Unsupported, Yesterday
 from .judging import Result, certified, finished, solve
 from .registry import available, create, get, load_errors
 
-__all__ = ["STATUSES", "Outcome", "Result", "Solver", "Unavailable", "Unsupported", "Yesterday", "available", "certified",
-           "create", "finished", "get", "load_errors", "solve"]
+__all__ = ["STATUSES", "Outcome", "Result", "Solver", "Unavailable", "Unsupported", "Yesterday", "available",
+           "certified", "create", "finished", "get", "load_errors", "solve"]

@@ -310,12 +310,12 @@ def in_unit_supply(run):
         if outcome.prices is not None:
             outcome.prices = np.asarray(outcome.prices, dtype=np.float64) * scale
         if outcome.allocation is not None:
-            outcome.allocation = _in_caller_units(outcome.allocation, scale)
+            outcome.allocation = in_caller_units(outcome.allocation, scale)
         return outcome
     return unit_free
 
 
-def _in_caller_units(allocation, scale: np.ndarray):
+def in_caller_units(allocation, scale: np.ndarray):
     """x' / scale, column by column, for a dense allocation or a CSR one (which stays CSR)."""
     if sp.issparse(allocation):
         x = sp.csr_array(allocation)

@@ -81,12 +81,11 @@ import math
 import time
 
 import numpy as np
-import scipy.sparse as sp
 
 from gebench.markets import Economy, certify, make_economy
 from gebench.markets.units import unit_supply
 
-from ..base import Outcome, Solver, Yesterday
+from ..base import Outcome, Solver, Yesterday, in_caller_units
 from ..judging import finished
 from ..kernels.params import AT_LEAST_ONE, FRACTION
 from .program import NewtonFailure, Program
@@ -145,7 +144,7 @@ class FisherInteriorPoint(Solver):
         if outcome.prices is not None:
             outcome.prices = np.asarray(outcome.prices, dtype=np.float64) * scale
         if outcome.allocation is not None:
-            outcome.allocation = _caller_units(outcome.allocation, scale)
+            outcome.allocation = in_caller_units(outcome.allocation, scale)
         return outcome
 
     def _solve(self, economy: Economy, tol: float, deadline: float, scale: np.ndarray,
@@ -289,11 +288,3 @@ def _place(program: Program, kept: dict, cold: dict, scale: np.ndarray, fit) -> 
     return all(np.all(np.isfinite(v)) and np.all(v[mask] > 0) for v, mask in (
         (program.x, program.on > 0), (program.z, program.on > 0), (program.u, program.on_u > 0),
         (program.zu, program.on_u > 0), (program.s, slice(None)), (program.p, slice(None))))
-
-
-def _caller_units(allocation, scale: np.ndarray):
-    """x' / scale, column by column, for a dense allocation or a CSR one (which stays CSR)."""
-    if sp.issparse(allocation):
-        x = sp.csr_array(allocation)
-        return sp.csr_array((x.data / scale[x.indices], x.indices, x.indptr), shape=x.shape)
-    return np.asarray(allocation, dtype=np.float64) / scale
