@@ -94,3 +94,38 @@ def days_table(rows: list[dict], regime: str | None = None) -> str:
     lines = ["| " + " | ".join(DAYS_HEADER) + " |", "|" + "---|" * len(DAYS_HEADER)]
     lines += ["| " + " | ".join(cells) + " |" for cells in days_cells(rows, regime)]
     return "\n".join(lines)
+
+
+def largest_days_table(rows: list[dict]) -> str:
+    """A Markdown table of each ladder at its largest size, every regime side by side: per
+    method, the mean share, the worst day's share and the days with nothing delivered in each
+    regime, and the mean reads a day over all of them."""
+    regimes = list(dict.fromkeys(r["regime"] for r in rows))
+    largest = {}
+    for row in rows:
+        largest[row["ladder"]] = max(largest.get(row["ladder"], row["size"]), row["size"])
+    cells = {}
+    for row in rows:
+        if row["size"] == largest[row["ladder"]]:
+            cells.setdefault((row["ladder"], row["solver"]), {})[row["regime"]] = row
+    header = ["family, largest size", "method"]
+    for regime in regimes:
+        header += [f"{regime}: mean share", f"{regime}: worst day", f"{regime}: days with nothing"]
+    header.append("reads a day")
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for (ladder, solver), by_regime in sorted(cells.items()):
+        any_row = next(iter(by_regime.values()))
+        size = f"d = {any_row['size']}" if any_row["size_name"] == "d" else f"{any_row['size']} agents"
+        line = [f"{ladder}, {size}", solver]
+        for regime in regimes:
+            row = by_regime.get(regime)
+            if row is None:
+                line += ["-", "-", "-"]
+                continue
+            known = row["days"] - row["unknown"]
+            line += [_share(row["mean"]), _share(row["worst"]), f"{row['nothing']}/{known}"
+                     + (f" ({row['unknown']} unknown)" if row["unknown"] else "")]
+        reads = [r["reads"] for r in by_regime.values() if r["reads"] is not None]
+        line.append(_reads(sum(reads) / len(reads) if reads else None))
+        lines.append("| " + " | ".join(line) + " |")
+    return "\n".join(lines)

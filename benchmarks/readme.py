@@ -16,7 +16,9 @@ seconds and verdicts at each size of a game ladder, gebench's methods beside the
 (`gebench.solvers.peers`); `surface RUN_DIR FAMILY` the largest d each method solved at each
 accuracy, with where the game's resolution passes each tolerance, and `surface-growth
 RUN_DIR FAMILY` the growth fitted at each accuracy (`gebench.surface`), `resolution RUN_DIR
-FAMILY` each size's game resolution; `solvers` is the table
+FAMILY` each size's game resolution; `days RUN_DIR REGIME` a days suite's table of one regime
+and `days-largest RUN_DIR` its largest sizes with the regimes side by side
+(`gebench.days_summary`); `solvers` is the table
 of gebench's own solvers as their classes declare them (`gebench.solvers.registry`).
 
 A RUN_DIR is relative to the repository's root, the folder holding pyproject.toml above the
@@ -39,6 +41,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from .days_summary import days_table, largest_days_table, summarise_days
 from .outcomes import race
 from .records import NOT_RUN, read_runs, size_of
 from .summary import largest_text, summarise
@@ -359,10 +362,14 @@ def render(spec: str, root: Path) -> str:
         return resolution_table(root / args[0], args[1])
     if kind == "surface-growth" and len(args) == 2:
         return surface_growth_table(root / args[0], args[1])
+    if kind == "days" and len(args) == 2:
+        return days_table(summarise_days(_runs(root / args[0])), args[1]) + "\n"
+    if kind == "days-largest" and len(args) == 1:
+        return largest_days_table(summarise_days(_runs(root / args[0]))) + "\n"
     raise ValueError(f"unknown generated block {spec!r}: expected 'table RUN_DIR', 'path RUN_DIR LADDER SOLVER', "
                      "'every-path RUN_DIR LADDER SOLVER', 'market RUN_DIR', 'peers RUN_DIR LADDER', "
-                     "'surface RUN_DIR FAMILY', 'surface-growth RUN_DIR FAMILY', 'resolution RUN_DIR FAMILY' "
-                     "or 'solvers'")
+                     "'surface RUN_DIR FAMILY', 'surface-growth RUN_DIR FAMILY', 'resolution RUN_DIR FAMILY', "
+                     "'days RUN_DIR REGIME', 'days-largest RUN_DIR' or 'solvers'")
 
 
 def regenerate(text: str, root: Path) -> str:

@@ -37,8 +37,9 @@ from gebench.markets.games import equilibrium_from_nash, game_of, leontief_from_
 from gebench.markets.generators import build, generate
 from gebench.markets.welfare import individual_rationality
 
-from .base import STATUSES, Solver, Unsupported, Yesterday
+from .base import STATUSES, Solver, Unsupported
 from .judging import check_available, solve
+from .kernels.warm_up import next_day, yesterday_of
 
 TOL = 1e-7                 # the certificate tolerance the checks ask for
 PRICE_TOL = 1e-3           # how close a converged answer's prices must be to the known ones
@@ -286,16 +287,6 @@ def check_sparse(cls: type[Solver], params: dict) -> None:
         assert not changed, f"{economy.name}: the sparse run changed {', '.join(changed)}"
 
 
-def _next_day(economy: Economy) -> Economy:
-    """The economy a day later: the first agent's endowment (exchange) or budget (Fisher)
-    up by a tenth, every coefficient up by 5%: a drift that moves the equilibrium a little."""
-    holdings = np.array(economy.endowment if economy.model == "exchange" else economy.budget, dtype=np.float64)
-    holdings[0] *= 1.1
-    moved = {"endowment": holdings} if economy.model == "exchange" else {"budget": holdings}
-    return replace(economy, a=np.asarray(economy.a, dtype=np.float64) * 1.05, name=f"{economy.name}, next day",
-                   **moved)
-
-
 def _point(outcome, economy: Economy) -> None:
     assert outcome.status in STATUSES, f"{economy.name}: status {outcome.status!r}"
     assert outcome.prices is None or np.shape(outcome.prices) == (economy.n_goods,), \
@@ -316,12 +307,10 @@ def check_carries(cls: type[Solver], params: dict) -> None:
     if not solver.carried:
         return
     economy, _ = _first_accepted(solver)
-    today = _next_day(economy)
+    today = next_day(economy)
     first = solver.run(economy, TOL, time.perf_counter() + 10.0, 0, yesterday=None)
     _point(first, economy)
-    yesterday = Yesterday(first.prices, first.allocation, dict(first.state), economy,
-                          certify(economy, first.prices, first.allocation).within(TOL)
-                          if first.prices is not None and first.allocation is not None else False, (), 1)
+    yesterday = yesterday_of(economy, first, TOL)
     kept = {k: np.copy(v) if isinstance(v, np.ndarray) else v for k, v in first.state.items()}
     answers = []
     for handed in (yesterday, yesterday, replace(yesterday, state={}), replace(yesterday, arrived=(0,))):

@@ -7,14 +7,16 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from gebench.days import kept_for_tomorrow, stream_of
 from gebench.markets import certify, make_economy
-from gebench.markets.streams import Stream, stream_days
+from gebench.markets.streams import Stream, day, stream_days
 from gebench.solvers import Yesterday, solve
 from gebench.solvers.interior.fisher_ipm import FisherInteriorPoint
 from gebench.solvers.planners.homotopy import Homotopy
 from gebench.solvers.planners.lagged import LaggedPlanner, no_trade, rationed
 from gebench.solvers.planners.newton import Newton
 from gebench.solvers.testing import check_solver, warmed
+from gebench.suite import FamilyLadder, Regime
 
 TOL = 1e-8
 CALM = dict(size=20, seed=0, sigma=0.05, days=5)
@@ -212,3 +214,20 @@ def test_newton_falls_back_on_powells_method_when_broydens_steps_fail():
     assert good.status == fallback.status == "converged"
     assert good.extra["broyden"] == good.iterations
     assert good.iterations < fallback.extra["broyden"] + today.n_goods - 1 <= fallback.iterations
+
+
+def test_a_carried_newton_whose_start_leads_nowhere_solves_the_day_from_the_cold_start():
+    """On this turbulent day (a shock and arrivals), Powell's method from yesterday's prices
+    stops without an equilibrium; the day is then solved from the cold start, as cold Newton
+    solves it, instead of being lost."""
+    stream = stream_of(FamilyLadder("ces-complements", (20,)), 20, 0, Regime("turbulent", 0.1, 0.05, 0.1), 3)
+    carried = warmed("newton[carry=True]")
+    yesterday = None
+    for t in range(3):
+        economy = day(stream, t)
+        if yesterday is not None:
+            yesterday = replace(yesterday, arrived=tuple(economy.meta["entrants"]), day=t)
+        result = solve(carried, economy, 1e-6, 60.0, 0, yesterday=yesterday)
+        assert result.status == "converged", f"day {t}: {result.message}"
+        yesterday = kept_for_tomorrow(result, economy, t)
+    assert result.extra.get("carried_start_failed") == "max_iter" and result.extra["start"] == "uniform"

@@ -88,6 +88,7 @@ from gebench.markets.units import unit_supply
 from ..base import Outcome, Solver, Yesterday, in_caller_units
 from ..judging import finished
 from ..kernels.params import AT_LEAST_ONE, FRACTION
+from ..kernels.warm_up import next_day, yesterday_of
 from .program import NewtonFailure, Program
 
 _PATIENCE = 100           # Newton steps without a 10% better residual before the path is given up,
@@ -130,7 +131,9 @@ class FisherInteriorPoint(Solver):
         tiny = make_economy("fisher", families, np.array([[1.0, 2.0, 0.5]] * 5),
                             rho=[np.nan, np.nan, 0.5, -2.0, np.nan], budget=np.ones(5))
         for economy in (tiny, tiny.to_sparse()):
-            self.run(economy, 1e-6, np.inf, 0)
+            outcome = self.run(economy, 1e-6, np.inf, 0)
+            if self.carried:        # and a stream's next day, from its own yesterday
+                self.run(next_day(economy), 1e-6, np.inf, 0, yesterday=yesterday_of(economy, outcome))
         # the dense-BLAS and the accumulated Schur complement
         program = Program(tiny)
         program.dense_schur = False

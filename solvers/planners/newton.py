@@ -100,6 +100,12 @@ class Newton(Solver):
                         return Outcome("converged", prices, allocation, counter[0], extra=extra,
                                        state={"jacobian": jacobian})
             outcome = self._root(economy, F, counter, u0, tol)
+            if outcome.status != "converged" and origin == "yesterday":
+                # yesterday's prices led nowhere (a large shock, say): today from the cold start
+                origin = extra["start"] = self.params["start"]
+                cold = np.full(m, 1.0 / m) if origin == "uniform" else cobb_douglas_start(economy, economy.a)
+                extra["carried_start_failed"] = outcome.status
+                outcome = self._root(economy, F, counter, np.log(cold[1:] / cold[0]), tol)
         except DeadlinePassed:
             prices = prices_of(counter[1])
             return Outcome("timeout", prices, allocation_at(economy, prices), counter[0],
