@@ -76,6 +76,10 @@ SOLVER_COLOURS = {
     "proportional-response": "#bcbd22", "bilateral-exchange": "#8c564b", "hahn-process": "#e377c2",
     "eisenberg-gale": "#843c39", "fisher-ipm": "#7f7f7f", "linear-exchange-ipm": "#5254a3",
     "linear-exchange-cp": "#000000",
+    # the days suite's carried variants: a darker shade of their method's colour, and the lagged planner
+    "newton-carried": "#00441b", "homotopy-carried": "#3f007d", "fisher-ipm-carried": "#252525",
+    "tatonnement-carried": "#a63603", "proportional-response-carried": "#6b6b00",
+    "bilateral-exchange-carried": "#4a2a1a", "hahn-process-carried": "#ae017e", "lagged-planner": "#d4a017",
     "gambit-lcp": "#1b9e77", "gambit-lcp-float": "#66a61e", "gambit-simpdiv": "#e6ab02", "gambit-gnm": "#7570b3",
     "gambit-logit": "#e7298a", "gambit-enummixed": "#d95f02", "quantecon-lemke-howson": "#a6761d",
     "quantecon-mclennan-tourky": "#666666",

@@ -103,11 +103,22 @@ def market_records():
 
 
 @pytest.fixture(scope="module")
-def figures(tmp_path_factory, market_records):
-    """Every figure of the hand-made game run and of the market records, as `_facts`."""
+def days_records():
+    """The stored days run's records of its first two seeds: every method of every family and
+    regime, at two fifths of the drawing."""
+    return [r for r in read_runs(ROOT / "results" / "reference-days") if r["seed"] <= 1]
+
+
+@pytest.fixture(scope="module")
+def figures(tmp_path_factory, market_records, days_records):
+    """Every figure of the hand-made game run, of the market records and of the days records,
+    as `_facts`."""
     games = _draw(_records(), tmp_path_factory.mktemp("games"), 1.0)
     market = _draw(market_records, tmp_path_factory.mktemp("market"), 5.0)
-    return {**{f"games/{k}": v for k, v in games.items()}, **{f"market/{k}": v for k, v in market.items()}}
+    days = _draw(days_records, tmp_path_factory.mktemp("days"), 0.25)
+    assert {"days-calm", "days-turbulent", "days-summary-calm", "days-summary-turbulent"} <= set(days)
+    return {**{f"games/{k}": v for k, v in games.items()}, **{f"market/{k}": v for k, v in market.items()},
+            **{f"days/{k}": v for k, v in days.items()}}
 
 
 def _solver(label: str, solvers) -> str | None:
