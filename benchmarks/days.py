@@ -129,7 +129,10 @@ def execute_stream(solvers: dict[str, Solver], ladder: FamilyLadder, size: int, 
     for economy in stream_days(stream):
         t = economy.meta["day"]
         arrived = tuple(economy.meta.get("entrants", ()))
-        reference, ref_result = reference_point(solvers, ladder.reference, economy, tol, reference_budget, seed)
+        try:
+            reference, ref_result = reference_point(solvers, ladder.reference, economy, tol, reference_budget, seed)
+        except Exception:  # a reference that crashes leaves the day without an equilibrium, not the stream
+            reference, ref_result = None, None
         measures = _Measures(economy, ref_result, tol)
         for name in names:
             solver = solvers[name]
@@ -147,21 +150,33 @@ def execute_stream(solvers: dict[str, Solver], ladder: FamilyLadder, size: int, 
             kept[name] = kept_for_tomorrow(result, economy, t)
             if (name, t) in skip:
                 continue
-            allocation, delivered, cut = held_at_end(solver, result, budget, economy)
-            status, message = result.status, result.message
-            if cut:
-                status = "timeout"
-                message = f"returned after the day's end ({result.seconds:.3g} s > {budget:g} s); " + \
-                          (f"it said: {result.status}" + (f", {message}" if message else ""))
-            record = {"day": t, "solver": name, "status": status, "seconds": result.seconds,
-                      "iterations": result.iterations,
-                      "certificate": None if result.certificate is None else result.certificate.to_dict(),
-                      "message": message[:300], "carried": solver.carried, "delivered": delivered, "cut": cut,
-                      "central_reads": solver.central_reads(economy, result.iterations), "reference": reference,
-                      "entrants": len(arrived), "shock": economy.meta.get("shock"),
-                      **measures.of(allocation, not delivered)}
-            out.append(json_safe(record))
+            try:
+                out.append(_day_record(solver, name, result, economy, t, arrived, budget, reference, measures))
+            except Exception as exc:  # a measure that fails costs this method's day, not the stream
+                out.append({"day": t, "solver": name, "reference": reference,
+                            **stopped("failed", f"measuring the day failed: {type(exc).__name__}: {exc}"[:300],
+                                      result.seconds)})
     return out
+
+
+def _day_record(solver: Solver, name: str, result: Result, economy: Economy, t: int, arrived: tuple,
+                budget: float, reference: str | None, measures: _Measures) -> dict:
+    """The record fields of one method's day: its run, what the agents held at the day's end
+    and that allocation's measures."""
+    allocation, delivered, cut = held_at_end(solver, result, budget, economy)
+    status, message = result.status, result.message
+    if cut:
+        status = "timeout"
+        message = f"returned after the day's end ({result.seconds:.3g} s > {budget:g} s); " + \
+                  (f"it said: {result.status}" + (f", {message}" if message else ""))
+    record = {"day": t, "solver": name, "status": status, "seconds": result.seconds,
+              "iterations": result.iterations,
+              "certificate": None if result.certificate is None else result.certificate.to_dict(),
+              "message": message[:300], "carried": solver.carried, "delivered": delivered, "cut": cut,
+              "central_reads": solver.central_reads(economy, result.iterations), "reference": reference,
+              "entrants": len(arrived), "shock": economy.meta.get("shock"),
+              **measures.of(allocation, not delivered)}
+    return json_safe(record)
 
 
 def day_start(run_id: str, ladder: FamilyLadder, size: int, seed: int, regime: Regime, solver: Solver,

@@ -12,7 +12,9 @@ One row per (ladder, regime, size, method), over every day of every seed's strea
 - `cut`: the days the method returned after the day's end;
 - `reads`: the mean numbers gathered at one central point a day (`Solver.central_reads`);
 - `unknown`: the days without a certified equilibrium to measure against (their shares
-  are unknown and not in `mean`, `worst` or `nothing`), counted so that none is dropped.
+  are unknown and not in `mean`, `worst` or `nothing`), counted so that none is dropped;
+  any other day without a share (an allocation that does not exist, a stream whose worker
+  was lost) counts as a day with nothing delivered.
 """
 from __future__ import annotations
 
@@ -41,7 +43,11 @@ def summarise_days(records: list[dict]) -> list[dict]:
             by[(r["ladder"], r["regime"], r["size"], r["solver"])].append(r)
     rows = []
     for (ladder, regime, size, solver), runs in sorted(by.items()):
-        shares = np.array([r["gains_share"] for r in runs if r.get("gains_share") is not None], dtype=float)
+        # a day without a certified equilibrium is unknown; any other day without a share (an
+        # allocation that does not exist, a failed measure, a lost stream) delivered nothing
+        known = [r for r in runs if not ("reference" in r and r["reference"] is None)]
+        shares = np.array([r["gains_share"] if r.get("gains_share") is not None else 0.0 for r in known],
+                          dtype=float)
         reads = [r["central_reads"] for r in runs if r.get("central_reads") is not None]
         rows.append({
             "ladder": ladder, "regime": regime, "size": size, "size_name": runs[0].get("size_name", "agents"),

@@ -58,7 +58,8 @@ FIELDS = {
     "replaced a day", "shock_rate": "in a days suite: the probability of a supply shock a day",
     "carried": "in a days suite: the method started the day from what it kept (Solver.carried)",
     "delivered": "in a days suite: the agents hold the method's allocation (else their endowments)",
-    "cut": "in a days suite: the method returned after the day's end, and what it held then was delivered",
+    "cut": "in a days suite: the method returned after the day's end (a trader's last point within the day is "
+           "delivered, nothing else)",
     "reference": "in a days suite: the solver that certified the day's equilibrium, or null",
     "gains_share": "in a days suite: the share of the day's gains from trade the agents hold (gains_total)",
     "gains_worst": "in a days suite: the worst agent's share of its own gains",

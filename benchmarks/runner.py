@@ -58,6 +58,7 @@ class Plan:
             if name in names:
                 names.remove(name)
                 self.declined[label][name] = f"unavailable: {reason}"
+        self.references = {label: tuple(n for n in names if n != name) for label, names in self.references.items()}
 
     def describe(self) -> list[str]:
         """The plan as lines: per ladder its sizes, runs and solvers, and why each other solver declined."""
@@ -105,6 +106,14 @@ class Plan:
         overran its budget counts 1.5 budgets at most)."""
         budget = self.suite.time_budget
         planned = self.runs
+        days = self.suite.days
+        if days is not None:
+            streams = [(ladder, len(self.applicable[ladder.label])) for ladder in self.suite.ladders
+                       for _ in range(len(ladder.sizes) * len(days.regimes) * len(self.suite.seeds))]
+            most = sum(stream_limit(days.days, methods, len(self.references[ladder.label]), budget,
+                                    days.reference_budget) for ladder, methods in streams if methods)
+            return [f"{len(planned)} method-days in {len(streams)} streams; at most {most / 60:.0f} min if every "
+                    f"day of every method and reference used its whole budget"]
         lines = [f"{len(planned)} runs; at most {len(planned) * budget / 60:.0f} min "
                  f"if every run used its whole budget (the wall rule skips most of that)"]
         if reference is not None:
@@ -160,6 +169,9 @@ def make_plan(suite: Suite, extra_solvers: list[Solver] = ()) -> Plan:
         applicable[ladder.label] = [n for n, r in reasons.items() if r is None]
         declined[ladder.label] = {n: r for n, r in reasons.items() if r is not None}
     references = {ladder.label: tuple(created[spec].name for spec in ladder.reference) for ladder in suite.ladders}
+    for name in {n for names in references.values() for n in names}:
+        if _days_reason(solvers[name]):
+            raise InputError(f"reference: {name} {_days_reason(solvers[name])}")
     plan = Plan(suite, solvers, applicable, declined, references=references)
     for name, solver in solvers.items():
         reason = solver.unavailable()

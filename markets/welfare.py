@@ -173,9 +173,12 @@ def summarise_gains(log_u, log_u_reference, log_u_equilibrium,
 
     The total sums over every agent with a positive equilibrium utility, also those the
     equilibrium gives no gains, so that an allocation which takes from one of them to give
-    to others counts the loss. With incomes, the total of a feasible allocation is then at
-    most 1, up to the equilibrium's tolerance: b*_i u_i(x_i) / u*_i is at most p* . x_i (the
-    cost at p* of the utility x_i gives is at most the cost of x_i), so the weighted sum of
+    to others counts the loss (an agent with positive income has positive utility at an
+    equilibrium, so none with income is left out), and the total is None when all the gains
+    together are below `NO_GAINS` of the incomes. With incomes, the total of a feasible
+    allocation is then at most 1, up to the equilibrium's tolerance relative to those gains:
+    b*_i u_i(x_i) / u*_i is at most p* . x_i (the cost at p* of the utility x_i gives is at
+    most the cost of x_i), so the weighted sum of
     u_i(x_i) / u*_i is at most p* . w = sum_i b*_i, the value the equilibrium gives it (the
     first welfare theorem's argument, in money)."""
     realised, available = _gains(log_u, log_u_reference, log_u_equilibrium)
@@ -186,7 +189,8 @@ def summarise_gains(log_u, log_u_reference, log_u_equilibrium,
     realised, available = _relative(log_u, log_u_reference, log_u_equilibrium)
     measured = ~np.isnan(available)
     weight = np.ones(measured.sum()) if incomes is None else np.asarray(incomes, dtype=np.float64)[measured]
-    total = float(weight @ realised[measured] / (weight @ available[measured]))
+    denominator = weight @ available[measured]
+    total = float(weight @ realised[measured] / denominator) if denominator > NO_GAINS * weight.sum() else None
     return float(shares.mean()), float(shares.min()), total
 
 

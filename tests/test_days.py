@@ -352,3 +352,15 @@ def test_a_stream_whose_worker_overstays_is_recorded_day_by_day(tmp_path):
     assert all("the stream's killed after" in r["message"] for r in records)
     # one stream, killed at 2 days x (2 methods x 1.5 x 0.5 s + 0.5 s of reference) + 2 s
     assert time.perf_counter() - started < 2 * 2.0 + 2 + 60
+
+
+def test_the_summary_counts_unknown_days_apart_and_days_without_a_share_as_nothing():
+    base = {"ladder": "l", "regime": "calm", "size": 8, "size_name": "agents", "seed": 0, "solver": "m",
+            "status": "converged", "seconds": 0.1, "central_reads": 5}
+    records = [{**base, "day": 0, "reference": "newton", "gains_share": 1.0},
+               {**base, "day": 1, "reference": None, "gains_share": None},          # no equilibrium: unknown
+               {**base, "day": 2, "reference": "newton", "gains_share": None},      # nothing that exists
+               {**base, "day": 3, "status": "failed", "seconds": None, "central_reads": None}]  # a lost stream's day
+    row = summarise_days(records)[0]
+    assert (row["days"], row["unknown"], row["nothing"]) == (4, 1, 2)
+    assert row["mean"] == pytest.approx(1 / 3) and row["worst"] == 0.0
