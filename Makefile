@@ -9,8 +9,7 @@ BIN := $(VENV)/bin
 
 $(BIN)/gebench: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,dask,gams,exact]'
+	$(BIN)/python -m pip install --quiet -e '.[test,dask,exact]'
 	touch $@
 
 # the peers (pygambit, QuantEcon): pygambit compiles from source where no wheel fits, a few
