@@ -112,8 +112,8 @@ class Plan:
                        for _ in range(len(ladder.sizes) * len(days.regimes) * len(self.suite.seeds))]
             most = sum(stream_limit(days.days, methods, len(self.references[ladder.label]), budget,
                                     days.reference_budget) for ladder, methods in streams if methods)
-            return [f"{len(planned)} method-days in {len(streams)} streams; at most {most / 60:.0f} min if every "
-                    f"day of every method and reference used its whole budget"]
+            return [f"{len(planned)} runs (a method's day each) in {len(streams)} streams; at most {most / 60:.0f} min "
+                    f"if every day of every method and reference used its whole budget"]
         lines = [f"{len(planned)} runs; at most {len(planned) * budget / 60:.0f} min "
                  f"if every run used its whole budget (the wall rule skips most of that)"]
         if reference is not None:
