@@ -74,12 +74,17 @@ class Plan:
                     if len(ladder.seeds(suite.seeds)) < len(suite.seeds) else "")
             lines.append(f"  {ladder.label}: {ladder.size_name} in {list(ladder.sizes)}; {runs} runs{once}: "
                          f"{', '.join(self.applicable[ladder.label]) or 'no solver applies'}")
-            for name, reason in sorted(self.declined[ladder.label].items()):
-                shown = "unavailable here (below)" if name in self.unavailable else reason
-                lines.append(f"      declined by {name}: {shown}")
-        for name, reason in sorted(self.unavailable.items()):
-            lines.append(f"  {name} is unavailable here and runs nothing: {reason}")
-        return lines
+            lines += self._declined_lines(ladder.label)
+        return lines + self._unavailable_lines()
+
+    def _declined_lines(self, label: str) -> list[str]:
+        """Why each solver the ladder does not run declined it, a line each."""
+        return [f"      declined by {name}: {'unavailable here (below)' if name in self.unavailable else reason}"
+                for name, reason in sorted(self.declined[label].items())]
+
+    def _unavailable_lines(self) -> list[str]:
+        return [f"  {name} is unavailable here and runs nothing: {reason}"
+                for name, reason in sorted(self.unavailable.items())]
 
     def _describe_days(self) -> list[str]:
         suite, days = self.suite, self.suite.days
@@ -93,12 +98,8 @@ class Plan:
             lines.append(f"  {ladder.label}: {ladder.size_name} in {list(ladder.sizes)}; {streams} streams, "
                          f"{streams * days.days * len(names)} method-days: {', '.join(names) or 'no solver applies'}; "
                          f"each day's equilibrium by {' or '.join(self.references[ladder.label])}")
-            for name, reason in sorted(self.declined[ladder.label].items()):
-                shown = "unavailable here (below)" if name in self.unavailable else reason
-                lines.append(f"      declined by {name}: {shown}")
-        for name, reason in sorted(self.unavailable.items()):
-            lines.append(f"  {name} is unavailable here and runs nothing: {reason}")
-        return lines
+            lines += self._declined_lines(ladder.label)
+        return lines + self._unavailable_lines()
 
     def estimate(self, reference: Path | None = None) -> list[str]:
         """How long the plan should take, as lines: at most every run's full budget; and, from
