@@ -349,6 +349,13 @@ sizes = [4, 5, 6]
 """
 
 
+def _default_signals() -> None:
+    """In the sweep's process before it starts: Ctrl-C and SIGTERM as a terminal delivers them,
+    whatever the test runner's own process ignores (a child inherits an ignored signal)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def _children(pid: int) -> set[int]:
     out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
     return {int(p) for p in out.split()}
@@ -365,7 +372,7 @@ def test_sigterm_and_ctrl_c_stop_the_sweep_and_say_how_to_resume(sig, code, work
                                 str(tmp_path / "out"), "--no-plot", "--workers", workers,
                                 "--solver", f"{tmp_path / 'sleepy.py'}:Sleepy"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                               start_new_session=True)
+                               start_new_session=True, preexec_fn=_default_signals)
     deadline = time.time() + 120
     runs = None
     while time.time() < deadline:
