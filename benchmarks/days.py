@@ -25,6 +25,8 @@ its knowledge survives the night, but the agents did not get it in time.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from gebench.markets import Economy
 from gebench.markets.io import json_safe
 from gebench.markets.streams import Stream, stream_days
@@ -82,18 +84,17 @@ def held_at_end(solver: Solver, result: Result, budget: float, economy: Economy)
     return no_trade(economy), False, True
 
 
-def run_day(solver: Solver, economy: Economy, tol: float, budget: float, seed: int,
-            yesterday: Yesterday | None) -> Result:
-    """One method's day: `solve` with the day's budget and, for a method that carries state,
-    its `Yesterday`."""
-    return solve(solver, economy, tol, budget, seed, yesterday=yesterday if solver.carried else None)
-
-
 def kept_for_tomorrow(result: Result, economy: Economy, day: int) -> Yesterday:
     """What a method hands itself for the next day: its final point, its state and today's
-    economy; `arrived` is filled in tomorrow, when the stream says who came."""
+    economy; `arrived` is filled in tomorrow (`handed_on`), when the stream says who came."""
     return Yesterday(prices=result.prices, allocation=result.allocation, state=result.state, economy=economy,
                      certified=result.status == "converged", arrived=(), day=day + 1)
+
+
+def handed_on(kept: Yesterday, today: Economy) -> Yesterday:
+    """`kept` as it is handed to a method on `today`, a day of a stream: with the agents who
+    arrived today and today's number (`gebench.markets.streams` puts both in its meta)."""
+    return replace(kept, arrived=tuple(today.meta.get("entrants", ())), day=today.meta["day"])
 
 
 class _Measures:
@@ -136,12 +137,9 @@ def execute_stream(solvers: dict[str, Solver], ladder: FamilyLadder, size: int, 
         measures = _Measures(economy, ref_result, tol)
         for name in names:
             solver = solvers[name]
-            yesterday = kept[name]
-            if yesterday is not None:
-                yesterday = Yesterday(yesterday.prices, yesterday.allocation, yesterday.state, yesterday.economy,
-                                      yesterday.certified, arrived, t)
+            yesterday = None if kept[name] is None else handed_on(kept[name], economy)
             try:
-                result = run_day(solver, economy, tol, budget, seed, yesterday)
+                result = solve(solver, economy, tol, budget, seed, yesterday=yesterday)
             except Unsupported as exc:
                 kept[name] = None
                 if (name, t) not in skip:

@@ -165,8 +165,8 @@ def make_plan(suite: Suite, extra_solvers: list[Solver] = ()) -> Plan:
     for ladder in suite.ladders:
         probe = ladder.economy(ladder.sizes[0], suite.seeds[0])
         candidates = {created[spec].name for spec in specs_for(ladder.solvers or suite.solvers)} | extra
-        reasons = {name: _days_reason(solver) if suite.days is not None and _days_reason(solver) else
-                   solver.skip(probe) for name, solver in solvers.items() if name in candidates}
+        reasons = {name: (suite.days is not None and _days_reason(solver)) or solver.skip(probe)
+                   for name, solver in solvers.items() if name in candidates}
         applicable[ladder.label] = [n for n, r in reasons.items() if r is None]
         declined[ladder.label] = {n: r for n, r in reasons.items() if r is not None}
     references = {ladder.label: tuple(created[spec].name for spec in ladder.reference) for ladder in suite.ladders}

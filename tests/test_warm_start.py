@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from gebench.days import kept_for_tomorrow, stream_of
+from gebench.days import handed_on, kept_for_tomorrow, stream_of
 from gebench.markets import certify, make_economy
 from gebench.markets.streams import Stream, day, stream_days
 from gebench.solvers import Yesterday, solve
@@ -27,8 +27,7 @@ CES_FISHER = Stream("fisher-ces", **CALM)
 
 def next_yesterday(result, economy, today) -> Yesterday:
     """What the harness hands a carried solver on `today` after `result` on `economy`."""
-    return Yesterday(result.prices, result.allocation, dict(result.state), economy, result.status == "converged",
-                     tuple(today.meta["entrants"]), today.meta["day"])
+    return handed_on(kept_for_tomorrow(result, economy, economy.meta["day"]), today)
 
 
 def carried_days(solver, stream: Stream) -> list:
@@ -226,7 +225,7 @@ def test_a_carried_newton_whose_start_leads_nowhere_solves_the_day_from_the_cold
     for t in range(3):
         economy = day(stream, t)
         if yesterday is not None:
-            yesterday = replace(yesterday, arrived=tuple(economy.meta["entrants"]), day=t)
+            yesterday = handed_on(yesterday, economy)
         result = solve(carried, economy, 1e-6, 60.0, 0, yesterday=yesterday)
         assert result.status == "converged", f"day {t}: {result.message}"
         yesterday = kept_for_tomorrow(result, economy, t)

@@ -23,8 +23,9 @@ With --benchmark-disable these are plain tests on 40 agents and four days.
 import numpy as np
 import pytest
 
+from gebench.days import handed_on, kept_for_tomorrow
 from gebench.markets.streams import Stream, stream_days
-from gebench.solvers import Yesterday, solve
+from gebench.solvers import solve
 from gebench.solvers.interior.fisher_ipm import FisherInteriorPoint
 from gebench.solvers.planners.homotopy import Homotopy
 from gebench.solvers.planners.newton import Newton
@@ -48,17 +49,13 @@ def days_of(family: str, size: int, days: int) -> list:
     return _days[key]
 
 
-def yesterday_of(result, economy, today) -> Yesterday:
-    return Yesterday(result.prices, result.allocation, dict(result.state), economy, result.status == "converged",
-                     tuple(today.meta["entrants"]), today.meta["day"])
-
-
 def run_days(solver, economies: list, first=None) -> list:
     """Solve days 1.. of `economies` in order; a carried solver starts day 1 from `first`
     (its result on day 0) and each later day from its result the day before."""
     results, previous = [], first
     for before, economy in zip(economies, economies[1:]):
-        yesterday = yesterday_of(previous, before, economy) if solver.carried else None
+        yesterday = None if previous is None else handed_on(kept_for_tomorrow(previous, before, before.meta["day"]),
+                                                             economy)
         previous = solve(solver, economy, TOL, 600.0, yesterday=yesterday)
         results.append(previous)
     return results
@@ -75,12 +72,18 @@ def record(benchmark, results) -> dict:
     return totals
 
 
-@pytest.mark.parametrize("case", list(CASES))
-def test_cold(benchmark, case):
+def _case(benchmark, case: str) -> tuple:
+    """(the solver class, the stream's economies, rounds) of a case, at the benchmark's size
+    (a small one when benchmarks are disabled), with the case's group."""
     cls, family, rounds = CASES[case]
     size, days = (N, DAYS) if not benchmark.disabled else (SMALL, SMALL_DAYS)
     benchmark.group = f"warm start {case}"
-    economies = days_of(family, size, days)
+    return cls, days_of(family, size, days), rounds
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_cold(benchmark, case):
+    cls, economies, rounds = _case(benchmark, case)
     solver = warmed(cls)
     results = benchmark.pedantic(run_days, args=(solver, economies), rounds=rounds, iterations=1, warmup_rounds=0)
     _cold[case] = {**record(benchmark, results), "prices": [r.prices for r in results]}
@@ -88,10 +91,7 @@ def test_cold(benchmark, case):
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_carried(benchmark, case):
-    cls, family, rounds = CASES[case]
-    size, days = (N, DAYS) if not benchmark.disabled else (SMALL, SMALL_DAYS)
-    benchmark.group = f"warm start {case}"
-    economies = days_of(family, size, days)
+    cls, economies, rounds = _case(benchmark, case)
     solver = warmed(cls, carry=True)
     first = solve(solver, economies[0], TOL, 600.0)
     results = benchmark.pedantic(run_days, args=(solver, economies, first), rounds=rounds, iterations=1,
