@@ -49,11 +49,11 @@ from numba import njit
 
 from gebench.markets import CES, COBB_DOUGLAS, LEONTIEF, LINEAR, Economy, certify
 from gebench.markets.utilities import log_utility_row
-from gebench.markets.welfare import pareto_gap
 
 from ..base import Outcome, Solver, Yesterday
 from ..kernels.carried import today_rows
 from ..kernels.params import AT_LEAST_ONE, Range
+from ..kernels.supporting import best_prices
 from ..kernels.trace import Tracer
 from ..kernels.warm_up import warm_up_on_tiny
 
@@ -350,7 +350,7 @@ class BilateralExchange(Solver):
             if time.perf_counter() >= deadline:
                 status = "timeout"
                 break
-        prices = _best_prices(economy, x, revealed())
+        prices = best_prices(economy, x, revealed())
         extra = {"rounds": done, "trades": traded}
         state = learned(partners, log_price_sum, price_count) if self.carried else {}
         if certify(economy, prices, x).within(tol):
@@ -408,12 +408,3 @@ def _partner_order(known: np.ndarray, n: int, rng: np.random.Generator) -> tuple
     order = np.concatenate([np.array(order, dtype=np.int64), rest[rng.permutation(rest.size)]])
     return order, known[~used]
 
-
-def _best_prices(economy: Economy, x, revealed):
-    """Of the revealed prices and those that support x best (the Pareto gap's dual), the ones
-    under which the certificate's worst measure is smaller."""
-    support = pareto_gap(economy, x).prices
-    candidates = [revealed] + ([support] if support is not None and support.max() > 0 else [])
-    scores = [certify(economy, p, x).worst for p in candidates]
-    scores = [s if np.isfinite(s) else np.inf for s in scores]
-    return candidates[int(np.argmin(scores))]

@@ -1,0 +1,24 @@
+"""Prices for a trader's final allocation: a trading process holds an allocation and, at
+best, prices revealed by its trades; the certificate judges a pair (prices, allocation).
+
+The prices that support an allocation best are the dual of its Pareto gap
+(`gebench.markets.welfare.pareto_gap`): where the allocation is a Walrasian equilibrium's,
+they are its prices. A trader reports whichever of its revealed prices and those supporting
+prices the certificate finds closer, so that its point is judged at its best.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from gebench.markets import Economy, certify
+from gebench.markets.welfare import pareto_gap
+
+
+def best_prices(economy: Economy, allocation, revealed: np.ndarray) -> np.ndarray:
+    """Of the `revealed` prices and those that support `allocation` best (the Pareto gap's
+    dual), the ones under which the certificate's worst measure is smaller."""
+    support = pareto_gap(economy, allocation).prices
+    candidates = [revealed] + ([support] if support is not None and support.max() > 0 else [])
+    scores = [certify(economy, p, allocation).worst for p in candidates]
+    scores = [s if np.isfinite(s) else np.inf for s in scores]
+    return candidates[int(np.argmin(scores))]
