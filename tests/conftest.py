@@ -4,7 +4,6 @@ import pytest
 from gebench.markets import make_economy
 from gebench.markets.generators import FAMILIES, generate
 from gebench.solvers import Unavailable, solve
-from gebench.solvers.registry import available
 from gebench.solvers.testing import warmed
 
 RANDOM_FAMILIES = sorted(name for name, family in FAMILIES.items() if family.size_name == "agents")
@@ -88,18 +87,14 @@ def times_out_solver(tmp_path):
 
 
 def pytest_configure(config):
-    """Under pytest-xdist, fill Numba's on-disk caches once, before the workers start (the
-    controller configures before it spawns them): two workers compiling the same cached
-    function at once can load a half-written cache and abort, which is what a fresh clone's
-    first parallel run would otherwise risk. The warm-ups are the solvers' own, untimed."""
+    """Under pytest-xdist, import QuantEcon once before the workers start (the controller
+    configures before it spawns them): its import compiles cached gufuncs, whose caches Numba
+    writes as several files that two processes compiling at once can leave inconsistent (numba
+    #10128). gebench's own kernels need no such care: their cache saves hold a lock
+    (`gebench.markets.numba_cache`), so each worker compiles what its tests use."""
     if not getattr(config.option, "numprocesses", None) or hasattr(config, "workerinput"):
         return
     try:
-        import quantecon  # noqa: F401  (its import compiles cached gufuncs)
+        import quantecon  # noqa: F401
     except ImportError:
         pass
-    for name in available():
-        try:
-            warmed(name)
-        except Unavailable:
-            pass
