@@ -389,7 +389,17 @@ def _sweep(suite: Suite, plan: Plan, pool, out: RunDirectory, progress: bool | N
 
 
 def _ladders(suite: Suite, plan: Plan, pool, out: RunDirectory, done: dict, handle, threads, bar) -> None:
-    """Every ladder in order, size by size, under the wall rule; one record per run."""
+    """Every ladder in order, size by size, under the wall rule; one record per run, written
+    as soon as its run ends (with one worker, before the next run starts), so that a sweep
+    stopped by Ctrl-C loses only the runs in flight."""
+
+    def finish(future, record) -> None:
+        record.update(future.result())
+        if record["status"] == "timeout":
+            walled.setdefault(record["solver"], size)
+        handle.append(record)
+        bar.update()
+
     for ladder in suite.ladders:
         walled: dict[str, int] = {}      # solver -> size at which it hit the budget
         for size in ladder.sizes:
@@ -411,16 +421,15 @@ def _ladders(suite: Suite, plan: Plan, pool, out: RunDirectory, done: dict, hand
                         handle.append(record)
                         bar.update()
                     else:
-                        pending[threads.submit(pool.run, ladder, size, seed, name, suite.tolerance_of(ladder),
-                                               suite.time_budget)] = record
+                        future = threads.submit(pool.run, ladder, size, seed, name, suite.tolerance_of(ladder),
+                                                suite.time_budget)
+                        if future.done():            # one worker runs it on submission
+                            finish(future, record)
+                        else:
+                            pending[future] = record
             bar.set_postfix_str(f"{ladder.label} {ladder.size_name}={size}", refresh=False)
             for future in as_completed(pending):
-                record = pending[future]
-                record.update(future.result())
-                if record["status"] == "timeout":
-                    walled.setdefault(record["solver"], size)
-                handle.append(record)
-                bar.update()
+                finish(future, pending[future])
 
 
 def _streams(suite: Suite, plan: Plan, pool, out: RunDirectory, done: dict, handle, threads, bar) -> None:

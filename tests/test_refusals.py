@@ -330,6 +330,9 @@ from gebench.solvers.auctioneers.tatonnement import Tatonnement
 class Sleepy(Tatonnement):
     name = "sleepy"
 
+    def warm_up(self):
+        Tatonnement().warm_up()              # its kernels, without a sleep for each tiny economy
+
     def run(self, economy, tol, deadline, seed):
         time.sleep(1.5)
         return super().run(economy, tol, deadline, seed)
@@ -394,7 +397,10 @@ def test_sigterm_and_ctrl_c_stop_the_sweep_and_say_how_to_resume(sig, code, work
             if Path(f"/proc/{pid}").exists() and "zombie" not in Path(f"/proc/{pid}/status").read_text()}
     assert not left, left
     done = len(read_runs(runs.parent))
-    assert 1 <= done < 18 and all(r["status"] == "converged" for r in read_runs(runs.parent))
+    assert all(r["status"] == "converged" for r in read_runs(runs.parent))
+    # each run is recorded when it ends, not when its size's 6 seeds have: the signal came
+    # while the first runs were in flight, and only they are lost
+    assert 1 <= done <= 2 * int(workers), done
 
 
 @pytest.mark.slow
