@@ -60,9 +60,8 @@ def test_reservation_prices_leave_utility_exactly_where_it_was(kind, rho):
     a = np.array([1.0, 2.0, 0.5])
     x = np.array([1.5, 0.7, 2.0])      # the numeraire is good 2
     u0 = log_utility_row(kind, a, rho, x)
-    work = np.empty(3)
-    r = reservation_buy(kind, a, rho, x, 0, 2, 0.1, u0, work)
-    s = reservation_sell(kind, a, rho, x, 0, 2, 0.1, u0, 100.0, work)
+    r = reservation_buy(kind, a, rho, x, 0, 2, 0.1, u0)
+    s = reservation_sell(kind, a, rho, x, 0, 2, 0.1, u0)
     assert 0 < r < x[2] and (kind == LEONTIEF or 0 < s < np.inf)
     bought = log_utility_row(kind, a, rho, x + [0.1, 0.0, -r])
     assert bought >= u0 - 1e-12
@@ -95,7 +94,7 @@ def test_an_edgeworth_box_comes_near_its_contract_curve(auction):
     outcome = _run(economy)
     assert outcome.status in ("at_rest", "converged")
     assert pareto_gap(economy, economy.endowment).gap > 0.5
-    assert pareto_gap(economy, outcome.allocation).gap < 0.01
+    assert pareto_gap(economy, outcome.allocation).gap < 1e-3
 
 
 def test_zi_u_breaks_individual_rationality_on_some_seed_and_zi_c_on_none(auction):

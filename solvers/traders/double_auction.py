@@ -7,18 +7,24 @@ market as a partial substitute for individual rationality", Journal of Political
 numeraire (`numeraire`: a good's index, or -1 for the good with the largest total
 endowment, the lowest index among ties: the most plentiful good is the one most agents can
 pay with). Every other good j has an order book against it (`gebench.solvers.kernels.
-order_book`, the book of `gebench.solvers.traders.gode_sunder`), which trades a lot of
-`lot` times j's total supply at a time. Each shout, a random agent and a random good j are
-drawn; the agent bids for a lot if it holds money and asks if it holds j (a coin decides
-when it can do both), at a random unit price:
+order_book`, the book of `gebench.solvers.traders.gode_sunder`), on which an order is for
+a lot of j: `lot` times the average agent's holding of j at first, halved after each period
+in which no trade raised a utility by more than the tolerance, `halvings` times at most (a
+coarse lot moves goods fast, a fine one reaches the allocations from which only small trades
+still help). Each shout, a random agent and a random good j are drawn; the agent bids for a
+lot if it holds money and asks if it holds j (a coin decides when it can do both), at a
+random unit price:
 
 - ZI-C (``constrained=True``, the default), never at a loss: a buyer bids uniformly on
   [0, r / q], r its reservation price for the lot q, the most money it can give up for q
   units of j without its utility falling, and at most the money it holds (the budget
   constraint); a seller offers min(q, its holding of j) and asks uniformly on [s / q, the
   ceiling], s the least money that keeps its utility, or does not ask if s is above the
-  ceiling. Linear, Cobb-Douglas and Leontief reservation prices have closed forms; CES ones
-  are found by bisection.
+  ceiling. The reservation prices have closed forms, since only two goods change: for CES,
+  a_j (x_j + q)^rho + a_num (x_num - r)^rho = a_j x_j^rho + a_num x_num^rho, say. An agent
+  whose utility is 0 has nothing to lose: it pays all its money, and it keeps the goods it
+  wants until it can use them (the lexicographic refinement of "no loss": no trade takes
+  the last of a wanted good from it), so that it gathers what it needs.
 - ZI-U (``constrained=False``): a buyer bids uniformly on [0, its money / q], a seller asks
   uniformly on [0, the ceiling]: within holdings, with no regard for utility, so an agent
   can end below its endowment's utility (individual rationality fails: the point of the
@@ -42,13 +48,18 @@ nothing a good (the numeraire too) beyond what its scarcest wanted good lets it 
 pays all the money it can spare for a good that it needs. In the Leontief economies of
 bimatrix games (`gebench.markets.games`), each agent owns one good that it does not want and
 wants the other player's goods, so no two agents can barter (`bilateral-exchange` makes no
-trade there); with money they can.
+trade there); with money they can. Money here is also a good that agents consume, and a
+ZI-C seller takes it only at its use value to itself: an agent that values money little
+sells little for it, however much it would like what the money could buy next (linear
+agents show this most), so trade that money would only carry through from one agent to a
+third can remain undone.
 
-A period is `period` shouts (0: 20 n (m - 1)). The auction stops `at_rest` after `quiet`
-periods with no trade that raised an agent's log utility by more than the tolerance, and
-with `timeout` at the deadline. The trace's prices are the revealed prices, each good's mean
-trade price in money weighted by quantity (the numeraire 1; a good that never traded at the
-ceiling's anchor); the final point is judged at the better of those and the prices that
+A period is `period` shouts (0: 20 n (m - 1)). Once the lots are as fine as they get, the
+auction stops `at_rest` after `quiet` periods with no trade that raised an agent's log
+utility by more than the tolerance (or brought an agent at zero utility a wanted good it
+lacked), and with `timeout` at the deadline. The trace's prices are the revealed prices,
+each good's mean trade price in money weighted by quantity (the numeraire 1; a good that
+never traded at the ceiling's anchor); the final point is judged at the better of those and the prices that
 support the allocation (`gebench.solvers.kernels.supporting.best_prices`). The order books
 are the only place anything is read centrally: an order posts two numbers, a price and a
 quantity, and `iterations` counts orders.
@@ -72,100 +83,99 @@ from ..kernels.trace import Tracer
 from ..kernels.warm_up import warm_up_on_tiny
 
 _INF = math.inf
-_BISECTIONS = 60
 _WORK_PER_CHUNK = 2**17        # shouts times goods between two looks at the clock
 
 
 @njit(cache=True)
-def _cd_share(a, j, num):
-    """Cobb-Douglas exponent ratio alpha_j / alpha_num (inf when the numeraire is unwanted)."""
-    if a[num] <= 0.0:
-        return _INF
-    return a[j] / a[num]
+def _ces_root(t, rho):
+    """t^(1 / rho) for t > 0, and 0 (rho > 0) or inf (rho < 0) for t <= 0."""
+    if t <= 0.0:
+        return 0.0 if rho > 0.0 else _INF
+    return t ** (1.0 / rho)
 
 
 @njit(cache=True)
-def _ces_log_u(kind, a, rho, x, work, j, num, dj, dn):
-    """log u of x with dj more of good j and dn more of the numeraire, through `work`."""
-    for k in range(x.shape[0]):
-        work[k] = x[k]
-    work[j] = max(x[j] + dj, 0.0)
-    work[num] = max(x[num] + dn, 0.0)
-    return log_utility_row(kind, a, rho, work)
-
-
-@njit(cache=True)
-def reservation_buy(kind, a, rho, x, j, num, q, u0, work):
+def reservation_buy(kind, a, rho, x, j, num, q, u0):
     """The most money (at most what the agent holds) it can give up for q more units of j
-    without its log utility falling below u0."""
+    without its log utility falling below u0, its log utility now (-inf: zero utility, which
+    nothing lowers)."""
     money = x[num]
     if money <= 0.0:
         return 0.0
-    if u0 == -_INF:
+    if u0 == -_INF or a[num] <= 0.0:
         return money
+    if a[j] <= 0.0:
+        return 0.0
     if kind == LINEAR:
-        if a[num] <= 0.0:
-            return money
         return min(money, q * a[j] / a[num])
     if kind == COBB_DOUGLAS:
-        ratio = _cd_share(a, j, num)
-        if ratio == _INF:
-            return money
-        if a[j] <= 0.0:
-            return 0.0
-        return money * (1.0 - (x[j] / (x[j] + q)) ** ratio)
+        return money * (1.0 - (x[j] / (x[j] + q)) ** (a[j] / a[num]))
     if kind == LEONTIEF:
-        if a[num] <= 0.0:
-            return money
         return min(money, max(0.0, money - a[num] * math.exp(u0)))
-    if _ces_log_u(kind, a, rho, x, work, j, num, q, -money) >= u0:
-        return money
-    lo, hi = 0.0, money
-    for _ in range(_BISECTIONS):
-        mid = 0.5 * (lo + hi)
-        if _ces_log_u(kind, a, rho, x, work, j, num, q, -mid) >= u0:
-            lo = mid
-        else:
-            hi = mid
-    return lo
+    # CES: a_j (x_j + q)^rho + a_num (x_num - r)^rho = a_j x_j^rho + a_num x_num^rho
+    left = _ces_root(money ** rho - a[j] / a[num] * ((x[j] + q) ** rho - x[j] ** rho), rho)
+    return min(money, max(0.0, money - left))
 
 
 @njit(cache=True)
-def reservation_sell(kind, a, rho, x, j, num, q, u0, most, work):
+def reservation_sell(kind, a, rho, x, j, num, q, u0):
     """The least money the agent must get for q of its units of j for its log utility not to
-    fall below u0; inf if even `most` is not enough."""
-    if u0 == -_INF or a[j] <= 0.0:
+    fall below u0: inf where no amount makes up for them, and for a good it wants while its
+    utility is 0 (it keeps what it wants until it can use it)."""
+    if a[j] <= 0.0:
         return 0.0
-    if x[j] - q <= 0.0 and kind != LINEAR and not (kind == CES and rho > 0.0):
+    if u0 == -_INF or a[num] <= 0.0:
         return _INF
     if kind == LINEAR:
-        return q * a[j] / a[num] if a[num] > 0.0 else _INF
-    if kind == COBB_DOUGLAS:
-        ratio = _cd_share(a, j, num)
-        if ratio == _INF:
-            return _INF
-        return x[num] * ((x[j] / (x[j] - q)) ** ratio - 1.0)
+        return q * a[j] / a[num]
     if kind == LEONTIEF:
         return 0.0 if (x[j] - q) / a[j] >= math.exp(u0) else _INF
-    if _ces_log_u(kind, a, rho, x, work, j, num, -q, 0.0) >= u0:
-        return 0.0
-    if _ces_log_u(kind, a, rho, x, work, j, num, -q, most) < u0:
+    if x[j] - q <= 0.0 and (kind == COBB_DOUGLAS or rho < 0.0):
         return _INF
-    lo, hi = 0.0, most
-    for _ in range(_BISECTIONS):
-        mid = 0.5 * (lo + hi)
-        if _ces_log_u(kind, a, rho, x, work, j, num, -q, mid) >= u0:
-            hi = mid
-        else:
-            lo = mid
-    return hi
+    if kind == COBB_DOUGLAS:
+        return x[num] * ((x[j] / (x[j] - q)) ** (a[j] / a[num]) - 1.0)
+    # CES: a_j (x_j - q)^rho + a_num (x_num + s)^rho = a_j x_j^rho + a_num x_num^rho
+    rest = max(x[j] - q, 0.0)
+    return _ces_root(x[num] ** rho + a[j] / a[num] * (x[j] ** rho - rest ** rho), rho) - x[num]
 
 
 @njit(cache=True)
-def _gain(before, after):
-    """The rise of a log utility: inf from 0 to a positive utility, 0 staying at 0."""
+def _log_level(kind, a, rho, x):
+    """What the reservation prices need of an agent's log utility: -inf at zero utility, the
+    log utility itself for Leontief agents, and 0 otherwise (the others' closed forms do
+    without it)."""
+    if kind == LEONTIEF:
+        return log_utility_row(kind, a, rho, x)
+    some = False
+    for k in range(a.shape[0]):
+        if a[k] > 0.0:
+            if x[k] > 0.0:
+                some = True
+            elif kind == COBB_DOUGLAS or (kind == CES and rho < 0.0):
+                return -_INF
+    return 0.0 if some else -_INF
+
+
+@njit(cache=True)
+def _wanted(a, x):
+    """How many of the goods an agent wants it holds."""
+    count = 0
+    for k in range(a.shape[0]):
+        if a[k] > 0.0 and x[k] > 0.0:
+            count += 1
+    return count
+
+
+@njit(cache=True)
+def _gain(before, after, held_before, held_after):
+    """The rise of a log utility: inf from 0 to a positive utility; at 0, 1 for a trade that
+    brings a wanted good the agent lacked, -1 for one that takes the last of one away (the
+    lexicographic refinement of "no loss" that keeps such an agent from giving up what it
+    will need), 0 otherwise."""
     if before == -_INF:
-        return _INF if after > -_INF else 0.0
+        if after > -_INF:
+            return _INF
+        return 1.0 if held_after > held_before else (-1.0 if held_after < held_before else 0.0)
     return after - before
 
 
@@ -189,7 +199,6 @@ def shouts(kinds, a, rho, x, num, lots, ceilings, constrained, count, seed,
     (the largest log-utility gain of any agent in a trade, trades, orders posted)."""
     n, m = x.shape
     np.random.seed(seed)
-    work = np.empty(m)
     largest = 0.0
     trades = 0
     orders = 0
@@ -203,12 +212,12 @@ def shouts(kinds, a, rho, x, num, lots, ceilings, constrained, count, seed,
         if not (can_sell or can_buy):
             continue
         side = BID if (can_buy and not can_sell) or (can_buy and np.random.random() < 0.5) else ASK
-        u0 = log_utility_row(kinds[i], a[i], rho[i], x[i]) if constrained else 0.0
+        u0 = _log_level(kinds[i], a[i], rho[i], x[i]) if constrained else 0.0
         if side == BID:
             q = lots[j]
             top = x[i, num] / q
             if constrained:
-                top = reservation_buy(kinds[i], a[i], rho[i], x[i], j, num, q, u0, work) / q
+                top = reservation_buy(kinds[i], a[i], rho[i], x[i], j, num, q, u0) / q
                 if top <= 0.0:
                     continue
             price = min(top, ceilings[j]) * np.random.random()
@@ -216,7 +225,7 @@ def shouts(kinds, a, rho, x, num, lots, ceilings, constrained, count, seed,
             q = min(lots[j], x[i, j])
             bottom = 0.0
             if constrained:
-                bottom = reservation_sell(kinds[i], a[i], rho[i], x[i], j, num, q, u0, ceilings[j] * q, work) / q
+                bottom = reservation_sell(kinds[i], a[i], rho[i], x[i], j, num, q, u0) / q
                 if not bottom <= ceilings[j]:
                     continue
             price = bottom + (ceilings[j] - bottom) * np.random.random()
@@ -241,10 +250,14 @@ def shouts(kinds, a, rho, x, num, lots, ceilings, constrained, count, seed,
             continue
         before_b = log_utility_row(kinds[buyer], a[buyer], rho[buyer], x[buyer])
         before_s = log_utility_row(kinds[seller], a[seller], rho[seller], x[seller])
+        held_b = _wanted(a[buyer], x[buyer]) if before_b == -_INF else 0
+        held_s = _wanted(a[seller], x[seller]) if before_s == -_INF else 0
         old_bj, old_sj, old_bn, old_sn = x[buyer, j], x[seller, j], x[buyer, num], x[seller, num]
         _exchange(x, buyer, seller, j, num, t, price)
-        gain_b = _gain(before_b, log_utility_row(kinds[buyer], a[buyer], rho[buyer], x[buyer]))
-        gain_s = _gain(before_s, log_utility_row(kinds[seller], a[seller], rho[seller], x[seller]))
+        gain_b = _gain(before_b, log_utility_row(kinds[buyer], a[buyer], rho[buyer], x[buyer]),
+                       held_b, _wanted(a[buyer], x[buyer]) if before_b == -_INF else 0)
+        gain_s = _gain(before_s, log_utility_row(kinds[seller], a[seller], rho[seller], x[seller]),
+                       held_s, _wanted(a[seller], x[seller]) if before_s == -_INF else 0)
         if constrained and (gain_b < 0.0 or gain_s < 0.0):
             x[buyer, j], x[seller, j], x[buyer, num], x[seller, num] = old_bj, old_sj, old_bn, old_sn
             if (gain_b < 0.0 and k == buyer) or (gain_s < 0.0 and k == seller):
@@ -263,9 +276,10 @@ class DoubleAuction(Solver):
     Sunder 1993): ZI-C by default, ZI-U with ``constrained=False`` (see the module docstring).
 
     Parameters (besides `quiet` and `max_iter`, in orders): `numeraire`, the money's index
-    (-1: the good with the largest total endowment); `lot`, the share of a good's supply one
-    order trades; `ceiling`, the highest unit price as a multiple of the money stock over the
-    good's supply; `period`, shouts a period (0: 20 n (m - 1)).
+    (-1: the good with the largest total endowment); `lot`, an order's quantity as a share of
+    the average agent's holding of the good, and `halvings`, how often it may halve;
+    `ceiling`, the highest unit price as a multiple of the money stock over the good's
+    supply; `period`, shouts a period (0: 20 n (m - 1)).
     """
 
     name = "double-auction"
@@ -273,10 +287,11 @@ class DoubleAuction(Solver):
     utilities = frozenset({"linear", "cobb-douglas", "ces", "leontief"})
     exact = False
     trades = True
-    parameters = {"constrained": True, "numeraire": -1, "lot": 0.01, "ceiling": 10.0, "period": 0,
+    parameters = {"constrained": True, "numeraire": -1, "lot": 0.1, "halvings": 8, "ceiling": 4.0, "period": 0,
                   "quiet": 5, "max_iter": 100_000_000}
-    rules = {"numeraire": Range(-1), "lot": Range(0.0, 1.0, open_low=True), "ceiling": Range(0.0, open_low=True),
-             "period": Range(0), "quiet": AT_LEAST_ONE, "max_iter": AT_LEAST_ONE}
+    rules = {"numeraire": Range(-1), "lot": Range(0.0, open_low=True), "halvings": Range(0),
+             "ceiling": Range(0.0, open_low=True), "period": Range(0), "quiet": AT_LEAST_ONE,
+             "max_iter": AT_LEAST_ONE}
 
     def skip(self, economy: Economy) -> str | None:
         reason = super().skip(economy)
@@ -308,7 +323,8 @@ class DoubleAuction(Solver):
         a = np.ascontiguousarray(economy.a, dtype=np.float64)
         supply = np.asarray(economy.total_supply, dtype=np.float64)
         num = self.numeraire_of(economy)
-        lots = float(self.params["lot"]) * supply
+        lots = float(self.params["lot"]) * supply / n
+        halvings = int(self.params["halvings"])
         anchor = supply[num] / supply
         ceilings = float(self.params["ceiling"]) * anchor
         constrained = bool(self.params["constrained"])
@@ -342,7 +358,11 @@ class DoubleAuction(Solver):
             tracer.offer(orders, lambda: (revealed(), x))
             if in_period >= period:
                 periods += 1
-                calm = calm + 1 if largest <= tol else 0
+                if largest <= tol and halvings > 0:
+                    lots *= 0.5
+                    halvings -= 1
+                else:
+                    calm = calm + 1 if largest <= tol else 0
                 in_period, largest = 0, 0.0
                 if calm >= quiet:
                     status = "at_rest"
@@ -351,7 +371,8 @@ class DoubleAuction(Solver):
                 status = "timeout"
                 break
         final = best_prices(economy, x, revealed())
-        extra = {"orders": orders, "trades": trades, "shouts": done, "periods": periods, "numeraire": num}
+        extra = {"orders": orders, "trades": trades, "shouts": done, "periods": periods, "numeraire": num,
+                 "halvings": int(self.params["halvings"]) - halvings}
         if certify(economy, final, x).within(tol):
             return Outcome("converged", final, x, orders, extra=extra, trace=tracer.checkpoints)
         message = (f"no trade raised a utility by more than tol in {quiet} periods; the allocation is "
