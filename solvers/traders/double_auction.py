@@ -311,6 +311,7 @@ class DoubleAuction(Solver):
 
     def warm_up(self) -> None:
         warm_up_on_tiny(self, ["linear", "cobb-douglas", "ces", "leontief"])
+        warm_up_on_tiny(self, ["linear", "linear"])     # the linear program that judges linear economies
 
     def numeraire_of(self, economy: Economy) -> int:
         """The money's index: the parameter, or the good with the largest total endowment."""
