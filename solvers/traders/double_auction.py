@@ -35,10 +35,11 @@ times the price at which j's whole supply is worth the whole money stock. A shou
 reaches the standing order on the other side trades at the standing order's price,
 min(both quantities) units (within the seller's holding and the buyer's money), and clears
 that book. The standing order was posted on holdings that other books' trades may have
-changed since: a ZI-C trade is made only if neither agent's utility falls (the standing
-order is withdrawn otherwise). Utility is quasi-concave in every family, so a part of a lot
-at a price a trader accepted for the whole lot leaves it no worse off. Goods and money pass
-between two agents with their sum kept: conserved exactly up to rounding, never negative.
+changed since: a ZI-C trade is made only if neither agent's utility falls (otherwise the
+standing order is withdrawn and the new one may stand in its place). Utility is
+quasi-concave in every family, so a part of a lot at a price a trader accepted for the
+whole lot leaves it no worse off. Goods and money pass between two agents with their sum
+kept: conserved exactly up to rounding, never negative.
 
 Money is what makes trade possible without a double coincidence of wants (Jevons, "Money and
 the Mechanism of Exchange", 1875, ch. 1): an agent sells a good it does not need to whoever
@@ -240,10 +241,10 @@ def shouts(kinds, a, rho, x, num, lots, ceilings, constrained, count, seed,
             stand(prices, quantities, agents, j, side, i, price, q)
             continue
         buyer, seller = (i, k) if side == BID else (k, i)
-        price = prices[j, other]
+        deal = prices[j, other]
         t = min(q, quantities[j, other], x[seller, j])
-        if price > 0.0:
-            t = min(t, x[buyer, num] / price)
+        if deal > 0.0:
+            t = min(t, x[buyer, num] / deal)
         if not t > 0.0:
             withdraw(agents, j, other)
             stand(prices, quantities, agents, j, side, i, price, q)
@@ -253,7 +254,7 @@ def shouts(kinds, a, rho, x, num, lots, ceilings, constrained, count, seed,
         held_b = _wanted(a[buyer], x[buyer]) if before_b == -_INF else 0
         held_s = _wanted(a[seller], x[seller]) if before_s == -_INF else 0
         old_bj, old_sj, old_bn, old_sn = x[buyer, j], x[seller, j], x[buyer, num], x[seller, num]
-        _exchange(x, buyer, seller, j, num, t, price)
+        _exchange(x, buyer, seller, j, num, t, deal)
         gain_b = _gain(before_b, log_utility_row(kinds[buyer], a[buyer], rho[buyer], x[buyer]),
                        held_b, _wanted(a[buyer], x[buyer]) if before_b == -_INF else 0)
         gain_s = _gain(before_s, log_utility_row(kinds[seller], a[seller], rho[seller], x[seller]),
@@ -262,10 +263,11 @@ def shouts(kinds, a, rho, x, num, lots, ceilings, constrained, count, seed,
             x[buyer, j], x[seller, j], x[buyer, num], x[seller, num] = old_bj, old_sj, old_bn, old_sn
             if (gain_b < 0.0 and k == buyer) or (gain_s < 0.0 and k == seller):
                 withdraw(agents, j, other)
+                stand(prices, quantities, agents, j, side, i, price, q)
             continue
         clear(agents, j)
         trades += 1
-        value[j] += t * price
+        value[j] += t * deal
         volume[j] += t
         largest = max(largest, gain_b, gain_s)
     return largest, trades, orders
