@@ -3,7 +3,7 @@ one standing ask per book, the rules of Gode and Sunder's markets.
 
 D. K. Gode and S. Sunder, "Allocative efficiency of markets with zero-intelligence traders:
 market as a partial substitute for individual rationality", Journal of Political Economy
-101(1), 1993, 119-137. A book holds at most the best bid and the best ask. A new bid that
+101(1), 1993, 119-137. A book holds at most the best bid and the best ask. An incoming bid that
 reaches the standing ask (bid >= ask) trades at the standing order's price; otherwise it
 replaces the standing bid if it is higher, and is dropped if not (asks likewise, lower is
 better). A trade clears the book: both standing orders are withdrawn.

@@ -36,7 +36,7 @@ reaches the standing order on the other side trades at the standing order's pric
 min(both quantities) units (within the seller's holding and the buyer's money), and clears
 that book. The standing order was posted on holdings that other books' trades may have
 changed since: a ZI-C trade is made only if neither agent's utility falls (otherwise the
-standing order is withdrawn and the new one may stand in its place). Utility is
+standing order is withdrawn and the incoming one may stand in its place). Utility is
 quasi-concave in every family, so a part of a lot at a price a trader accepted for the
 whole lot leaves it no worse off. Goods and money pass between two agents with their sum
 kept: conserved exactly up to rounding, never negative.
