@@ -10,6 +10,7 @@ from gebench.markets.generators import build
 from gebench.markets.utilities import log_utility
 from gebench.markets.welfare import individual_rationality, pareto_gap, welfare
 from gebench.solvers import create, solve
+from gebench.solvers.base import economy_numbers
 from gebench.solvers.testing import warmed
 from gebench.solvers.traders.bilateral import BilateralExchange
 from gebench.solvers.traders.bundles import BundleExchange
@@ -80,7 +81,11 @@ def test_one_group_of_every_agent_gives_the_egalitarian_equivalent_allocation_of
     # from utilities 0 every agent i gains t u_i(w) (Pazner-Schmeidler with the total supply w
     # as the reference bundle), t = min_j w_j / sum_i u_i(w) a_ij: the whole supply's bottleneck
     economy = build("leontief-game-svs", 4, 0)
-    outcome = _run(economy, group=economy.n_agents)
+    outcome = _run(economy, group=0)
+    assert np.array_equal(outcome.allocation, _run(economy, group=economy.n_agents).allocation)
+    assert create("bundle-exchange[group=0]").central_reads(economy, 1) == economy_numbers(economy)
+    assert create("bundle-exchange").central_reads(economy, 1) == 0
+    assert "trades with nobody" in create("bundle-exchange[group=1]").skip(economy)
     a, w = economy.a, economy.total_supply
     u_w = np.array([min(w[j] / a[i, j] for j in np.flatnonzero(a[i])) for i in range(economy.n_agents)])
     t = np.min(w / (u_w @ a))

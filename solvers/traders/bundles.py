@@ -415,8 +415,8 @@ def linear_trade(aB, c, s, role, pool, y) -> tuple[float, np.ndarray | None]:
 class BundleExchange(Solver):
     """k-lateral exchange of bundles of goods in random groups of agents (Axtell 2005).
 
-    Parameters: `group` (k, the agents of a meeting; the whole economy when it is at least
-    the number of agents), `goods` (the bundle's size; 0: every good a member holds),
+    Parameters: `group` (k, the agents of a meeting; the whole economy when it is 0 or at
+    least the number of agents), `goods` (the bundle's size; 0: every good a member holds),
     `quiet` (rounds without a gain above tol before the process is at rest) and `max_iter`
     (rounds at most). See the module docstring for the group's choice of trade.
     """
@@ -427,12 +427,14 @@ class BundleExchange(Solver):
     exact = False
     trades = True
     parameters = {"group": 3, "goods": 0, "quiet": 5, "max_iter": 100_000}
-    rules = {"group": Range(2), "goods": Range(0), "quiet": AT_LEAST_ONE, "max_iter": AT_LEAST_ONE}
+    rules = {"group": Range(0), "goods": Range(0), "quiet": AT_LEAST_ONE, "max_iter": AT_LEAST_ONE}
 
     def skip(self, economy: Economy) -> str | None:
         reason = super().skip(economy)
         if reason is None and economy.n_goods < 2:
             reason = "one good leaves nothing to exchange"
+        if reason is None and self.params["group"] == 1:
+            reason = "a group of one agent trades with nobody (group: 0 for every agent, or >= 2)"
         if reason is None and self.params["goods"] == 1:
             reason = "a bundle of one good leaves nothing to exchange (goods: 0 or >= 2)"
         return reason
@@ -441,11 +443,16 @@ class BundleExchange(Solver):
     def uses_seed(self) -> bool:
         return True
 
+    def _everyone(self, n: int) -> bool:
+        """True when one group holds every one of the n agents."""
+        group = int(self.params["group"])
+        return group == 0 or group >= n
+
     def central_reads(self, economy: Economy, iterations: int) -> int:
         """None while groups are smaller than the economy (each reads only its members'
         holdings and coefficients on its bundle); a group of every agent reads the economy,
         as a planner does."""
-        return economy_numbers(economy) if int(self.params["group"]) >= economy.n_agents else 0
+        return economy_numbers(economy) if self._everyone(economy.n_agents) else 0
 
     def warm_up(self) -> None:
         warm_up_on_tiny(self, ["linear", "cobb-douglas", "ces", "leontief"])
@@ -460,7 +467,7 @@ class BundleExchange(Solver):
         n, m = x.shape
         a = np.ascontiguousarray(economy.a, dtype=np.float64)
         kinds, rho = economy.kinds, economy.rho
-        k = min(int(self.params["group"]), n)
+        k = n if self._everyone(n) else int(self.params["group"])
         bundle_size = int(self.params["goods"])
         quiet, max_rounds = int(self.params["quiet"]), int(self.params["max_iter"])
         rng = np.random.default_rng(seed)
