@@ -135,3 +135,27 @@ def race(records: list[dict], trader: str = "bilateral-exchange") -> list[dict]:
                          **{f"trader_{k}": _median([e[k] for e in ends])
                             for k in ("gains_total", "gains_worst", "pareto_gap")}})
     return rows
+
+
+def delivered(records: list[dict]) -> dict[tuple, dict]:
+    """(ladder, size, solver) -> what the solver's runs delivered at their end: medians over
+    the runs of the gains share and the worst agent's share (over the runs with a reference),
+    of the seconds and of the central reads, with the runs counted, those with a known share
+    (a certified equilibrium of the same economy in the run directory) and those that stopped
+    at the deadline, whose point is delivered all the same (`timeout`)."""
+    refs = references(records)
+    groups = defaultdict(list)
+    for r in welfare_records(records):
+        if r["seconds"] is not None:
+            groups[(r["ladder"], size_of(r), r["solver"])].append(r)
+    table = {}
+    for key, runs in groups.items():
+        ends = [final(r, refs.get(instance_of(r))) for r in runs]
+        table[key] = {"runs": len(runs), "known": sum(e["gains_total"] is not None for e in ends),
+                      "timeouts": sum(r["status"] == "timeout" for r in runs),
+                      "converged": sum(r["status"] == "converged" for r in runs),
+                      "gains_total": _median([e["gains_total"] for e in ends]),
+                      "gains_worst": _median([e["gains_worst"] for e in ends]),
+                      "seconds": _median([r["seconds"] for r in runs]),
+                      "central_reads": _median([r.get("central_reads") for r in runs])}
+    return table

@@ -11,8 +11,10 @@ A table sits between two marker lines naming what it shows:
 LADDER SOLVER` lists one solver's pivots and seconds at every size of a game ladder, and
 `every-path RUN_DIR LADDER SOLVER` the shortest and longest of a Lemke-Howson run over every
 dropped label, and `market RUN_DIR` what bilateral exchange had delivered by the time each
-exact method finished, in a welfare suite's run, and `peers RUN_DIR LADDER` every solver's
-seconds and verdicts at each size of a game ladder, gebench's methods beside the peers
+exact method finished, in a welfare suite's run, `institutions RUN_DIR LADDER SOLVER...`
+the share of the gains each named solver delivered at each size of a welfare suite's ladder
+and `institutions-cost RUN_DIR LADDER SOLVER...` its seconds and central reads, and `peers
+RUN_DIR LADDER` every solver's seconds and verdicts at each size of a game ladder, gebench's methods beside the peers
 (`gebench.solvers.peers`); `surface RUN_DIR FAMILY` the largest d each method solved at each
 accuracy, with where the game's resolution passes each tolerance, and `surface-growth
 RUN_DIR FAMILY` the growth fitted at each accuracy (`gebench.surface`), `resolution RUN_DIR
@@ -42,7 +44,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .days_summary import days_table, largest_days_table, summarise_days
-from .outcomes import race
+from .outcomes import delivered, race
 from .records import NOT_RUN, read_runs, size_of
 from .summary import largest_text, summarise
 from .surface import EXACT, accuracies, growth, resolutions, resolved_up_to, surface
@@ -193,6 +195,48 @@ def market_table(run_dir: Path) -> str:
             "-" if other is None else f"{_share(other['trader_gains_total'])} ({other['trader_seconds']:.2g}), "
                                       f"{_share(other['trader_gains_worst'])}"]) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _institution_rows(run_dir: Path, ladder: str, solvers: list[str], cell: Callable[[dict], str]) -> str:
+    """A markdown table of one ladder: a row per size, a column per solver, `cell` of what
+    its runs delivered there (`gebench.outcomes.delivered`); "-" where it did not run."""
+    table = delivered(_runs(run_dir))
+    sizes = sorted({size for (name, size, _) in table if name == ladder})
+    if not sizes:
+        raise ValueError(f"{run_dir}: no welfare records on {ladder}")
+    lines = ["| size | " + " | ".join(solvers) + " |", "| ---: | " + " | ".join("---" for _ in solvers) + " |"]
+    for size in sizes:
+        row = [table.get((ladder, size, solver)) for solver in solvers]
+        lines.append(f"| {size} | " + " | ".join("-" if here is None else cell(here) for here in row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _held(here: dict) -> str:
+    """The median share of the gains and the worst agent's, and how many runs stopped at the
+    deadline (their point is delivered), or how many had no reference equilibrium."""
+    text = f"{_share(here['gains_total'])} / {_share(here['gains_worst'])}"
+    if here["known"] < here["runs"]:
+        text += f" ({here['runs'] - here['known']} of {here['runs']} unknown)"
+    if here["timeouts"]:
+        text += f" (timeout {here['timeouts']}/{here['runs']})"
+    return text
+
+
+def _cost(here: dict) -> str:
+    reads = here["central_reads"]
+    return f"{here['seconds']:.2g} s, {'-' if reads is None else f'{reads:.2g}'}"
+
+
+def institutions_table(run_dir: Path, ladder: str, solvers: list[str]) -> str:
+    """Per size of a welfare suite's ladder, what each solver delivered at its end: the
+    median share of the gains from trade and the worst agent's share of its own gain."""
+    return _institution_rows(run_dir, ladder, solvers, _held)
+
+
+def institutions_cost_table(run_dir: Path, ladder: str, solvers: list[str]) -> str:
+    """Per size of a welfare suite's ladder, each solver's median seconds and the median
+    number of values it read at one central place (`Solver.central_reads`)."""
+    return _institution_rows(run_dir, ladder, solvers, _cost)
 
 
 def _verdict(runs: list[dict]) -> str:
@@ -354,6 +398,10 @@ def render(spec: str, root: Path) -> str:
         return every_path_table(root / args[0], args[1], args[2])
     if kind == "market" and len(args) == 1:
         return market_table(root / args[0])
+    if kind == "institutions" and len(args) >= 3:
+        return institutions_table(root / args[0], args[1], args[2:])
+    if kind == "institutions-cost" and len(args) >= 3:
+        return institutions_cost_table(root / args[0], args[1], args[2:])
     if kind == "peers" and len(args) == 2:
         return peers_table(root / args[0], args[1])
     if kind == "surface" and len(args) == 2:
@@ -367,7 +415,8 @@ def render(spec: str, root: Path) -> str:
     if kind == "days-largest" and len(args) == 1:
         return largest_days_table(summarise_days(_runs(root / args[0]))) + "\n"
     raise ValueError(f"unknown generated block {spec!r}: expected 'table RUN_DIR', 'path RUN_DIR LADDER SOLVER', "
-                     "'every-path RUN_DIR LADDER SOLVER', 'market RUN_DIR', 'peers RUN_DIR LADDER', "
+                     "'every-path RUN_DIR LADDER SOLVER', 'market RUN_DIR', 'institutions RUN_DIR LADDER "
+                     "SOLVER...', 'institutions-cost RUN_DIR LADDER SOLVER...', 'peers RUN_DIR LADDER', "
                      "'surface RUN_DIR FAMILY', 'surface-growth RUN_DIR FAMILY', 'resolution RUN_DIR FAMILY', "
                      "'days RUN_DIR REGIME', 'days-largest RUN_DIR' or 'solvers'")
 

@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from gebench.cli import main
-from gebench.outcomes import at_time, final, race, references, timeline
+from gebench.outcomes import at_time, delivered, final, race, references, timeline
+from gebench.readme import institutions_cost_table, institutions_table
 from gebench.runner import read_runs
 from gebench.suite import load_suite
 
@@ -24,7 +25,7 @@ sizes = [4, 8]
 [[family]]
 family = "leontief-game-morris"
 sizes = [4]
-solvers = ["lemke-howson", "bilateral-exchange"]
+solvers = ["lemke-howson", "bilateral-exchange", "double-auction"]
 """
 
 
@@ -84,6 +85,22 @@ def test_the_reference_equilibrium_is_a_certified_run_of_the_same_economy(swept)
     assert game["solver"] == "lemke-howson"                   # exact methods are preferred
     trades = [r for r in records if r["ladder"] == "leontief-game-morris" and r["solver"] == "bilateral-exchange"]
     assert len(trades) == 2 and all(final(r, game)["gains_total"] == 0.0 for r in trades)
+
+
+@pytest.mark.slow
+def test_money_lets_the_games_agents_trade_where_barter_cannot_and_the_tables_say_so(swept):
+    run_dir, records = swept
+    table = delivered(records)
+    barter = table[("leontief-game-morris", 4, "bilateral-exchange")]
+    money = table[("leontief-game-morris", 4, "double-auction")]
+    assert barter["runs"] == money["runs"] == 2 and barter["known"] == money["known"] == 2
+    assert barter["gains_total"] == 0.0 and 0.2 < money["gains_total"] <= 1.0 + 1e-9
+    assert money["central_reads"] > 0 == barter["central_reads"]         # the order book is read in one place
+    rows = institutions_table(run_dir, "leontief-game-morris", ["bilateral-exchange", "double-auction"]).splitlines()
+    assert rows[0] == "| size | bilateral-exchange | double-auction |"
+    assert rows[2].startswith(f"| 4 | 0.00 / 0.00 | {money['gains_total']:.2f} / {money['gains_worst']:.2f}")
+    cost = institutions_cost_table(run_dir, "leontief-game-morris", ["double-auction"]).splitlines()[2]
+    assert cost.endswith(f"{money['central_reads']:.2g} |")
 
 
 @pytest.mark.slow
