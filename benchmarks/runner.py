@@ -1,7 +1,9 @@
 """Run a suite: every applicable solver on every economy of every ladder, one JSON line per run.
 
 The wall rule: once a solver runs out of its time budget at some size of a
-family, the larger sizes of that family are recorded as `beyond_wall` for it. The run
+family, the larger sizes of that family are recorded as `beyond_wall` for it. In a welfare
+suite a trader (`Solver.trades`) is never walled: at its deadline it delivers what its
+agents hold, which is a measurement at every size, not a failure. The run
 directory's files and the record's fields are those of docs/format.md, "Run directories".
 """
 from __future__ import annotations
@@ -393,9 +395,12 @@ def _ladders(suite: Suite, plan: Plan, pool, out: RunDirectory, done: dict, hand
     as soon as its run ends (with one worker, before the next run starts), so that a sweep
     stopped by Ctrl-C loses only the runs in flight."""
 
+    def walls(ladder, name: str) -> bool:
+        return not (ladder.welfare and plan.solvers[name].trades)
+
     def finish(future, record) -> None:
         record.update(future.result())
-        if record["status"] == "timeout":
+        if record["status"] == "timeout" and walls(ladder, record["solver"]):
             walled.setdefault(record["solver"], size)
         handle.append(record)
         bar.update()
@@ -410,7 +415,7 @@ def _ladders(suite: Suite, plan: Plan, pool, out: RunDirectory, done: dict, hand
                         continue
                     key = (ladder.label, size, seed, name)
                     if key in done:
-                        if done[key]["status"] == "timeout":
+                        if done[key]["status"] == "timeout" and walls(ladder, name):
                             walled.setdefault(name, size)
                         continue
                     record = records.start(out.name, ladder, size, seed, plan.solvers[name],

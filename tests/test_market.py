@@ -174,3 +174,34 @@ def test_a_certificate_measure_near_the_float_limit_is_drawn_at_the_cap(swept, t
                for r in records if not r["exact"] and r.get("certificate")]
     assert extreme and {p.name for p in plot_accuracy(extreme, tmp_path)} >= {"accuracy_size.png", "accuracy_time.png"}
     assert WORST_DRAWN < 1e300
+
+
+STALLS = '''
+import numpy as np
+from gebench.solvers import Outcome
+from gebench.solvers.traders.bilateral import BilateralExchange
+
+
+class Stalls(BilateralExchange):
+    """A trader that is always still trading at its deadline, its agents at their endowments."""
+
+    name = "stalls"
+
+    def run(self, economy, tol, deadline, seed, yesterday=None):
+        m = economy.n_goods
+        return Outcome("timeout", np.full(m, 1.0 / m), np.array(economy.endowment, dtype=float), 1)
+'''
+
+
+@pytest.mark.parametrize("welfare", [True, False])
+def test_a_trader_at_its_deadline_is_walled_only_outside_a_welfare_suite(welfare, tmp_path, capsys):
+    (tmp_path / "stalls.py").write_text(STALLS)
+    suite = tmp_path / "stalls.toml"
+    suite.write_text('name = "stalls"\ntolerance = 1e-6\ntime_budget = 1.0\nseeds = [0]\n'
+                     f'welfare = {str(welfare).lower()}\nsolvers = []\n\n'
+                     '[[family]]\nfamily = "exchange-cobb-douglas"\nsizes = [3, 4, 5]\n')
+    assert main(["run", str(suite), "--results", str(tmp_path), "--in-process", "--no-plot",
+                 "--solver", f"{tmp_path / 'stalls.py'}:Stalls"]) == 0
+    run_dir = Path(capsys.readouterr().out.strip().splitlines()[-1])
+    statuses = [r["status"] for r in sorted(read_runs(run_dir), key=lambda r: r["size"])]
+    assert statuses == (["timeout"] * 3 if welfare else ["timeout", "beyond_wall", "beyond_wall"])
