@@ -1,12 +1,19 @@
-"""Solving a cvxpy program under a deadline, shared by the convex-program planners."""
+"""Solving a cvxpy program under a deadline, shared by the convex-program planners.
+
+cvxpy is imported where a program is built or solved, not with the module: its import takes
+half a second, which every process that lists the solvers (a sweep's workers, `gebench solve`)
+would otherwise pay."""
 from __future__ import annotations
 
 import time
 import warnings
+from typing import TYPE_CHECKING
 
-import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
+
+if TYPE_CHECKING:
+    import cvxpy
 
 
 def selector(rows: np.ndarray, size: int) -> sp.csr_matrix:
@@ -14,7 +21,8 @@ def selector(rows: np.ndarray, size: int) -> sp.csr_matrix:
     return sp.csr_matrix((np.ones(len(rows)), (rows, np.arange(len(rows)))), shape=(size, len(rows)))
 
 
-def solve_program(problem: cp.Problem, solver: str, accuracy: float, deadline: float) -> tuple[str | None, int, str]:
+def solve_program(problem: cvxpy.Problem, solver: str, accuracy: float,
+                  deadline: float) -> tuple[str | None, int, str]:
     """Solve; returns (None when an optimum is available, else an outcome status; iterations; message).
 
     Answers recovered from a conic solver lose digits against the certificate's
@@ -22,6 +30,8 @@ def solve_program(problem: cp.Problem, solver: str, accuracy: float, deadline: f
     An infeasible program is `no_equilibrium`: the caller's program is feasible exactly
     when an equilibrium exists.
     """
+    import cvxpy as cp
+
     remaining = deadline - time.perf_counter()
     if remaining <= 0:
         return "timeout", 0, "the deadline passed while building the program"

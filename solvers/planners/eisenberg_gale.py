@@ -24,7 +24,6 @@ same central path in the program's own units and certifies it.
 """
 from __future__ import annotations
 
-import cvxpy as cp
 import numpy as np
 
 from gebench.markets import CES, COBB_DOUGLAS, LEONTIEF, LINEAR, Economy, make_economy
@@ -52,6 +51,8 @@ CONES = ("auto", "power", "second-order")
 def build_program(economy: Economy, cones: str = "auto"):
     """The Eisenberg-Gale program: (problem, supply constraint, function giving the allocation).
     `cones` (see `CONES`) says where CES means enter as second-order cones instead of power cones."""
+    import cvxpy as cp
+
     n, m = economy.n_agents, economy.n_goods
     a, kinds, rho = economy.a, economy.kinds, economy.rho
     weights = economy.budget / economy.budget.mean()   # order-1 weights keep the interior point well scaled
@@ -115,6 +116,8 @@ def _mean_cones(low, first, second, alpha: np.ndarray, second_order: bool) -> li
     """low <= first^alpha second^(1 - alpha), entry by entry, for nonnegative `first` and
     `second`: as power cones, or, with `second_order` where alpha = 1/2, as the rotated
     second-order cones low^2 <= first second."""
+    import cvxpy as cp
+
     half = np.isclose(alpha, 0.5, rtol=0.0, atol=1e-15) & second_order
     cones = []
     if half.any():

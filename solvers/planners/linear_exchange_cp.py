@@ -28,7 +28,6 @@ cones are exponential, solved by Clarabel.
 """
 from __future__ import annotations
 
-import cvxpy as cp
 import numpy as np
 
 from gebench.markets import Economy, certify, make_economy
@@ -46,6 +45,8 @@ def build_program(economy: Economy, spread: float):
     The bang-per-buck constraints are taken in logs, nu_i <= log u_i(x_i) and
     nu_i >= log a_ik + beta_i - lambda_k: one exponential cone per agent and n x m
     linear rows, rather than an exponential cone per (agent, good)."""
+    import cvxpy as cp
+
     n, m = economy.n_agents, economy.n_goods
     a, e, w = economy.a, economy.endowment, economy.total_supply
     rows, cols = np.nonzero(a > 0)
