@@ -57,8 +57,17 @@ import time
 import numpy as np
 from numba import njit
 
-from gebench.markets import CES, COBB_DOUGLAS, LEONTIEF, LINEAR, UTILITY_NAMES, Economy, InputError, certify
-from gebench.markets import make_economy
+from gebench.markets import (
+    CES,
+    COBB_DOUGLAS,
+    LEONTIEF,
+    LINEAR,
+    UTILITY_NAMES,
+    Economy,
+    InputError,
+    certify,
+    make_economy,
+)
 from gebench.markets.utilities import log_utility_row
 
 from ..base import Outcome, Solver, Unsupported, economy_numbers
