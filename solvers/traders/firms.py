@@ -301,7 +301,8 @@ class Firms(Solver):
 
     @property
     def uses_seed(self) -> bool:
-        return True
+        """True unless one firm or one per agent: only the partition into firms draws from the seed."""
+        return int(self.params["firms"]) not in (0, 1)
 
     def skip(self, economy: Economy) -> str | None:
         if economy.model == "fisher":
