@@ -70,7 +70,7 @@ from gebench.markets import (
 )
 from gebench.markets.utilities import log_utility_row
 
-from ..base import Outcome, Solver, Unsupported, economy_numbers
+from ..base import Outcome, Solver, Unsupported, Yesterday, economy_numbers
 from ..judging import solve
 from ..kernels.log_prices import move_prices, take_logs
 from ..kernels.params import AT_LEAST_ONE, FRACTION, Choice, Range
@@ -262,6 +262,12 @@ def conserved(plan: np.ndarray, holdings: np.ndarray) -> np.ndarray:
     return y
 
 
+def carried(name: str) -> Solver:
+    """An instance of the planner `name`, carried (``carry=True``) where it can start from a last plan."""
+    cls = get(name)
+    return cls(carry=True) if "carry" in cls.parameters else cls()
+
+
 def chunks(rounds: int, cap: int) -> int:
     """The chunks of the schedule 1, 1, 2, 4, ... (at most `cap` rounds each) that `rounds` rounds take."""
     done = count = 0
@@ -343,13 +349,13 @@ class Firms(Solver):
         if name is None:
             return None
         if name not in self._planners:
-            self._planners[name] = get(name)()
+            self._planners[name] = carried(name)
         return self._planners[name]
 
     def warm_up(self) -> None:
         names = [self.params["planner"]] if self.params["planner"] != "auto" else list(PLANNERS[1:])
         for name in names:
-            planner = get(name)()
+            planner = carried(name)
             if planner.unavailable() is None:
                 planner.warm_up()
             self._planners[name] = planner
@@ -359,9 +365,15 @@ class Firms(Solver):
             Firms(firms=k, planner=self.params["planner"]).run(tiny, 1e-6, time.perf_counter() + 10.0, 0)
 
     def plan(self, economy: Economy, members: np.ndarray, x: np.ndarray, tol: float, deadline: float,
-             seed: int) -> dict:
+             seed: int, last: tuple | None = None) -> dict:
         """One firm's plan from the holdings x (rows `members`): what it reads, whether it was
-        made and carried out, and the members' new holdings and the plan's prices if so."""
+        made and carried out, and the members' new holdings and the plan's prices if so.
+
+        `last` is the firm's last certified plan, (its economy, its prices): a planner that
+        carries state (`Solver.carries`) starts from it as from yesterday's (homotopy follows
+        the path from that economy to this one, Newton starts at its prices), since holdings
+        that moved a little move the firm's equilibrium a little. The certified plan is
+        returned as ``kept`` for the next."""
         held = x[members]
         found = firm_economy(economy, members, held)
         if found is None:
@@ -372,13 +384,15 @@ class Firms(Solver):
         if planner is None or remaining <= 0:
             return {"reads": 0, "made": False}
         report = {"reads": economy_numbers(sub), "made": True, "planner": planner.name}
+        yesterday = None if last is None else Yesterday(last[1], None, {}, last[0], True)
         try:
-            result = solve(planner, sub, tol, remaining, seed)
+            result = solve(planner, sub, tol, remaining, seed, yesterday=yesterday)
         except (Unsupported, InputError) as exc:
             return {**report, "made": False, "message": str(exc)}
         report["status"] = result.status
         if result.status != "converged":
             return report
+        report["kept"] = (sub, result.prices)
         new = held.copy()
         new[np.ix_(rows, cols)] = conserved(result.allocation, held[np.ix_(rows, cols)])
         before, after = log_utilities(economy, members, held), log_utilities(economy, members, new)
@@ -404,6 +418,7 @@ class Firms(Solver):
         starts = np.concatenate([[0], np.cumsum([len(g) for g in groups])]).astype(np.int64)
         step, max_iter, cap = float(self.params["step"]), int(self.params["max_iter"]), chunk_cap(economy)
         planned = [None] * k          # each firm's holdings when it last planned
+        kept = [None] * k             # each firm's last certified plan: (its economy, its prices)
         reads = np.zeros(k, dtype=np.int64)
         counts = {"plans": 0, "carried_out": 0}
         done, traded = 0, 0.0
@@ -417,7 +432,8 @@ class Firms(Solver):
                 held = x[members]
                 if planned[f] is not None and np.max(np.abs(held - planned[f]) / w) <= tol:
                     continue
-                made = self.plan(economy, members, x, tol, deadline, seed)
+                made = self.plan(economy, members, x, tol, deadline, seed, kept[f])
+                kept[f] = made.get("kept", kept[f])
                 reads[f] += made["reads"]
                 counts["plans"] += int(made["made"])
                 if "holdings" in made:
