@@ -30,10 +30,8 @@ def hahn():
 
 
 def with_k(warm: Firms, **params) -> Firms:
-    """A Firms instance with these parameters that shares the warmed planners."""
-    solver = Firms(**params)
-    solver._planners = warm._planners
-    return solver
+    """A Firms instance with these parameters, once `warm` has compiled the kernels in this process."""
+    return Firms(**params)
 
 
 ECONOMIES = {

@@ -21,7 +21,9 @@ to the plan's allocation only if the certificate accepts it and nobody's utility
 equilibrium is individually rational; the check keeps an answer accurate to the tolerance only
 from costing a member a rounding of its utility); each good's rounding residual goes to its
 largest holder, so the firm's holdings are conserved exactly. A firm plans again only once its
-holdings have moved by more than the tolerance (relative to the supply).
+holdings have moved by more than the tolerance (relative to the supply), and its planner starts
+from the firm's last certified plan where it can (`Solver.carries`: homotopy follows the path
+from the last plan's economy, Newton starts at its prices).
 
 Trade. Each round, at the market prices p, every member i reports its desired trade
 z_i = d_i(p, p . x_i) - x_i to its firm, which reports the sum Z_f: the clearing house reads
@@ -284,8 +286,8 @@ class Firms(Solver):
     `firms`: k (0: one firm per agent; clipped to n); `planner`: the firms' planner ("auto":
     the lagged planner's choice); `step`, `max_iter`: the Hahn process's price step and most
     rounds. `iterations` counts the market's rounds (1 for one firm: its plan); `extra` holds
-    the plans made, those the certificate or the members' utilities turned down, and the
-    numbers the largest reader (the clearing house, or a firm's planner) gathered.
+    the plans made and those carried out (the others the certificate or a member's utility
+    turned down), the numbers the clearing house gathered and the most a firm's planner did.
     """
 
     name = "firms"
