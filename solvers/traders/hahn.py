@@ -11,7 +11,7 @@ p_j proportional to 1 / w_j (every good's supply worth the same): the rest point
 the path, and this start makes it independent of the units goods and money are counted in.
 One round:
   1. desired trades z_i = d_i(p, p . x_i) - x_i (so p . z_i = 0), and their sum Z;
-  2. rationing (`_ration`): agent i executes r_ij z_ij of each desired trade, 0 <= r_ij <= 1,
+  2. rationing (`ration`): agent i executes r_ij z_ij of each desired trade, 0 <= r_ij <= 1,
      such that every good clears exactly and every agent receives the value it gives up;
   3. prices p_j <- p_j (1 + step min(Z_j / w_j, 1)), renormalised to sum 1 (the
      multiplicative step of `gebench.solvers.auctioneers.tatonnement`, on Z from before the trade).
@@ -67,14 +67,14 @@ from ..kernels.trace import Tracer
 from ..kernels.warm_up import warm_up_on_tiny
 
 _RUNNING, _AT_REST, _DIVERGED = 0, 1, 2
-_PASSES = 200               # passes of the rationing fixed point at most
-_BALANCED = 1e-12           # an agent whose budget needs a cut below this share is balanced
+PASSES = 200                # passes of the rationing fixed point at most
+BALANCED = 1e-12            # an agent whose budget needs a cut below this share is balanced
 _WORK_PER_CHUNK = 2**18     # agent-goods pairs of rounds between two looks at the clock and the certificate
 _MAX_CHUNK = 1024
 
 
 @njit(cache=True)
-def _desired_trades(kinds, a, log_a, rho, p, log_p, x, w, z, total):
+def desired_trades(kinds, a, log_a, rho, p, log_p, x, w, z, total):
     """z_i = d_i(p, p . x_i) - x_i into z and Z = sum_i z_i into total; returns max_ij |z_ij| / w_j."""
     n, m = x.shape
     largest = 0.0
@@ -94,14 +94,14 @@ def _desired_trades(kinds, a, log_a, rho, p, log_p, x, w, z, total):
 
 
 @njit(cache=True)
-def _long(z_ij, more, less):
+def long_side(z_ij, more, less):
     """True when a desired trade z_ij is on the long side: a buy where `more` (wanted) exceeds
     `less` (offered), a sale where `less` exceeds `more`."""
     return (z_ij > 0.0 and more > less) or (z_ij < 0.0 and less > more)
 
 
 @njit(cache=True)
-def _cut_goods(z, r, buys, sells):
+def cut_goods(z, r, buys, sells):
     """Scale the long side of every good by short / long, so that its executed buys
     sum_i r_ij z_ij^+ equal its sells; returns the smallest factor."""
     n, m = z.shape
@@ -122,13 +122,13 @@ def _cut_goods(z, r, buys, sells):
         low = min(low, f)
         if f < 1.0:
             for i in range(n):
-                if _long(z[i, j], buys[j], sells[j]):
+                if long_side(z[i, j], buys[j], sells[j]):
                     r[i, j] *= f
     return low
 
 
 @njit(cache=True)
-def _balance_budgets(z, p, r):
+def balance_budgets(z, p, r):
     """Scale the larger side of every agent's executed trade, by value, so that it receives
     exactly the value it gives up; returns the smallest factor."""
     n, m = z.shape
@@ -147,30 +147,30 @@ def _balance_budgets(z, p, r):
         low = min(low, g)
         if g < 1.0:
             for j in range(m):
-                if _long(z[i, j], got, gave):
+                if long_side(z[i, j], got, gave):
                     r[i, j] *= g
     return low
 
 
 @njit(cache=True)
-def _ration(z, p, r, buys, sells):
+def ration(z, p, r, buys, sells):
     """The executed shares r_ij in [0, 1] of the desired trades: from r = 1, cut the long side
     of every good, then the larger side of every agent's budget, until the budgets need no cut
-    beyond `_BALANCED` (or `_PASSES` passes); a last cut of the goods makes them clear exactly.
+    beyond `BALANCED` (or `PASSES` passes); a last cut of the goods makes them clear exactly.
     Every cut lowers r, so the passes converge; 10 - 20 passes did on random markets."""
     n, m = z.shape
     for i in range(n):
         for j in range(m):
             r[i, j] = 1.0
-    for _ in range(_PASSES):
-        _cut_goods(z, r, buys, sells)
-        if _balance_budgets(z, p, r) >= 1.0 - _BALANCED:
+    for _ in range(PASSES):
+        cut_goods(z, r, buys, sells)
+        if balance_budgets(z, p, r) >= 1.0 - BALANCED:
             break
-    _cut_goods(z, r, buys, sells)
+    cut_goods(z, r, buys, sells)
 
 
 @njit(cache=True)
-def _trade(z, r, p, w, x):
+def execute_trade(z, r, p, w, x):
     """x_ij += r_ij z_ij; returns the value bought, sum_ij p_j (r_ij z_ij)^+.
 
     Holdings are clipped at 0, and each good's rounding residual w_j - sum_i x_ij goes to its
@@ -204,19 +204,19 @@ def hahn_rounds(kinds, a, log_a, rho, w, p, x, step, tol, rounds):
     traded = 0.0
     for k in range(rounds):
         take_logs(p, log_p)
-        largest = _desired_trades(kinds, a, log_a, rho, p, log_p, x, w, z, total)
+        largest = desired_trades(kinds, a, log_a, rho, p, log_p, x, w, z, total)
         if not (np.isfinite(largest) and np.all(np.isfinite(total))):
             return _DIVERGED, k, traded
         if largest < tol:
             return _AT_REST, k, traded
-        _ration(z, p, r, buys, sells)
-        traded += _trade(z, r, p, w, x)
+        ration(z, p, r, buys, sells)
+        traded += execute_trade(z, r, p, w, x)
         if not move_prices(p, total + w, w, step):     # `total` is the excess demand
             return _DIVERGED, k + 1, traded
     return _RUNNING, rounds, traded
 
 
-def _chunk_cap(economy: Economy) -> int:
+def chunk_cap(economy: Economy) -> int:
     """The most rounds between two looks at the clock: a power of two (so that chunk ends fall
     on the trace's checkpoints 1, 2, 4, ...), of about `_WORK_PER_CHUNK` pairs, fixed by the
     economy's size so that one economy always stops after the same rounds."""
@@ -264,7 +264,7 @@ class HahnProcess(Solver):
         if yesterday is not None and self.carried:
             kept = carried_prices(yesterday.state.get("prices", yesterday.prices), economy.n_goods, cold=p)
             p = p if kept is None else kept
-        step, max_iter, cap = float(self.params["step"]), int(self.params["max_iter"]), _chunk_cap(economy)
+        step, max_iter, cap = float(self.params["step"]), int(self.params["max_iter"]), chunk_cap(economy)
         tracer = Tracer()
         done, traded = 0, 0.0
 
