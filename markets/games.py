@@ -280,6 +280,9 @@ def _game_form(economy: Economy) -> GameForm:
     if economy.model != "exchange" or np.any(economy.kinds != LEONTIEF):
         raise InputError("not a game economy: needs an exchange economy with Leontief utilities only")
     e = economy.endowment
+    if economy.n_agents != economy.n_goods:
+        raise InputError(f"not a game economy: needs one agent per good ({economy.n_agents} agents, "
+                         f"{economy.n_goods} goods)")
     units = np.diag(e).copy()
     if np.any(e - np.diag(units)) or units.min() <= 0:
         raise InputError("not a game economy: agent k must own good k and nothing else")

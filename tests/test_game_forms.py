@@ -176,3 +176,13 @@ def test_payoffs_that_are_not_finite_numbers_are_refused(bad):
         leontief_from_game(bad, [[1, 2], [2, 1]])
     with pytest.raises(InputError, match="finite numbers"):
         nash_regret([[1, 2], [2, 1]], [[1, 2], [2, 1]], [float("inf"), 1], [1, 1])
+
+
+def test_a_leontief_economy_with_more_goods_than_agents_is_no_game_and_is_said_so():
+    from gebench.markets import InputError, make_economy
+    from gebench.solvers.planners.lagged import auto_planner
+
+    economy = make_economy("exchange", "leontief", [[0, 1, 1], [1, 0, 1]], endowment=[[1, 0, 0], [0, 1, 1]])
+    with pytest.raises(InputError, match="one agent per good"):
+        game_of(economy)
+    assert auto_planner(economy) == "newton"

@@ -345,8 +345,6 @@ class Firms(Solver):
 
     def planner_for(self, economy: Economy) -> Solver | None:
         name = self.params["planner"]
-        if name == "auto" and economy.n_agents != economy.n_goods and np.all(economy.kinds == LEONTIEF):
-            name = "newton"         # no game's economy: `game_of` needs as many goods as agents
         name = auto_planner(economy) if name == "auto" else name
         if name is None:
             return None
