@@ -22,8 +22,9 @@ follow the same rules, with the helpers here):
 - At most `MAX_SERIES` (8) solvers in a panel. A family with more is drawn in several panels
   side by side, by kind (`solver_groups`): gebench's own methods apart from the peers
   (names starting "gambit-" or "quantecon-"); where gebench's own are still too many, its
-  market processes (`MARKET_PROCESSES`: the auctioneers and the traders) apart from the
-  planners (every other solver, a plug-in's included); a group still too large is cut in
+  market processes (`MARKET_PROCESSES`: the auctioneers and the traders) and the
+  institutions (`INSTITUTIONS`: money, bundles and firms) apart from the planners (every
+  other solver, a plug-in's included); a group still too large is cut in
   alphabetical chunks. The panels of one family share their axes.
 - A fit is drawn and printed only where `gebench.analysis.fit` made one (4 sizes or more
   whose median converged and is above 0); any other series says why it has none.
@@ -80,6 +81,9 @@ SOLVER_COLOURS = {
     "newton-carried": "#00441b", "homotopy-carried": "#3f007d", "fisher-ipm-carried": "#252525",
     "tatonnement-carried": "#a63603", "proportional-response-carried": "#6b6b00",
     "bilateral-exchange-carried": "#4a2a1a", "hahn-process-carried": "#ae017e", "lagged-planner": "#d4a017",
+    # the institutions of the market suite: money, bundles, and firms from 1 (the planner) to n (the market)
+    "double-auction": "#e6550d", "bundle-exchange": "#6baed6", "bundle-exchange-all": "#08519c",
+    "firms-1": "#a1d99b", "firms-2": "#74c476", "firms-4": "#31a354", "firms-n": "#005a32",
     "gambit-lcp": "#1b9e77", "gambit-lcp-float": "#66a61e", "gambit-simpdiv": "#e6ab02", "gambit-gnm": "#7570b3",
     "gambit-logit": "#e7298a", "gambit-enummixed": "#d95f02", "quantecon-lemke-howson": "#a6761d",
     "quantecon-mclennan-tourky": "#666666",
@@ -91,8 +95,10 @@ OTHER_COLOURS = ("#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94
 PEER_PREFIXES = ("gambit-", "quantecon-")
 MARKET_PROCESSES = frozenset({"tatonnement", "tatonnement-random", "proportional-response",
                               "bilateral-exchange", "hahn-process"})
+INSTITUTIONS = ("double-auction", "bundle-exchange", "firms")     # and their variants, "firms-4" say
 GROUP_NAMES = {"gebench": "gebench's methods", "peers": "peers (Gambit, QuantEcon)",
-               "planners": "gebench's planners", "market processes": "market processes"}
+               "planners": "gebench's planners", "market processes": "market processes",
+               "institutions": "money, bundles and firms"}
 
 
 def colour_of(solver: str):
@@ -109,23 +115,28 @@ def is_peer(solver: str) -> bool:
 
 
 def kind_of(solver: str) -> str:
-    """"peers", "market processes" (auctioneers and traders) or "planners" (any other)."""
+    """"peers", "market processes" (auctioneers and traders), "institutions" (the double
+    auction, bundle exchange and firms, under any name of theirs) or "planners" (any other)."""
     if is_peer(solver):
         return "peers"
+    if any(solver == base or solver.startswith(base + "-") for base in INSTITUTIONS):
+        return "institutions"
     return "market processes" if solver in MARKET_PROCESSES else "planners"
 
 
 def solver_groups(solvers, most: int = MAX_SERIES) -> list[tuple[str, list[str]]]:
     """The solvers of one panel as [(group, solvers)], each group one panel of at most `most`:
     [("", all)] when they fit; else gebench's own ("gebench") and the peers ("peers"),
-    gebench's own split into "planners" and "market processes" when still too many, and any
+    gebench's own split into "planners", "market processes" and "institutions" (the last only
+    where there are any) when still too many, and any
     group still too large cut into chunks ("peers (1/2)", ...). `GROUP_NAMES` titles them."""
     solvers = sorted(set(solvers))
     if len(solvers) <= most:
         return [("", solvers)]
     own = [s for s in solvers if not is_peer(s)]
     groups = [("gebench", own)] if len(own) <= most else [
-        (kind, [s for s in own if kind_of(s) == kind]) for kind in ("planners", "market processes")]
+        (kind, [s for s in own if kind_of(s) == kind]) for kind in ("planners", "market processes", "institutions")]
+    groups = [(name, members) for name, members in groups if members or name != "institutions"]
     groups.append(("peers", [s for s in solvers if is_peer(s)]))
     split = []
     for name, members in groups:

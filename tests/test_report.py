@@ -2,6 +2,7 @@
 tables, findings and environment all come from the run directory, escaped, with nothing
 loaded from elsewhere."""
 import base64
+import io
 import json
 import shutil
 import subprocess
@@ -9,7 +10,9 @@ from collections import defaultdict
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from gebench import figures, report
 from gebench.cli import main
@@ -166,7 +169,9 @@ def _figure_stems(run_dir: Path) -> dict[str, set[str]]:
 
 def _check_figures(run_dir: Path, page: Page) -> None:
     """Every figure of the run directory is in the page once, as inline SVG when its .svg
-    exists and the page is not over the size limit, else as the PNG file's own bytes."""
+    exists and the page is not over the size limit, else as the PNG file's picture: the same
+    size, each pixel within a few levels of the file's (a palette of 256 colours), and no more
+    bytes than the file."""
     stems = _figure_stems(run_dir)
     assert stems, "the run directory has figures to embed"
     assert set(page.figures) == {f"figure-{stem}" for stem in stems}
@@ -177,7 +182,14 @@ def _check_figures(run_dir: Path, page: Page) -> None:
         else:
             (uri,) = shown["png"]
             assert uri.startswith("data:image/png;base64,") and shown["file"] == f"{stem}.png"
-            assert base64.b64decode(uri.split(",", 1)[1]) == (run_dir / f"{stem}.png").read_bytes()
+            embedded = base64.b64decode(uri.split(",", 1)[1])
+            original = (run_dir / f"{stem}.png").read_bytes()
+            assert len(embedded) <= len(original)
+            with Image.open(io.BytesIO(embedded)) as a, Image.open(io.BytesIO(original)) as b:
+                assert a.size == b.size
+                shown_pixels = np.asarray(a.convert("RGB"), dtype=float)
+                file_pixels = np.asarray(b.convert("RGB"), dtype=float)
+            assert np.abs(shown_pixels - file_pixels).mean() < 2.0, stem
 
 
 def _check_self_contained(text: str, page: Page) -> None:
