@@ -4,9 +4,14 @@ best, prices revealed by its trades; the certificate judges a pair (prices, allo
 The prices that support an allocation best are the dual of its Pareto gap
 (`gebench.markets.welfare.pareto_gap`): where the allocation is a Walrasian equilibrium's,
 they are its prices. A trader reports whichever of its revealed prices and those supporting
-prices the certificate finds closer, so that its point is judged at its best.
+prices the certificate finds closer, so that its point is judged at its best, unless its
+deadline has passed: the supporting prices take a linear program, which would run on past
+the budget.
 """
 from __future__ import annotations
+
+import math
+import time
 
 import numpy as np
 
@@ -14,9 +19,12 @@ from gebench.markets import Economy, certify
 from gebench.markets.welfare import pareto_gap
 
 
-def best_prices(economy: Economy, allocation, revealed: np.ndarray) -> np.ndarray:
+def best_prices(economy: Economy, allocation, revealed: np.ndarray, deadline: float = math.inf) -> np.ndarray:
     """Of the `revealed` prices and those that support `allocation` best (the Pareto gap's
-    dual), the ones under which the certificate's worst measure is smaller."""
+    dual), the ones under which the certificate's worst measure is smaller; the revealed
+    prices alone once `deadline` (a `time.perf_counter()` time) has passed."""
+    if time.perf_counter() >= deadline:
+        return revealed
     support = pareto_gap(economy, allocation).prices
     candidates = [revealed] + ([support] if support is not None and support.max() > 0 else [])
     scores = [certify(economy, p, allocation).worst for p in candidates]

@@ -350,7 +350,7 @@ class BilateralExchange(Solver):
             if time.perf_counter() >= deadline:
                 status = "timeout"
                 break
-        prices = best_prices(economy, x, revealed())
+        prices = best_prices(economy, x, revealed(), deadline)
         extra = {"rounds": done, "trades": traded}
         state = learned(partners, log_price_sum, price_count) if self.carried else {}
         if certify(economy, prices, x).within(tol):

@@ -380,10 +380,11 @@ def commit(kinds, a, rho, x, members, bundle, xB, W, y, before, after):
     return 0.0
 
 
-def linear_trade(aB, c, s, role, pool, y) -> tuple[float, np.ndarray | None]:
+def linear_trade(aB, c, s, role, pool, y, seconds: float = math.inf) -> tuple[float, np.ndarray | None]:
     """The linear group's reallocation into y: max t + delta sum_i gain_i / (s_i K) over the
     K gaining members, each at a_i . y_i >= c_i + t s_i, with the pool shared out exactly
-    (HiGHS). Returns t (0 without a trade) and the supply duals, the group's prices."""
+    (HiGHS, given `seconds` at most: a program cut short makes no trade). Returns t (0
+    without a trade) and the supply duals, the group's prices."""
     k, mb = aB.shape
     gain = np.flatnonzero(role == _GAINS)
     share = np.flatnonzero(role != _KEEPS)
@@ -402,8 +403,9 @@ def linear_trade(aB, c, s, role, pool, y) -> tuple[float, np.ndarray | None]:
     equal = np.zeros((mb, nv))
     for r in range(share.size):
         equal[np.arange(mb), r * mb + np.arange(mb)] = 1.0
+    options = {"time_limit": max(seconds, 1e-3)} if math.isfinite(seconds) else {}
     res = linprog(cost, A_ub=upper, b_ub=-c[gain], A_eq=equal, b_eq=pool,
-                  bounds=[(0, None)] * nv, method="highs")
+                  bounds=[(0, None)] * nv, method="highs", options=options)
     if res.status != 0 or not res.x[-1] > 1e-12:
         return 0.0, None
     y[:] = 0.0
@@ -493,7 +495,7 @@ class BundleExchange(Solver):
                 bundle = self._bundle(x, members, bundle_size, rng)
                 meetings += 1
                 if bundle.size >= 2:
-                    gain, prices = self._meet(kinds, a, rho, x, members, bundle, tol)
+                    gain, prices = self._meet(kinds, a, rho, x, members, bundle, tol, deadline)
                     if gain > 0.0:
                         trades += 1
                         largest = max(largest, gain)
@@ -514,7 +516,7 @@ class BundleExchange(Solver):
             elif calm >= quiet:
                 status = "at_rest"
                 break
-        prices = best_prices(economy, x, revealed())
+        prices = best_prices(economy, x, revealed(), deadline)
         extra = {"rounds": done, "trades": trades, "meetings": meetings}
         if certify(economy, prices, x).within(tol):
             return Outcome("converged", prices, x, done, extra=extra, trace=tracer.checkpoints)
@@ -539,9 +541,11 @@ class BundleExchange(Solver):
         return np.array(sorted(chosen), dtype=np.int64)
 
     @staticmethod
-    def _meet(kinds, a, rho, x, members, bundle, tol) -> tuple[float, np.ndarray | None]:
+    def _meet(kinds, a, rho, x, members, bundle, tol, deadline=math.inf) -> tuple[float, np.ndarray | None]:
         """One group's meeting on its bundle: returns the largest log-utility gain of its
-        trade (0 without one) and the prices that support it, if any."""
+        trade (0 without one) and the prices that support it, if any. A linear group's
+        program stops at the deadline; a smooth group's iteration runs to its end (a few
+        milliseconds at the market suite's sizes, longer for one group of hundreds)."""
         k, mb = members.size, bundle.size
         aB, xB, y = np.empty((k, mb)), np.empty((k, mb)), np.zeros((k, mb))
         W, c, s = np.empty(mb), np.empty(k), np.empty(k)
@@ -555,7 +559,7 @@ class BundleExchange(Solver):
         elif np.all(member_kinds == LINEAR):
             pool = np.empty(mb)
             _pool(xB, role, W, pool)
-            t, prices = linear_trade(aB, c, s, role, pool, y)
+            t, prices = linear_trade(aB, c, s, role, pool, y, deadline - time.perf_counter())
             y[role == _KEEPS] = xB[role == _KEEPS]
         else:
             prices = np.zeros(mb)

@@ -373,7 +373,7 @@ class DoubleAuction(Solver):
             if time.perf_counter() >= deadline:
                 status = "timeout"
                 break
-        final = best_prices(economy, x, revealed())
+        final = best_prices(economy, x, revealed(), deadline)
         extra = {"orders": orders, "trades": trades, "shouts": done, "periods": periods, "numeraire": num,
                  "halvings": int(self.params["halvings"]) - halvings}
         if certify(economy, final, x).within(tol):

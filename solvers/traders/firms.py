@@ -444,7 +444,7 @@ class Firms(Solver):
             return changed
 
         def stop(status, message=""):
-            prices = p if status == "converged" else best_prices(economy, x, p)
+            prices = p if status == "converged" else best_prices(economy, x, p, deadline)
             extra = {"rounds": done, "traded": traded, "firms": k, **counts,
                      "market_reads": done * (m + k * m), "plan_reads": int(reads.max(initial=0))}
             return Outcome(status, prices, x, done, message=message, extra=extra, trace=tracer.checkpoints)
@@ -485,7 +485,7 @@ class Firms(Solver):
                  "plan": made.get("planner"), "plan_status": made.get("status")}
         if "holdings" not in made:
             status = "timeout" if time.perf_counter() >= deadline else "at_rest"
-            return Outcome(status, best_prices(economy, x, p), x, 1, extra=extra, trace=tracer.checkpoints,
+            return Outcome(status, best_prices(economy, x, p, deadline), x, 1, extra=extra, trace=tracer.checkpoints,
                            message=f"the plan was not carried out ({made.get('status', 'nothing to plan')}): "
                                    f"everyone keeps what it has")
         x, prices = made["holdings"], made["prices"] / made["prices"].sum()
