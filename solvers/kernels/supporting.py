@@ -18,6 +18,8 @@ import numpy as np
 from gebench.markets import Economy, certify
 from gebench.markets.welfare import pareto_gap
 
+from ..base import Outcome
+
 
 def best_prices(economy: Economy, allocation, revealed: np.ndarray, deadline: float = math.inf) -> np.ndarray:
     """Of the `revealed` prices and those that support `allocation` best (the Pareto gap's
@@ -30,3 +32,15 @@ def best_prices(economy: Economy, allocation, revealed: np.ndarray, deadline: fl
     scores = [certify(economy, p, allocation).worst for p in candidates]
     scores = [s if np.isfinite(s) else np.inf for s in scores]
     return candidates[int(np.argmin(scores))]
+
+
+def settled(economy: Economy, allocation, revealed: np.ndarray, status: str, tol: float, deadline: float,
+            iterations: int, at_rest: str, **fields) -> Outcome:
+    """A trader's `Outcome` at its end: its allocation at `best_prices`, `converged` where the
+    certificate accepts them at `tol` and `status` otherwise, with the message `at_rest` when
+    the process came to rest; `fields` (extra, trace, state) pass through."""
+    prices = best_prices(economy, allocation, revealed, deadline)
+    if certify(economy, prices, allocation).within(tol):
+        return Outcome("converged", prices, allocation, iterations, **fields)
+    message = at_rest if status == "at_rest" else ""
+    return Outcome(status, prices, allocation, iterations, message=message, **fields)

@@ -47,13 +47,13 @@ import time
 import numpy as np
 from numba import njit
 
-from gebench.markets import CES, COBB_DOUGLAS, LEONTIEF, LINEAR, Economy, certify
+from gebench.markets import CES, COBB_DOUGLAS, LEONTIEF, LINEAR, Economy
 from gebench.markets.utilities import log_utility_row
 
-from ..base import Outcome, Solver, Yesterday
+from ..base import Solver, Yesterday
 from ..kernels.carried import today_rows
 from ..kernels.params import AT_LEAST_ONE, Range
-from ..kernels.supporting import best_prices
+from ..kernels.supporting import settled
 from ..kernels.trace import Tracer
 from ..kernels.warm_up import warm_up_on_tiny
 
@@ -350,15 +350,11 @@ class BilateralExchange(Solver):
             if time.perf_counter() >= deadline:
                 status = "timeout"
                 break
-        prices = best_prices(economy, x, revealed(), deadline)
-        extra = {"rounds": done, "trades": traded}
         state = learned(partners, log_price_sum, price_count) if self.carried else {}
-        if certify(economy, prices, x).within(tol):
-            return Outcome("converged", prices, x, done, extra=extra, trace=tracer.checkpoints, state=state)
-        message = (f"no trade helped anyone by more than tol in {quiet} rounds; the allocation is "
-                   "not a Walrasian equilibrium's" if status == "at_rest" else "")
-        return Outcome(status, prices, x, done, message=message, extra=extra, trace=tracer.checkpoints,
-                       state=state)
+        return settled(economy, x, revealed(), status, tol, deadline, done,
+                       f"no trade helped anyone by more than tol in {quiet} rounds; the allocation is "
+                       "not a Walrasian equilibrium's",
+                       extra={"rounds": done, "trades": traded}, trace=tracer.checkpoints, state=state)
 
 
 def learned(partners: dict, log_price_sum: np.ndarray, price_count: np.ndarray) -> dict:

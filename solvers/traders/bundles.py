@@ -59,7 +59,7 @@ if the exact utilities (`gebench.markets.utilities.log_utility_row`) show that n
 someone gained. The process stops `at_rest` after `quiet` rounds in which no trade raised
 anyone's log utility by more than the tolerance. Revealed prices are the geometric means of
 the groups' supporting prices (each group's normalised to log mean 0); the final prices are
-`gebench.solvers.kernels.supporting.best_prices`.
+`gebench.solvers.kernels.supporting.settled`.
 """
 from __future__ import annotations
 
@@ -70,13 +70,13 @@ import numpy as np
 from numba import njit
 from scipy.optimize import linprog
 
-from gebench.markets import LEONTIEF, LINEAR, Economy, certify
+from gebench.markets import LEONTIEF, LINEAR, Economy
 from gebench.markets.generators import build, generate
 from gebench.markets.utilities import demand_row, log_indirect_row, log_utility_row
 
-from ..base import Outcome, Solver, economy_numbers
+from ..base import Solver, economy_numbers
 from ..kernels.params import AT_LEAST_ONE, Range
-from ..kernels.supporting import best_prices
+from ..kernels.supporting import settled
 from ..kernels.trace import Tracer
 from ..kernels.warm_up import warm_up_on_tiny
 
@@ -516,13 +516,10 @@ class BundleExchange(Solver):
             elif calm >= quiet:
                 status = "at_rest"
                 break
-        prices = best_prices(economy, x, revealed(), deadline)
-        extra = {"rounds": done, "trades": trades, "meetings": meetings}
-        if certify(economy, prices, x).within(tol):
-            return Outcome("converged", prices, x, done, extra=extra, trace=tracer.checkpoints)
-        message = (f"no group's trade helped anyone by more than tol in {quiet} rounds; the allocation is "
-                   "not a Walrasian equilibrium's" if status == "at_rest" else "")
-        return Outcome(status, prices, x, done, message=message, extra=extra, trace=tracer.checkpoints)
+        return settled(economy, x, revealed(), status, tol, deadline, done,
+                       f"no group's trade helped anyone by more than tol in {quiet} rounds; the allocation is "
+                       "not a Walrasian equilibrium's",
+                       extra={"rounds": done, "trades": trades, "meetings": meetings}, trace=tracer.checkpoints)
 
     @staticmethod
     def _bundle(x, members, size, rng) -> np.ndarray:

@@ -73,13 +73,13 @@ import time
 import numpy as np
 from numba import njit
 
-from gebench.markets import CES, COBB_DOUGLAS, LEONTIEF, LINEAR, Economy, certify
+from gebench.markets import CES, COBB_DOUGLAS, LEONTIEF, LINEAR, Economy
 from gebench.markets.utilities import log_utility_row
 
-from ..base import Outcome, Solver
+from ..base import Solver
 from ..kernels.order_book import ASK, BID, clear, crosses, new_books, stand, withdraw
 from ..kernels.params import AT_LEAST_ONE, Range
-from ..kernels.supporting import best_prices
+from ..kernels.supporting import settled
 from ..kernels.trace import Tracer
 from ..kernels.warm_up import warm_up_on_tiny
 
@@ -373,11 +373,8 @@ class DoubleAuction(Solver):
             if time.perf_counter() >= deadline:
                 status = "timeout"
                 break
-        final = best_prices(economy, x, revealed(), deadline)
         extra = {"orders": orders, "trades": trades, "shouts": done, "periods": periods, "numeraire": num,
                  "halvings": int(self.params["halvings"]) - halvings}
-        if certify(economy, final, x).within(tol):
-            return Outcome("converged", final, x, orders, extra=extra, trace=tracer.checkpoints)
-        message = (f"no trade raised a utility by more than tol in {quiet} periods; the allocation is "
-                   "not a Walrasian equilibrium's" if status == "at_rest" else "")
-        return Outcome(status, final, x, orders, message=message, extra=extra, trace=tracer.checkpoints)
+        return settled(economy, x, revealed(), status, tol, deadline, orders,
+                       f"no trade raised a utility by more than tol in {quiet} periods; the allocation is "
+                       "not a Walrasian equilibrium's", extra=extra, trace=tracer.checkpoints)
