@@ -1,5 +1,6 @@
 """Bilateral exchange (solvers/traders/bilateral.py): voluntary, feasible trade that is judged, not trusted."""
 import math
+import time
 
 import numpy as np
 import pytest
@@ -9,6 +10,7 @@ from gebench.markets.generators import build
 from gebench.markets.utilities import log_utility
 from gebench.markets.welfare import individual_rationality, pareto_gap
 from gebench.solvers import create, solve
+from gebench.solvers.kernels.supporting import best_prices
 from gebench.solvers.testing import solver_checks
 from gebench.solvers.traders.bilateral import BilateralExchange, best_amount
 
@@ -96,3 +98,13 @@ def test_the_best_amount_on_a_budget_line_has_its_closed_form(kind, aj, al, rho,
 def test_bilateral_exchange_declines_fisher_markets():
     economy = build("fisher-ces", 5, 0, 1.0, 1.0, 0.5, False)
     assert "fisher" in BilateralExchange().skip(economy)
+
+
+def test_a_trader_past_its_deadline_is_judged_at_its_revealed_prices_without_the_support_program():
+    economy = make_economy("exchange", "cobb-douglas", [[1, 2], [2, 1]], endowment=[[1, 0.2], [0.3, 1]])
+    x = np.array(economy.endowment, dtype=float)
+    revealed = np.array([0.9, 0.1])
+    assert best_prices(economy, x, revealed, deadline=time.perf_counter() - 1.0) is revealed
+    support = best_prices(economy, x, revealed)
+    assert not np.allclose(support, revealed)          # before the deadline the supporting prices judge better
+    assert certify(economy, support, x).worst < certify(economy, revealed, x).worst
