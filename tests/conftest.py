@@ -3,6 +3,8 @@ import pytest
 
 from gebench.markets import make_economy
 from gebench.markets.generators import FAMILIES, generate
+from gebench.markets.utilities import log_utility
+from gebench.markets.welfare import individual_rationality
 from gebench.solvers import Unavailable, solve
 from gebench.solvers.testing import warmed
 
@@ -60,6 +62,25 @@ def raw_game_economy():
     """The Leontief economy of a game with its payoffs as given, not in canonical form (as an
     economy file may hold one): large payoffs whose float paths rounding can break."""
     return _game_economy_as_given
+
+
+def assert_trades_well(economy, outcome, slack: float = 0.0):
+    """A trader's points, every checkpoint and the end: feasible (goods conserved to 1e-12,
+    none negative), nobody below its endowment's utility, and nobody's utility falling from
+    one point to the next, where it was above zero; `slack` allows losses of that size
+    relative to the last point's log utility (at least 1). Without slack no point may leave an agent worse
+    off by the welfare measure either (`individual_rationality`)."""
+    start = held = log_utility(economy, economy.endowment)
+    for x in [c.allocation for c in outcome.trace] + [outcome.allocation]:
+        assert x.min() >= 0.0
+        np.testing.assert_allclose(x.sum(axis=0), economy.total_supply, rtol=1e-12, atol=0)
+        now = log_utility(economy, x)
+        loss = slack * np.maximum(1.0, np.abs(held)) if slack else 0.0
+        assert np.all((now >= start - loss) | np.isneginf(start)), "an agent fell below its endowment"
+        assert np.all((now >= held - loss) | np.isneginf(held)), "an agent's utility fell between points"
+        if not slack:
+            assert individual_rationality(economy, x) == 0.0
+        held = now
 
 
 TIMES_OUT = '''
