@@ -81,7 +81,7 @@ from ..kernels.trace import Tracer
 from ..kernels.warm_up import warm_up_on_tiny
 from ..planners.lagged import auto_planner
 from ..registry import get
-from .hahn import BALANCED, PASSES, balance_budgets, chunk_cap, desired_trades, execute_trade
+from .hahn import BALANCED, COLLAPSED, PASSES, balance_budgets, chunk_cap, desired_trades, ending, execute_trade
 
 _RUNNING, _AT_REST, _DIVERGED = 0, 1, 2
 _NEVER = -1.0               # a rest tolerance no firm's trade falls below
@@ -449,6 +449,14 @@ class Firms(Solver):
                      "market_reads": done * (m + k * m), "plan_reads": int(reads.max(initial=0))}
             return Outcome(status, prices, x, done, message=message, extra=extra, trace=tracer.checkpoints)
 
+        def resting() -> bool:
+            """Nobody wants to trade: the Hahn process's rest with one firm per agent; otherwise no
+            plan changed anything and no firm's net desired trade is above tol."""
+            if k == n:
+                return state == _AT_REST
+            return not changed and largest_firm_trade(economy.kinds, a, economy.log_a, economy.rho, w, p, x, order,
+                                                      starts) < tol
+
         changed = plan_moved() if k < n else False
         while True:
             state, made, value = firm_rounds(economy.kinds, a, economy.log_a, economy.rho, w, p, x, step,
@@ -460,21 +468,12 @@ class Firms(Solver):
                                extra={"rounds": done, "traded": traded}, trace=tracer.checkpoints)
             changed = plan_moved() if k < n else False
             certificate = certify(economy, p, x)
-            if certificate.within(tol):
-                return stop("converged")
-            if not certificate.finite:
-                return stop("diverged", "prices collapsed to a corner: an agent's income underflowed to 0 "
-                                        "while it still buys, and the certificate cannot judge the point")
-            rest = state == _AT_REST if k == n else (not changed and largest_firm_trade(
-                economy.kinds, a, economy.log_a, economy.rho, w, p, x, order, starts) < tol)
-            if rest:
-                return stop("at_rest", f"no firm wants to trade at these prices and no plan changes anything: "
-                                       f"the holdings are not a Walrasian equilibrium of this economy "
-                                       f"(trade moved wealth; worst measure {certificate.worst:.3g})")
-            if done >= max_iter:
-                return stop("max_iter")
-            if time.perf_counter() >= deadline:
-                return stop("timeout")
+            status = ending(certificate, tol, resting, done, max_iter, deadline)
+            if status is not None:
+                return stop(status, {"diverged": COLLAPSED, "at_rest": (
+                    f"no firm wants to trade at these prices and no plan changes anything: the holdings are not "
+                    f"a Walrasian equilibrium of this economy (trade moved wealth; worst measure "
+                    f"{certificate.worst:.3g})")}.get(status, ""))
             tracer.offer(done, lambda: (p, x))
 
     def _one_firm(self, economy, x, p, tol, deadline, seed, tracer) -> Outcome:

@@ -224,6 +224,28 @@ def chunk_cap(economy: Economy) -> int:
     return 1 << max(0, min(_MAX_CHUNK.bit_length() - 1, (_WORK_PER_CHUNK // pairs).bit_length() - 1))
 
 
+COLLAPSED = ("prices collapsed to a corner: an agent's income underflowed to 0 while it still buys, "
+             "and the certificate cannot judge the point")
+
+
+def ending(certificate, tol: float, resting, done: int, max_iter: int, deadline: float) -> str | None:
+    """Why a Hahn-type process stops after a chunk of rounds, or None to go on, asked in this
+    order: `converged` where the certificate accepts the point at `tol`, `diverged` where it
+    cannot judge it (`COLLAPSED`), `at_rest` where `resting()` says nobody wants to trade
+    (asked only then, since it may cost a pass over the agents), `max_iter`, `timeout`."""
+    if certificate.within(tol):
+        return "converged"
+    if not certificate.finite:
+        return "diverged"
+    if resting():
+        return "at_rest"
+    if done >= max_iter:
+        return "max_iter"
+    if time.perf_counter() >= deadline:
+        return "timeout"
+    return None
+
+
 class HahnProcess(Solver):
     """The Hahn process (exchange; Cobb-Douglas, CES, Leontief): tatonnement prices, and trade
     at them out of equilibrium, rationed so that goods clear and budgets balance exactly.
@@ -280,18 +302,11 @@ class HahnProcess(Solver):
                 return Outcome("diverged", iterations=done, message="prices or holdings became non-finite",
                                extra={"rounds": done, "traded": traded}, trace=tracer.checkpoints)
             certificate = certify(economy, p, x)
-            if certificate.within(tol):
-                return stop("converged")
-            if not certificate.finite:
-                return stop("diverged", "prices collapsed to a corner: an agent's income underflowed to 0 "
-                                        "while it still buys, and the certificate cannot judge the point")
-            if state == _AT_REST:
-                return stop("at_rest", f"no agent wants to trade at these prices: the holdings are an equilibrium "
-                                       f"of the economy they endow, not a Walrasian equilibrium of this one "
-                                       f"(trade moved wealth; worst measure {certificate.worst:.3g})")
-            if done >= max_iter:
-                return stop("max_iter")
-            if time.perf_counter() >= deadline:
-                return stop("timeout")
+            status = ending(certificate, tol, lambda: state == _AT_REST, done, max_iter, deadline)
+            if status is not None:
+                return stop(status, {"diverged": COLLAPSED, "at_rest": (
+                    f"no agent wants to trade at these prices: the holdings are an equilibrium of the economy "
+                    f"they endow, not a Walrasian equilibrium of this one (trade moved wealth; worst measure "
+                    f"{certificate.worst:.3g})")}.get(status, ""))
             tracer.offer(done, lambda: (p, x))
 
